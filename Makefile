@@ -1,0 +1,47 @@
+# opslib: two commands.
+#   make app    create the environment, find or build the demo shop, serve the apps
+#   make test   create the environment and run the whole test suite (browser tests included)
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PORT    ?= 8866
+HOST    ?= 127.0.0.1
+DATA    ?=
+UV_BOOT := .tools/uv
+# uv from PATH when present, otherwise bootstrapped from PyPI into .tools/uv
+UV      := $(shell command -v uv 2>/dev/null || echo $(UV_BOOT)/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: app test env demo lock clean help
+
+help:
+	@echo "make app    serve the apps at http://$(HOST):$(PORT) (DATA=/path/to/folder for your own data)"
+	@echo "make test   run the whole test suite, browser tests included"
+
+$(UV_BOOT)/bin/uv:
+	$(PYTHON) -m venv $(UV_BOOT)
+	$(UV_BOOT)/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+# the environment is rebuilt only when pyproject.toml or uv.lock change
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(MAKE) --no-print-directory $(UV_BOOT)/bin/uv
+	$(UV) sync --frozen --extra test --compile-bytecode --python $(PYTHON)
+	@touch $@
+
+env: $(VENV)/.synced
+
+demo: env
+	@test -f data/demo/items.csv || $(PY) -m opslib demo build --out data/demo
+
+app: env demo
+	$(PY) -m opslib serve --host $(HOST) --port $(PORT) $(if $(DATA),--data $(DATA))
+
+test: env demo
+	$(PY) -m pytest
+
+lock:
+	$(UV) lock
+
+clean:
+	rm -rf $(VENV) $(UV_BOOT) .pytest_cache tests/artifacts
