@@ -185,3 +185,16 @@ def test_replacing_a_table_is_seen(small_ws):
     assert health.health_summary(small_ws).units == 15
     small_ws.order_lines = small_ws.order_lines.iloc[:1].copy()
     assert health.health_summary(small_ws).units == 2
+
+
+def test_discontinued_sku_is_not_out_of_stock_after_its_last_day_in_stock(small_ws):
+    # A2 (stock 4, 4, 0 on Jan 1-3) is discontinued: Jan 3 is after its last day in stock,
+    # so it is delisted then, not out of stock. A1 has the same pattern but stays active.
+    small_ws.items = small_ws.items.assign(status=["active", "discontinued", "active", "active"])
+    out = health.stockout_days(small_ws).set_index("sku")
+    assert out.loc["A2", "days_tracked"] == 2
+    assert out.loc["A2", "days_out_of_stock"] == 0
+    assert out.loc["A1", "days_tracked"] == 4
+    assert out.loc["A1", "days_out_of_stock"] == 2
+    # the pooled share: (2 + 0 + 1) out of (4 + 2 + 2) days
+    assert health.health_summary(small_ws).stockout_share == pytest.approx(3 / 8)

@@ -30,19 +30,18 @@ M5 = SHARED_DATA / "m5_tiny_real"
 
 
 def _assert_valid(ws) -> None:
-    """The importers' output passes opslib.data.validate when that module exists."""
-    try:
-        from opslib.data.validate import validate
-    except ImportError:  # pragma: no cover - validate is written in parallel
-        return
+    """The importers' output passes opslib.data.validate."""
+    from opslib.data.validate import validate
+
     report = validate(ws)
     assert report.ok, str(report)
 
 
 # --------------------------------------------------------------------------- M5 (real data)
 
+# CI sets OPSLIB_REQUIRE_SHARED_DATA=1: there a missing folder fails these tests instead of skipping them.
 needs_m5 = pytest.mark.skipif(
-    not M5.is_dir(),
+    not M5.is_dir() and os.environ.get("OPSLIB_REQUIRE_SHARED_DATA") != "1",
     reason=f"real M5 excerpt not found at {M5}; set OPSLIB_SHARED_DATA to the shared data folder",
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pandas as pd
 import pytest
 
@@ -184,8 +186,11 @@ def test_ground_truth(tmp_path):
 
 
 def test_load_demo():
-    if not (REPO / "data" / "demo" / "items.csv").exists():
-        pytest.skip("data/demo is not built yet (opslib demo build)")
+    # the demo shop is shipped in data/demo: loading it must not skip or refuse anything
     ws = load_demo()
     assert ws.name == "demo" and ws.load_report.ok
+    assert not ws.load_report.findings and not ws.load_report.skipped
+    with gzip.open(REPO / "data" / "demo" / "order_lines.csv.gz", "rt") as f:
+        assert len(ws.order_lines) == sum(1 for _ in f) - 1
+    assert ws.demand is not None and ws.demand["units"].sum() == ws.order_lines["qty"].sum()
     assert ws.items is not None and ws.order_lines is not None

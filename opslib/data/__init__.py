@@ -25,29 +25,26 @@ __all__ = [
     "load_ground_truth",
 ]
 
-# Modules written in parallel: exported once they exist.
-try:
-    from opslib.data.demand import daily_demand  # noqa: F401
-except ImportError:  # pragma: no cover - until opslib.data.demand lands
-    pass
-else:
-    __all__ += ["daily_demand"]
+from opslib.data.demand import daily_demand
+from opslib.data.importers import from_m5, from_shopify, from_statsforecast, to_statsforecast
 
-try:
-    from opslib.data.demo import demo_shop, write_demo_shop  # noqa: F401
-except ImportError:  # pragma: no cover - until opslib.data.demo lands
-    pass
-else:
-    __all__ += ["demo_shop", "write_demo_shop"]
+__all__ += [
+    "daily_demand",
+    "from_m5",
+    "from_shopify",
+    "to_statsforecast",
+    "from_statsforecast",
+    "demo_shop",
+    "write_demo_shop",
+]
 
-try:
-    from opslib.data.importers import (  # noqa: F401
-        from_m5,
-        from_shopify,
-        from_statsforecast,
-        to_statsforecast,
-    )
-except ImportError:  # pragma: no cover - until opslib.data.importers lands
-    pass
-else:
-    __all__ += ["from_m5", "from_shopify", "to_statsforecast", "from_statsforecast"]
+_LAZY = {"demo_shop": "opslib.data.demo", "write_demo_shop": "opslib.data.demo", "DemoShop": "opslib.data.demo"}
+
+
+def __getattr__(name: str):
+    # The demo generator imports scipy.stats (over a second): load it only when asked for.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'opslib.data' has no attribute {name!r}")

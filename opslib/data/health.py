@@ -282,7 +282,9 @@ def stockout_days(ws: Workspace, category: str | None = None) -> pd.DataFrame:
     From ``stock``: on-hand is summed over locations per SKU and day, and a
     day is out of stock when that sum is zero or less. From ``demand``: a day
     is out of stock when ``in_stock`` is False; days where it is missing are
-    not tracked.
+    not tracked. The days after a discontinued SKU's last day in stock
+    (``items.status == "discontinued"``) are not tracked: the SKU is
+    delisted, not out of stock.
     """
     days = _stock_days(ws)
     source = days.attrs.get("source", "none")
@@ -510,6 +512,29 @@ def _compute_daily_sales(ws: Workspace) -> pd.DataFrame:
     return out[_SALES_COLUMNS]
 
 
+def _drop_delisted_days(ws: Workspace, days: pd.DataFrame) -> pd.DataFrame:
+    """Drop the days after a discontinued SKU's last day in stock.
+
+    A SKU that ``items.status`` marks ``discontinued`` and that has sold out
+    for good is delisted, not out of stock: counting its remaining days would
+    make the stock-out share measure the assortment's history instead of the
+    replenishment.
+    """
+    items = ws.items
+    if items is None or "status" not in items.columns or days.empty:
+        return days
+    gone = set(items.loc[items["status"].astype(str).str.strip().str.lower() == "discontinued", "sku"].astype(str))
+    if not gone:
+        return days
+    of_gone = days["sku"].isin(gone).to_numpy()
+    in_stock = days.loc[of_gone & ~days["out"].to_numpy()]
+    last_in_stock = in_stock.groupby("sku")["date"].max()
+    limit = days["sku"].map(last_in_stock)
+    # a discontinued SKU never in stock in the data keeps no days at all
+    keep = ~of_gone | (days["date"] <= limit).to_numpy()
+    return days.loc[keep]
+
+
 def _stock_days(ws: Workspace) -> pd.DataFrame:
     """sku, date, out (bool): one row per tracked SKU-day."""
     sources = (ws.stock, ws.demand)
@@ -545,7 +570,7 @@ def _stock_days(ws: Workspace) -> pd.DataFrame:
             {"sku": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]"), "out": pd.Series(dtype=bool)}
         )
         source = "none"
-    days = days.reset_index(drop=True)
+    days = _drop_delisted_days(ws, days).reset_index(drop=True)
     days.attrs["source"] = source
     _memo_put("stock", sources, days)
     out = days.copy()

@@ -441,6 +441,8 @@ def load_ground_truth(path: str | os.PathLike | None = None) -> dict[str, pd.Dat
         split = _split_suffix(file)
         if split is None and file.suffix.lower() == ".json":
             split = (file.stem, ".json")
+        if split is None and file.suffix.lower() in (".md", ".txt"):
+            continue  # documentation of the truth tables
         if split is None:
             warnings.warn(f"load_ground_truth ignores {file.name!r}: not a CSV, Parquet, Excel or JSON file.", stacklevel=2)
             continue
