@@ -159,12 +159,15 @@ def _prepare(frame: pd.DataFrame, table: str, renames: dict[str, str], report: V
     if done:
         report.renamed[table] = done
     frame = frame.set_axis(columns, axis=1)
+    # Label rows by their line in the file (line 1 is the header) so that findings point
+    # at the line a user opens in an editor or a spreadsheet; reset once validated.
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
     blank = frame.isna().all(axis=1)
     if len(frame.columns) and blank.any():
         report.skipped.append(
             Skipped(table, "blank_row", int(blank.sum()), "rows with no value in any column")
         )
-        frame = frame.loc[~blank].reset_index(drop=True)
+        frame = frame.loc[~blank]
     return frame
 
 
@@ -254,6 +257,7 @@ def load_workspace(
         raw[table] = _prepare(frame, table, renames, report)
         report.files[table] = file.name + (f"[{sheet}]" if sheet else "")
     tables, checked = validate_tables(raw)
+    tables = {t: frame.reset_index(drop=True) for t, frame in tables.items()}
     report.findings = checked.findings
     report.rows = checked.rows
     workspace = Workspace(

@@ -62,8 +62,8 @@ def _format_value(value: Any) -> str:
 
 
 def _format_example(example: dict) -> str:
-    parts = [f"{k}={_format_value(v)}" for k, v in example.items() if k != "row"]
-    head = f"row {example['row']}" if "row" in example else "row"
+    parts = [f"{k}={_format_value(v)}" for k, v in example.items() if k not in ("row", "line")]
+    head = f"line {example['line']}" if "line" in example else f"row {example['row']}" if "row" in example else "row"
     return f"{head} ({', '.join(parts)})" if parts else head
 
 
@@ -275,7 +275,8 @@ def _examples(frame: pd.DataFrame, mask: pd.Series | np.ndarray, columns: Iterab
     sub = frame.loc[np.asarray(mask, dtype=bool), cols].head(MAX_EXAMPLES)
     out = []
     for label, values in zip(sub.index, sub.itertuples(index=False, name=None)):
-        record: dict[str, Any] = {"row": label}
+        # "line": the line of the file the row was read from (see opslib.data.io)
+        record: dict[str, Any] = {"line" if frame.index.name == "line" else "row": label}
         for c, v in zip(cols, values):
             record[c] = v.item() if isinstance(v, np.generic) else v
         out.append(record)
@@ -473,7 +474,9 @@ def _coerce(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding
                     f"(shown as read from the file); "
                     + ("use the ISO form YYYY-MM-DD." if column.dtype in ("date", "datetime")
                        else "remove units, currency signs and thousands separators."
-                       if column.dtype in ("int", "float") else ""),
+                       if column.dtype in ("int", "float")
+                       else "write True or False (1/0 and yes/no are read too)."
+                       if column.dtype == "bool" else "write the value as text."),
                 )
             )
     return out, findings
