@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from opslib.data.money import allocate_cents
 from opslib.data.workspace import Workspace
 from opslib.errors import DataError
 
@@ -398,9 +399,10 @@ def from_shopify(
     in cents, by the largest-remainder method, so that the allocations sum
     exactly to D: line i first gets ``floor(D v_i / V)`` cents, and the cents
     left go one each to the lines with the largest remainders (ties: the
-    earlier line). A discount larger than the order's line value is capped at
-    it (counted). Prices are taken as exported (tax-inclusive or not, as the
-    shop is set up); shipping is not part of any line.
+    earlier line; :func:`opslib.data.money.allocate_cents`). A discount
+    larger than the order's line value is capped at it (counted). Prices
+    are taken as exported (tax-inclusive or not, as the shop is set up);
+    shipping is not part of any line.
 
     Cancelled orders (``Cancelled at`` filled) are skipped and counted.
     Refunded and partially refunded orders are kept: the demand happened, and
@@ -500,17 +502,7 @@ def from_shopify(
     capped = order_discount > order_value
     report.counts["orders whose discount exceeds their line value (capped)"] = int(capped.sum())
     order_discount = np.minimum(order_discount, order_value)
-    d, v = order_discount[order_code], order_value[order_code]
-    numerator = d * value_cents
-    safe_v = np.where(v > 0, v, 1)
-    allocated = numerator // safe_v
-    remainder = numerator % safe_v
-    left = order_discount - np.bincount(order_code, weights=allocated, minlength=len(order_value)).astype(np.int64)
-    ranking = pd.DataFrame({"order": order_code, "remainder": -remainder, "line": np.arange(len(lines))})
-    ranking = ranking.sort_values(["order", "remainder", "line"], kind="stable")
-    rank = np.empty(len(lines), dtype=np.int64)
-    rank[ranking["line"].to_numpy()] = ranking.groupby("order").cumcount().to_numpy()
-    allocated = allocated + (rank < left[order_code])
+    allocated = allocate_cents(order_discount[order_code], value_cents, groups=order_code)
     paid_cents = value_cents - allocated
 
     out = pd.DataFrame({

@@ -1,0 +1,81 @@
+"""Promotions: mechanics, discount allocation and closed-form P&L (more of issue 5 to come).
+
+* :mod:`opslib.promo.mechanics`: the customer price and retailer cost of each
+  mechanic, and :func:`apply_to_basket` for applying a row of the
+  ``promotions`` table to order lines in whole cents;
+* :mod:`opslib.promo.economics`: incremental margin, break-even lift and
+  depth, profit ROI and GMV ROI (投产比).
+"""
+
+from opslib.promo.economics import (
+    OwnMargin,
+    PromotionROI,
+    breakeven_elasticity,
+    breakeven_lift,
+    max_profitable_depth,
+    own_incremental_margin,
+    promo_unit_margin,
+    promotion_roi,
+)
+
+from opslib.promo.mechanics import (
+    BasketDiscount,
+    CouponResult,
+    FlashSaleResult,
+    GiftResult,
+    MechanicResult,
+    MultiBuyResult,
+    PointsResult,
+    PromotionTerms,
+    RepeatingThresholdResult,
+    ThresholdResult,
+    Tier,
+    apply_to_basket,
+    buy_one_get_one,
+    coupon,
+    flash_sale,
+    gift_with_purchase,
+    item_count_discount,
+    loyalty_points,
+    parse_tiers,
+    percent_off,
+    promotion_terms,
+    repeating_threshold_discount,
+    second_item_half_price,
+    threshold_discount,
+)
+
+__all__ = [
+    "MechanicResult",
+    "ThresholdResult",
+    "RepeatingThresholdResult",
+    "FlashSaleResult",
+    "MultiBuyResult",
+    "GiftResult",
+    "CouponResult",
+    "PointsResult",
+    "Tier",
+    "PromotionTerms",
+    "BasketDiscount",
+    "parse_tiers",
+    "percent_off",
+    "flash_sale",
+    "threshold_discount",
+    "repeating_threshold_discount",
+    "item_count_discount",
+    "second_item_half_price",
+    "buy_one_get_one",
+    "gift_with_purchase",
+    "coupon",
+    "loyalty_points",
+    "promotion_terms",
+    "apply_to_basket",
+    "OwnMargin",
+    "PromotionROI",
+    "promo_unit_margin",
+    "own_incremental_margin",
+    "breakeven_lift",
+    "breakeven_elasticity",
+    "max_profitable_depth",
+    "promotion_roi",
+]
