@@ -198,6 +198,9 @@ _table(
     _c("funding_share", "float", False, nonnegative=True, unit="fraction", description="Share of the discount funded by a supplier or platform."),
     _c("fixed_cost", "float", False, nonnegative=True, unit="currency"),
     _c("stock_cap", "float", False, nonnegative=True, unit="units"),
+    _c("cap", "float", False, nonnegative=True, unit="currency", description="Most money a repeating offer (每满减) gives per basket."),
+    _c("per_customer_limit", "int", False, nonnegative=True, unit="units", description="Flash sales: promotional units per order."),
+    _c("breakage", "float", False, nonnegative=True, unit="fraction", description="Points: share of issued points never redeemed."),
     _c("name", "str", False),
 )
 
