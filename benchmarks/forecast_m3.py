@@ -1,0 +1,66 @@
+"""M3 monthly (1,428 series, h = 18): sMAPE of opslib's models next to the published methods.
+
+Run: ``.venv/bin/python benchmarks/forecast_m3.py`` (needs ../shared/data/m3; fails loudly without).
+The published rows are recomputed from the ORIGINAL forecasts of the competitors
+(``m3_original_forecasts_10methods.csv.gz``) with the same sMAPE, mean(200 |y - f| / (|y| + |f|)).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from opslib.forecast import (historic_average, holt, naive, seasonal_naive, simple_exponential_smoothing, smape)
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m3"
+H, M = 18, 12
+
+
+def main() -> None:
+    if not DATA.is_dir():
+        sys.exit(f"M3 data not found at {DATA}")
+    frame = pd.read_csv(DATA / "m3_monthly.csv.gz")
+    frame = frame.sort_values(["unique_id", "ds"])
+    train = {k: g["y"].to_numpy() for k, g in frame[frame.split == "train"].groupby("unique_id")}
+    test = {k: g["y"].to_numpy() for k, g in frame[frame.split == "test"].groupby("unique_id")}
+    ids = sorted(train)
+    width = max(len(v) for v in train.values())
+    y = np.full((len(ids), width), np.nan)                        # right-aligned: every series ends at T
+    for i, k in enumerate(ids):
+        y[i, width - len(train[k]):] = train[k]
+    actual = np.vstack([test[k][:H] for k in ids])
+
+    rows = []
+    models = {
+        "opslib naive": lambda: naive(y, H),
+        "opslib seasonal_naive": lambda: seasonal_naive(y, H, M),
+        "opslib historic_average": lambda: historic_average(y, H),
+        "opslib ses alpha [0.1, 0.3] (M5 range)": lambda: simple_exponential_smoothing(y, H),
+        "opslib ses alpha [0.01, 0.99]": lambda: simple_exponential_smoothing(y, H, alpha_range=(0.01, 0.99)),
+        "opslib holt": lambda: holt(y, H),
+        "opslib holt damped": lambda: holt(y, H, damped=True),
+    }
+    for name, run in models.items():
+        start = time.perf_counter()
+        mean = run().mean
+        seconds = time.perf_counter() - start
+        rows.append((name, float(np.mean(smape(actual, mean))), seconds))
+
+    original = pd.read_csv(DATA / "m3_original_forecasts_10methods.csv.gz")
+    original = original[original.unique_id.isin(ids)].pivot_table(index=["method", "unique_id"], columns="h",
+                                                                    values="yhat")
+    for method in original.index.get_level_values("method").unique():
+        table = original.loc[method].reindex(ids).to_numpy()[:, :H]
+        rows.append((f"published {method}", float(np.mean(smape(actual, table))), np.nan))
+
+    result = pd.DataFrame(rows, columns=["method", "sMAPE", "seconds"]).sort_values("sMAPE")
+    print(f"M3 monthly: {len(ids)} series, h = {H}, sMAPE mean over series")
+    print(result.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Demand forecasting: vectorized models over a SKU x time array, quantiles, metrics.
+
+Functions are named after the method they implement; :func:`forecast` runs them
+on the long ``demand`` table and returns ``sku, date, mean, p10, p50, p90, model``.
+"""
+
+from opslib.forecast.baselines import historic_average, moving_average, naive, seasonal_naive
+from opslib.forecast.classify import DemandClasses, classify_demand
+from opslib.forecast.core import MODELS, forecast, quantile_column
+from opslib.forecast.frequency import Frequency, infer_frequency
+from opslib.forecast.intermittent import adida, croston, croston_optimized, croston_sba, imapa, tsb
+from opslib.forecast.metrics import bias, interval_coverage, mase, pinball_loss, rmsse, smape, wape
+from opslib.forecast.panel import Panel, from_panel, to_panel
+from opslib.forecast.result import PointForecast
+from opslib.forecast.smoothing import holt, simple_exponential_smoothing
+
+__all__ = [
+    "forecast", "MODELS", "quantile_column",
+    "naive", "seasonal_naive", "moving_average", "historic_average",
+    "simple_exponential_smoothing", "holt",
+    "croston", "croston_sba", "croston_optimized", "tsb", "adida", "imapa",
+    "mase", "rmsse", "smape", "wape", "bias", "pinball_loss", "interval_coverage",
+    "classify_demand", "DemandClasses", "infer_frequency", "Frequency",
+    "to_panel", "from_panel", "Panel", "PointForecast",
+]

@@ -1,0 +1,205 @@
+"""``forecast``: the long-table entry point that runs the models on all SKUs at once."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from opslib.errors import DataError
+from opslib.forecast import baselines, intermittent, smoothing
+from opslib.forecast.classify import classify_demand
+from opslib.forecast.frequency import future_dates
+from opslib.forecast.panel import to_panel
+from opslib.forecast.result import PointForecast
+
+__all__ = ["forecast", "MODELS", "AUTO_BY_CLASS", "quantile_column"]
+
+MIN_RESIDUALS = 10
+"""In-sample one-step residuals needed for empirical quantiles; fewer: count distribution."""
+
+MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
+    "naive": lambda y, h, m: baselines.naive(y, h),
+    "seasonal_naive": lambda y, h, m: baselines.seasonal_naive(y, h, m),
+    "moving_average": lambda y, h, m: baselines.moving_average(y, h, max(m, 3)),
+    "historic_average": lambda y, h, m: baselines.historic_average(y, h),
+    "ses": lambda y, h, m: smoothing.simple_exponential_smoothing(y, h),
+    "holt": lambda y, h, m: smoothing.holt(y, h),
+    "holt_damped": lambda y, h, m: smoothing.holt(y, h, damped=True),
+    "croston": lambda y, h, m: intermittent.croston(y, h),
+    "croston_sba": lambda y, h, m: intermittent.croston_sba(y, h),
+    "croston_optimized": lambda y, h, m: intermittent.croston_optimized(y, h),
+    "tsb": lambda y, h, m: intermittent.tsb(y, h),
+    "adida": lambda y, h, m: intermittent.adida(y, h),
+    "imapa": lambda y, h, m: intermittent.imapa(y, h),
+}
+"""Model name -> function(history (n, T), horizon, season_length)."""
+
+AUTO_BY_CLASS = {
+    "smooth": "ses", "erratic": "ses", "new": "ses", "intermittent": "croston_sba", "lumpy": "tsb",
+    "discontinued": "tsb", "too_short": "historic_average", "all_zero": "historic_average",
+}
+"""The model ``model="auto"`` uses for each demand class (this increment: no backtest yet)."""
+
+_EMPIRICAL_CLASSES = ("smooth", "erratic", "new")
+
+
+def quantile_column(quantile: float) -> str:
+    """Column name of a quantile: percent in its shortest form (0.1 -> "p10", 0.975 -> "p97.5")."""
+    return f"p{round(quantile * 100, 8):g}"
+
+
+def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantiles=(0.1, 0.5, 0.9),
+             season_length: int | None = None, censor_stockouts: bool = True) -> pd.DataFrame:
+    """Forecast every SKU of a long demand table, with quantiles.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame
+        The canonical ``demand`` table: ``sku, date, units``; ``in_stock`` used
+        when present. Daily, weekly, monthly, quarterly or yearly dates.
+    horizon : int
+        Periods to forecast [periods of the table's frequency].
+    model : str, default "ses"
+        A name of :data:`MODELS` or ``"auto"``. ``"auto"`` picks **by demand
+        class only** (:func:`opslib.forecast.classify.classify_demand`): SES for
+        smooth, erratic and new series, SBA for intermittent, TSB for lumpy and
+        discontinued, historic average for too-short and all-zero ones
+        (:data:`AUTO_BY_CLASS`). Backtest-based selection is a later increment.
+    quantiles : sequence of float in (0, 1), default (0.1, 0.5, 0.9)
+    season_length : int, optional
+        Inferred from the dates (daily 7, weekly 52, monthly 12, quarterly 4, yearly 1) when not given.
+    censor_stockouts : bool, default True
+        Treat ``in_stock`` False periods as missing (demand not observed), not
+        as zero demand. False: count them as the sales they recorded.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, date, mean, p10, p50, p90, model``: one row per SKU and future
+        date, one ``pNN`` column per quantile [units/period]. Never negative,
+        never NaN. ``model`` is the model actually used (a fallback when the
+        requested one could not forecast the SKU). ``frame.attrs["warnings"]``
+        lists each fallback (``sku, requested, used, reason``);
+        ``frame.attrs["demand_class"]`` the class of each SKU.
+
+    Raises
+    ------
+    opslib.DataError
+        On a bad table, an unknown model, a non-positive horizon or a quantile outside (0, 1).
+
+    Notes
+    -----
+    Quantiles: for smooth, erratic and new series with at least
+    :data:`MIN_RESIDUALS` in-sample one-step residuals e, the forecast mean plus
+    the empirical quantile of e times the model's h-step spread (sqrt(1 + (h-1)
+    alpha^2) for SES, sqrt(h) for naive, ...). Otherwise (intermittent, lumpy,
+    short series, models without in-sample fit) the per-period demand is
+    negative binomial with the forecast mean mu and the observed
+    variance-to-mean ratio d of the history (variance d mu), Poisson when d <= 1.
+    All values are clipped at 0.
+    """
+    if model != "auto" and model not in MODELS:
+        raise DataError(f"forecast: model must be 'auto' or one of {sorted(MODELS)}; got {model!r}.")
+    if int(horizon) != horizon or horizon < 1:
+        raise DataError(f"forecast: horizon must be a positive whole number of periods; got {horizon!r}.")
+    quantiles = tuple(float(q) for q in quantiles)
+    if any(not 0 < q < 1 for q in quantiles):
+        raise DataError(f"forecast: quantiles must lie strictly between 0 and 1; got {quantiles}.")
+    horizon = int(horizon)
+
+    panel = to_panel(demand, censor=censor_stockouts)
+    y = panel.values
+    m = int(season_length) if season_length is not None else panel.frequency.season_length
+    classes = classify_demand(y, season_length=m)
+    n = len(panel.skus)
+
+    names = np.array([AUTO_BY_CLASS[c] for c in classes.demand_class]) if model == "auto" else np.full(n, model)
+    names = names.astype(object)
+    mean = np.full((n, horizon), np.nan)
+    fitted = np.full(y.shape, np.nan)
+    spread = np.full((n, horizon), np.nan)
+    has_fit = np.zeros(n, dtype=bool)
+    for name in pd.unique(names):
+        rows = np.flatnonzero(names == name)
+        result = MODELS[name](y[rows], horizon, m)
+        mean[rows] = result.mean
+        if result.fitted is not None and result.spread is not None:
+            fitted[rows] = result.fitted
+            spread[rows] = result.spread
+            has_fit[rows] = True
+
+    # fallback chain: requested model -> historic average -> 0 (all history censored)
+    log = []
+    bad = np.isnan(mean).any(axis=1) | ~np.isfinite(mean).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        fallback = baselines.historic_average(y[rows], horizon)
+        mean[rows] = fallback.mean
+        fitted[rows], spread[rows], has_fit[rows] = fallback.fitted, fallback.spread, True
+        for r in rows:
+            log.append((panel.skus[r], names[r], "historic_average", f"{names[r]} gave no forecast"))
+        names[rows] = "historic_average"
+    still = np.isnan(mean).any(axis=1)
+    if still.any():
+        rows = np.flatnonzero(still)
+        mean[rows] = 0.0
+        has_fit[rows] = False
+        for r in rows:
+            log.append((panel.skus[r], names[r], "zero", "every period is censored (out of stock)"))
+        names[rows] = "zero"
+    mean = np.maximum(mean, 0.0)
+
+    values = _quantiles(y, mean, fitted, spread, has_fit, classes.demand_class, quantiles)
+
+    dates = future_dates(panel.dates[-1], horizon, panel.frequency)
+    frame = pd.DataFrame({
+        "sku": pd.Series(np.repeat(np.asarray(panel.skus, dtype=object), horizon), dtype=demand["sku"].dtype),
+        "date": np.tile(dates.values, n),
+        "mean": mean.ravel(),
+    })
+    for q, v in zip(quantiles, values):
+        frame[quantile_column(q)] = v.ravel()
+    frame["model"] = np.repeat(names.astype(str), horizon)
+    frame.attrs["warnings"] = pd.DataFrame(log, columns=["sku", "requested", "used", "reason"])
+    frame.attrs["demand_class"] = pd.DataFrame({"sku": panel.skus, "demand_class": classes.demand_class,
+                                                "adi": classes.adi, "cv2": classes.cv2})
+    return frame
+
+
+def _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles) -> list[np.ndarray]:
+    """Quantiles per series and horizon: empirical residuals or a count distribution (see ``forecast``)."""
+    n, horizon = mean.shape
+    residuals = y - fitted
+    n_resid = (~np.isnan(residuals)).sum(axis=1)
+    empirical = has_fit & (n_resid >= MIN_RESIDUALS) & np.isin(demand_class, _EMPIRICAL_CLASSES)
+
+    observed = ~np.isnan(y)
+    count = np.maximum(observed.sum(axis=1), 1)
+    mu_hist = np.where(observed, y, 0.0).sum(axis=1) / count
+    var_hist = np.where(observed, (y - mu_hist[:, None]) ** 2, 0.0).sum(axis=1) / np.maximum(count - 1, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dispersion = np.where(mu_hist > 0, var_hist / np.where(mu_hist > 0, mu_hist, 1.0), 1.0)
+    dispersion = np.clip(np.nan_to_num(dispersion, nan=1.0), 1.0, None)[:, None]
+
+    out = []
+    if empirical.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q_resid = np.nanquantile(residuals[empirical], quantiles, axis=1)  # (Q, n_emp)
+    positive = mean > 0
+    mu = np.where(positive, mean, 1.0)
+    negbin = np.broadcast_to(dispersion > 1.0 + 1e-12, mean.shape)
+    d = np.broadcast_to(dispersion, mean.shape)
+    for k, q in enumerate(quantiles):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nb = stats.nbinom.ppf(q, mu / np.where(negbin, d - 1.0, 1.0), 1.0 / np.where(negbin, d, 2.0))
+            po = stats.poisson.ppf(q, mu)
+        value = np.where(positive, np.where(negbin, nb, po), 0.0)
+        if empirical.any():
+            value[empirical] = mean[empirical] + q_resid[k][:, None] * spread[empirical]
+        out.append(np.maximum(np.nan_to_num(value, nan=0.0), 0.0))
+    return out

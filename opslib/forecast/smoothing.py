@@ -1,0 +1,239 @@
+"""Exponential smoothing, vectorized over series: SES and Holt (optionally damped).
+
+Every model runs one loop over time on a (series x candidate parameters) array,
+so all series and all candidate parameters are fitted at once. Missing values
+(NaN: before a series starts, on censored periods) are skipped: the state is
+carried forward unchanged (SES) or along its trend (Holt) and no error is counted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opslib.forecast.result import PointForecast
+
+__all__ = ["simple_exponential_smoothing", "holt", "ses_level"]
+
+GRID_POINTS = 21
+"""Candidate values per parameter in each stage of the grid search."""
+
+
+def _as_panel(y) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    return y[None, :] if y.ndim == 1 else y
+
+
+def _ses_run(y: np.ndarray, alpha: np.ndarray, keep_fitted: bool = False):
+    """Run SES on ``y`` (n, T) for candidate ``alpha`` (n, G).
+
+    The level starts at the first observation (as the M5 benchmark code does);
+    each later observation y_t gives the one-step error e_t = y_t - l_{t-1} and
+    l_t = l_{t-1} + alpha e_t. Returns (level (n, G), sse (n, G), count (n, G),
+    fitted (n, T) for G == 1 or None).
+    """
+    n, T = y.shape
+    level = np.full(alpha.shape, np.nan)
+    sse = np.zeros(alpha.shape)
+    count = np.zeros(alpha.shape)
+    fitted = np.full((n, T), np.nan) if keep_fitted else None
+    for t in range(T):
+        yt = y[:, t, None]
+        if keep_fitted:
+            fitted[:, t] = level[:, 0]
+        err = yt - level
+        has = ~np.isnan(err)
+        sse += np.where(has, err * err, 0.0)
+        count += has
+        observed = ~np.isnan(yt)
+        level = np.where(observed, np.where(np.isnan(level), yt, level + alpha * err), level)
+    return level, sse, count, fitted
+
+
+def ses_level(y, alpha) -> np.ndarray:
+    """Final SES level of each row of ``y`` at a fixed smoothing parameter.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+        NaN values are skipped.
+    alpha : float or array-like, shape (n_series,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series,)
+        The level after the last observation (NaN for a row without any).
+    """
+    y = _as_panel(y)
+    a = np.broadcast_to(np.asarray(alpha, dtype=float), (y.shape[0],))[:, None]
+    return _ses_run(y, a)[0][:, 0]
+
+
+def _grid_search(run, lo: float, hi: float, n: int) -> np.ndarray:
+    """Per-series minimiser of ``run(alpha (n, G)) -> (sse, count)`` on [lo, hi].
+
+    Stage 1: ``GRID_POINTS`` equally spaced values on [lo, hi]. Stage 2:
+    ``GRID_POINTS`` equally spaced values on [best - step, best + step] clipped
+    to [lo, hi] (step = stage-1 spacing). Ties go to the smallest alpha; a series
+    without any one-step error keeps ``lo``.
+    """
+    coarse = np.linspace(lo, hi, GRID_POINTS)
+    step = coarse[1] - coarse[0] if GRID_POINTS > 1 else 0.0
+    grid = np.broadcast_to(coarse, (n, GRID_POINTS))
+    sse, count = run(grid)
+    best = grid[np.arange(n), np.argmin(sse, axis=1)]
+    fine = np.clip(best[:, None] + np.linspace(-step, step, GRID_POINTS)[None, :], lo, hi)
+    sse, count = run(fine)
+    choice = fine[np.arange(n), np.argmin(sse, axis=1)]
+    return np.where(count[:, 0] > 0, choice, lo)
+
+
+def simple_exponential_smoothing(y, horizon: int, *, alpha: float | None = None,
+                                 alpha_range: tuple[float, float] = (0.1, 0.3)) -> PointForecast:
+    """Simple exponential smoothing (SES), alpha chosen per series.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+        History [units/period]; NaN = not observed (skipped).
+    horizon : int
+        Periods to forecast.
+    alpha : float, optional
+        Fixed smoothing parameter for all series. When None, it is chosen per
+        series in ``alpha_range`` by minimising the in-sample one-step squared
+        error with a two-stage grid search (21 points, then 21 points around
+        the best within one grid step).
+    alpha_range : (float, float), default (0.1, 0.3)
+        Search range; the default is that of the M5 benchmark "SES" and of
+        statsforecast's SimpleExponentialSmoothingOptimized.
+
+    Returns
+    -------
+    PointForecast
+        ``mean`` flat at the final level; ``spread`` sqrt(1 + (h - 1) alpha^2);
+        ``params["alpha"]``.
+
+    Notes
+    -----
+    l_1 = y_1, l_t = l_{t-1} + alpha (y_t - l_{t-1}), forecast l_T for every h.
+    The h-step error variance of the local-level model is
+    sigma^2 (1 + (h - 1) alpha^2) [1, section 7.7].
+
+    References
+    ----------
+    .. [1] Hyndman, R.J., Athanasopoulos, G. (2021). Forecasting: principles and practice, 3rd ed. OTexts.
+    """
+    y = _as_panel(y)
+    n = y.shape[0]
+    if alpha is None:
+        chosen = _grid_search(lambda a: _ses_run(y, a)[1:3], alpha_range[0], alpha_range[1], n)
+    else:
+        chosen = np.full(n, float(alpha))
+    level, _, _, fitted = _ses_run(y, chosen[:, None], keep_fitted=True)
+    h = np.arange(1, horizon + 1)
+    mean = np.repeat(level, horizon, axis=1)
+    spread = np.sqrt(1.0 + (h[None, :] - 1) * chosen[:, None] ** 2)
+    return PointForecast(mean, fitted, spread, {"alpha": chosen})
+
+
+def _holt_run(y: np.ndarray, alpha, beta, phi, keep_fitted: bool = False):
+    """Run Holt's linear (damped when phi < 1) method for parameter arrays (n, G).
+
+    The level starts at the first observation and the trend at 0. Then, for each
+    observation, with f = l + phi b: e = y - f, l' = f + alpha e,
+    b' = phi b + alpha beta e (= beta (l' - l) + (1 - beta) phi b); on a
+    missing period l' = f, b' = phi b.
+    """
+    n, T = y.shape
+    shape = np.broadcast_shapes(np.shape(alpha), np.shape(beta), np.shape(phi))
+    level = np.full(shape, np.nan)
+    trend = np.zeros(shape)
+    sse = np.zeros(shape)
+    count = np.zeros(shape)
+    fitted = np.full((n, T), np.nan) if keep_fitted else None
+    for t in range(T):
+        yt = y[:, t, None]
+        forecast = level + phi * trend
+        if keep_fitted:
+            fitted[:, t] = forecast[:, 0]
+        err = yt - forecast
+        has = ~np.isnan(err)
+        sse += np.where(has, err * err, 0.0)
+        count += has
+        started = ~np.isnan(level)
+        new_level = np.where(has, forecast + alpha * err, forecast)
+        new_trend = np.where(has, phi * trend + beta * alpha * err, phi * trend)
+        start = ~started & ~np.isnan(yt)
+        level = np.where(start, yt, np.where(started, new_level, level))
+        trend = np.where(started, new_trend, 0.0)
+    return level, trend, sse, count, fitted
+
+
+ALPHA_GRID = np.round(np.arange(0.05, 1.0, 0.1), 10)
+BETA_GRID = np.array([0.01, 0.05, 0.1, 0.2, 0.3])
+PHI_GRID = np.array([0.8, 0.9, 0.95, 0.98])
+
+
+def holt(y, horizon: int, *, damped: bool = False, alpha: float | None = None, beta: float | None = None,
+         phi: float | None = None) -> PointForecast:
+    """Holt's linear trend method, optionally damped, parameters chosen per series.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+        History [units/period]; NaN = not observed.
+    horizon : int
+    damped : bool, default False
+        Damp the trend with phi < 1 (Gardner and McKenzie).
+    alpha, beta, phi : float, optional
+        Fixed parameters; those not given are chosen per series by minimising
+        the in-sample one-step squared error over a grid: alpha in 0.05..0.95
+        (step 0.1), beta in {0.01, 0.05, 0.1, 0.2, 0.3} with beta <= alpha,
+        phi in {0.8, 0.9, 0.95, 0.98} (damped) or 1; then alpha and beta are
+        refined on a 5 x 5 grid of half steps around the best.
+
+    Returns
+    -------
+    PointForecast
+        ``mean`` l_T + (phi + ... + phi^h) b_T; ``spread`` from the
+        error-correction form: sqrt(1 + sum_{j<h} c_j^2),
+        c_j = alpha + alpha beta (phi + ... + phi^j).
+
+    Notes
+    -----
+    Same equations as statsmodels' ``Holt`` (level l_t = alpha y_t + (1 - alpha)
+    (l_{t-1} + phi b_{t-1}), trend b_t = beta (l_t - l_{t-1}) + (1 - beta) phi b_{t-1}),
+    with initial level y_1 and initial trend 0.
+    """
+    y = _as_panel(y)
+    n = y.shape[0]
+    a_grid = ALPHA_GRID if alpha is None else np.array([float(alpha)])
+    b_grid = BETA_GRID if beta is None else np.array([float(beta)])
+    p_grid = (PHI_GRID if damped else np.array([1.0])) if phi is None else np.array([float(phi)])
+    A, B, P = (g.ravel() for g in np.meshgrid(a_grid, b_grid, p_grid, indexing="ij"))
+    keep = (B <= A) | (beta is not None) | (alpha is not None)
+    A, B, P = A[keep], B[keep], P[keep]
+    full = (n, len(A))
+    _, _, sse, count, _ = _holt_run(y, np.broadcast_to(A, full), np.broadcast_to(B, full), np.broadcast_to(P, full))
+    k = np.argmin(sse, axis=1)
+    a, b, p = A[k], B[k], P[k]
+    if alpha is None or beta is None:
+        da = 0.05 if alpha is None else 0.0
+        offsets = np.linspace(-1, 1, 5)
+        fa = np.clip(a[:, None, None] + da * offsets[None, :, None], 0.01, 0.99)
+        fb = np.clip(b[:, None, None] * (1 + 0.5 * offsets[None, None, :]) if beta is None
+                     else np.broadcast_to(b[:, None, None], (n, 1, 5)), 0.001, 0.99)
+        fa, fb = (np.broadcast_to(x, (n, 5, 5)).reshape(n, 25) for x in (fa, fb))
+        fb = np.minimum(fb, fa) if beta is None else fb
+        _, _, sse2, _, _ = _holt_run(y, fa, fb, p[:, None])
+        j = np.argmin(sse2, axis=1)
+        better = sse2[np.arange(n), j] < sse[np.arange(n), k]
+        a = np.where(better, fa[np.arange(n), j], a)
+        b = np.where(better, fb[np.arange(n), j], b)
+    level, trend, _, _, fitted = _holt_run(y, a[:, None], b[:, None], p[:, None], keep_fitted=True)
+    h = np.arange(1, horizon + 1)
+    damp = np.cumsum(p[:, None] ** h[None, :], axis=1)          # phi + ... + phi^h
+    mean = level + damp * trend
+    c = a[:, None] * (1.0 + b[:, None] * damp)                   # alpha + alpha beta (phi+..+phi^j)
+    c2 = np.concatenate([np.zeros((n, 1)), np.cumsum(c[:, :-1] ** 2, axis=1)], axis=1)
+    spread = np.sqrt(1.0 + c2)
+    return PointForecast(mean, fitted, spread, {"alpha": a, "beta": b, "phi": p})
