@@ -89,3 +89,18 @@ def small_folder(tmp_path) -> Path:
     for name, table in small_tables().items():
         table.to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_workspace_cache(tmp_path_factory):
+    """Tests (and the kernels and servers they start) cache loaded workspaces in a fresh
+    folder, never in the user's ~/.cache/opslib: each run starts cold and leaves no trace."""
+    import os
+
+    previous = os.environ.get("OPSLIB_CACHE_DIR")
+    os.environ["OPSLIB_CACHE_DIR"] = str(tmp_path_factory.mktemp("opslib-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("OPSLIB_CACHE_DIR", None)
+    else:
+        os.environ["OPSLIB_CACHE_DIR"] = previous

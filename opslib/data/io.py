@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from opslib.data.cache import cached_load
 from opslib.data.schema import SCHEMAS, TABLE_NAMES
 from opslib.data.validate import Finding, Skipped, ValidationReport, _close_matches, validate_tables
 from opslib.data.workspace import Workspace
@@ -354,6 +355,7 @@ def load_demo() -> Workspace:
     Workspace
         The demo shop (named ``"demo"``). ``demand`` is derived with
         :func:`opslib.data.daily_demand` when the folder has no demand table.
+        Loaded through the disk cache (see :func:`default_workspace`).
 
     Raises
     ------
@@ -368,10 +370,19 @@ def load_demo() -> Workspace:
             f"The demo shop data is missing: {str(folder)!r} holds no table file. "
             "Fix: run `opslib demo build` to generate it."
         )
-    workspace = load_workspace(folder, name="demo")
-    if workspace.demand is None and workspace.order_lines is not None:
-        workspace.demand = _derive_demand(workspace)
-    return workspace
+    return _load_with_demand(folder, "demo")
+
+
+def _load_with_demand(folder: Path, name: str | None) -> Workspace:
+    """``load_workspace`` plus the derived demand table, through the disk cache."""
+
+    def load() -> Workspace:
+        workspace = load_workspace(folder, name=name)
+        if workspace.demand is None and workspace.order_lines is not None:
+            workspace.demand = _derive_demand(workspace)
+        return workspace
+
+    return cached_load(folder, ("load_with_demand", name), load)
 
 
 def default_workspace() -> Workspace:
@@ -381,11 +392,21 @@ def default_workspace() -> Workspace:
     -------
     Workspace
         ``load_workspace(os.environ["OPSLIB_DATA"])`` when the environment
-        variable is set and not empty, else :func:`load_demo`.
+        variable is set and not empty, else :func:`load_demo`; ``demand`` is
+        derived when the folder has no demand table.
+
+    Notes
+    -----
+    Both go through the disk cache of :mod:`opslib.data.cache`: an unchanged
+    folder loads from a pickle instead of being parsed and validated again.
+    Refused data (``DataError``) is never cached.
     """
     folder = os.environ.get(DATA_ENV_VAR, "").strip()
     if folder:
-        return load_workspace(folder)
+        path = Path(folder).expanduser()
+        if not path.exists():
+            return load_workspace(path)  # raises the DataError that says how to fix it
+        return _load_with_demand(path, None)
     return load_demo()
 
 
