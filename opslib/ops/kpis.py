@@ -1,0 +1,500 @@
+"""Sales and stock KPIs per period, overall or by category or channel.
+
+Pure functions over a :class:`~opslib.data.Workspace`: no widgets, no files,
+no printing. ``kpis`` gives the headline numbers an online shop's operations
+team follows (GMV, orders, units, average order value 客单价, conversion,
+returns, gross margin, stock-outs, inventory turnover and days of cover);
+``repurchase_rate`` the share of customers who come back.
+
+Which tables are needed
+-----------------------
+``order_lines`` (``order_id``, ``order_ts``, ``sku``, ``qty``, ``paid_amount``)
+and ``items`` (``sku``, ``unit_cost``) are required. ``returns``, ``traffic``
+and ``stock`` are optional: without them the measures they feed are NaN and
+``frame.attrs["notes"]`` says why. Nothing is dropped silently: every row
+that cannot be placed is counted in a note.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from opslib.data import health
+from opslib.data.workspace import Workspace
+from opslib.ops._common import (
+    FREQUENCIES,
+    UNASSIGNED,
+    check_choice,
+    check_workspace,
+    label,
+    number,
+    require,
+    sku_categories,
+    to_day,
+    to_period,
+    unit_costs,
+)
+
+__all__ = ["ADDITIVE_MEASURES", "KPI_COLUMNS", "kpis", "repurchase_rate"]
+
+#: Measures whose per-category and per-channel rows add up to the overall
+#: figure. ``orders`` adds up across channels (an order has one channel) but
+#: not across categories (an order can hold several categories). Stock
+#: measures exist overall and by category only (stock is not per channel).
+ADDITIVE_MEASURES: tuple[str, ...] = (
+    "gmv",
+    "units",
+    "returned_units",
+    "cogs",
+    "gross_margin",
+    "sku_days",
+    "stockout_days",
+    "avg_inventory_value",
+)
+
+#: The measure columns of :func:`kpis`, in order (after ``period`` and the
+#: breakdown column).
+KPI_COLUMNS: tuple[str, ...] = (
+    "gmv",
+    "orders",
+    "units",
+    "average_order_value",
+    "sessions",
+    "conversion_rate",
+    "returned_units",
+    "return_rate",
+    "cogs",
+    "gross_margin",
+    "margin_rate",
+    "sku_days",
+    "stockout_days",
+    "stockout_rate",
+    "avg_inventory_value",
+    "inventory_turnover",
+    "days_of_cover",
+)
+
+_SALES_COLUMNS = ["order_id", "order_ts", "sku", "qty", "paid_amount"]
+
+
+def kpis(ws: Workspace, freq: str = "M", by: str | None = None) -> pd.DataFrame:
+    """Sales, return, margin and stock KPIs per period.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The shop's tables: ``order_lines`` and ``items`` (with ``unit_cost``)
+        are required; ``returns``, ``traffic`` and ``stock`` are used when
+        present.
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period length: days, weeks ending on Sunday, calendar months,
+        quarters, years. Every period from the first to the last with data
+        appears, with zeros where nothing was sold.
+    by : {None, "category", "channel"}, default None
+        Break the figures down by ``items.category`` or by
+        ``order_lines.channel``. SKUs missing from ``items`` and lines without
+        a channel count under ``"unassigned"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period (and category or channel), sorted. Columns:
+
+        - ``period`` (pandas Period of ``freq``), then ``category`` or
+          ``channel`` when ``by`` is given;
+        - ``gmv`` [currency]: money paid (``paid_amount``), before returns;
+        - ``orders`` [orders]: distinct ``order_id`` (by category: orders
+          holding the category);
+        - ``units`` [units] sold, before returns;
+        - ``average_order_value`` [currency/order]: gmv / orders (客单价);
+        - ``sessions`` [sessions] and ``conversion_rate`` [orders/session]:
+          orders / sessions, from site-wide ``traffic`` rows, overall only;
+        - ``returned_units`` [units] and ``return_rate`` [fraction]:
+          units returned / units sold, each return counted in the period (and
+          channel) of the order it returns;
+        - ``cogs`` [currency]: cost of goods sold, ``unit_cost * qty``;
+          ``gross_margin`` [currency]: gmv - cogs; ``margin_rate``
+          [fraction]: gross_margin / gmv;
+        - ``sku_days`` [SKU-days] tracked in ``stock``, ``stockout_days``
+          [SKU-days] with end-of-day on-hand <= 0, ``stockout_rate``
+          [fraction]: their ratio;
+        - ``avg_inventory_value`` [currency]: mean over the days of the period
+          of the stock value at ``unit_cost``;
+        - ``inventory_turnover`` [1/period]: cogs / avg_inventory_value;
+          ``days_of_cover`` [days]: avg_inventory_value / (cogs per day).
+
+        ``frame.attrs["notes"]`` lists, in words, every measure left NaN on
+        purpose and every row that could not be placed.
+
+    Raises
+    ------
+    opslib.DataError
+        If ``order_lines`` or ``items`` (or a column the breakdown needs) is
+        missing.
+
+    Notes
+    -----
+    A ratio is NaN when its denominator is zero or unknown (no sessions, no
+    orders, no units sold, no stock); it is never an error. The measures in
+    :data:`ADDITIVE_MEASURES` add up across a breakdown to the overall
+    figure. Stock is valued at the current ``items.unit_cost``. Stock-outs use
+    :func:`opslib.data.health.stockout_days`' rules: on-hand summed over
+    locations, days after a discontinued SKU sold out for good not tracked.
+    The days of cover of a period are
+
+    .. math:: \\text{days of cover} = \\frac{\\bar V}{\\text{COGS} / n}
+
+    with :math:`\\bar V` the average inventory value and :math:`n` the days
+    of the period with stock snapshots. A line whose SKU has no unit cost
+    makes its period's cogs and margin NaN (never zero cost).
+    """
+    check_workspace(ws, "kpis")
+    check_choice("freq", freq, tuple(FREQUENCIES))
+    check_choice("by", by, (None, "category", "channel"))
+    lines = require(ws, "order_lines", _SALES_COLUMNS + (["channel"] if by == "channel" else []), "kpis")
+    items = require(ws, "items", ["sku", "unit_cost"] + (["category"] if by == "category" else []), "kpis")
+    notes: list[str] = []
+    costs = unit_costs(items)
+    categories = sku_categories(items)
+    keys = ["period"] + ([by] if by else [])
+
+    # ---- sales
+    sku = lines["sku"].astype("str").array
+    day = to_day(lines["order_ts"])
+    undated = int(day.isna().sum())
+    if undated:
+        notes.append(f"{undated:,} order lines have no valid order_ts and are left out of every measure.")
+    qty = number(lines["qty"])
+    cost = pd.Series(sku).map(costs).to_numpy(dtype=float)
+    sales = pd.DataFrame(
+        {
+            "period": to_period(day, freq),
+            "order_id": lines["order_id"].astype("str").array,
+            "units": qty,
+            "gmv": number(lines["paid_amount"]),
+            "cogs": cost * qty,
+            "_unknown_cost": np.isnan(cost),
+        }
+    )
+    unknown = sales["_unknown_cost"] & day.notna().to_numpy()
+    if unknown.any():
+        skus = sorted(set(sku[unknown.to_numpy()]))
+        notes.append(
+            f"{int(unknown.sum()):,} order lines of {len(skus):,} SKUs without items.unit_cost "
+            f"(e.g. {', '.join(skus[:5])}): cogs and gross margin of their periods are NaN."
+        )
+    if by == "category":
+        sales["category"] = _category_of(sku, categories)
+    elif by == "channel":
+        sales["channel"] = label(lines["channel"])
+    sales = sales[day.notna().to_numpy()]
+    grouped = sales.groupby(keys, sort=True)
+    table = grouped.agg(
+        gmv=("gmv", "sum"),
+        orders=("order_id", "nunique"),
+        units=("units", "sum"),
+        cogs=("cogs", lambda s: s.fillna(0.0).sum()),
+        _unknown_cost=("_unknown_cost", "sum"),
+    )
+    table.loc[table["_unknown_cost"] > 0, "cogs"] = np.nan
+    table = table.drop(columns="_unknown_cost")
+
+    parts = [table]
+    parts.append(_returned_units(ws, lines, day, freq, by, categories, notes))
+    parts.append(_sessions(ws, freq, by, notes))
+    parts.append(_stock_measures(ws, freq, by, costs, categories, notes))
+    out = _full_frame(parts, keys, freq)
+
+    for col in ("gmv", "units", "orders"):
+        out[col] = out[col].fillna(0.0)
+    out["orders"] = out["orders"].astype("int64")
+    out["cogs"] = out["cogs"].where(out["cogs"].notna() | (out["units"] != 0), 0.0)
+    if ws.returns is not None:
+        out["returned_units"] = out["returned_units"].fillna(0.0)
+    out["average_order_value"] = _ratio(out["gmv"], out["orders"])
+    out["conversion_rate"] = _ratio(out["orders"], out["sessions"])
+    out["return_rate"] = _ratio(out["returned_units"], out["units"])
+    out["gross_margin"] = out["gmv"] - out["cogs"]
+    out["margin_rate"] = _ratio(out["gross_margin"], out["gmv"])
+    out["stockout_rate"] = _ratio(out["stockout_days"], out["sku_days"])
+    out["inventory_turnover"] = _ratio(out["cogs"], out["avg_inventory_value"])
+    out["days_of_cover"] = _ratio(out["avg_inventory_value"], _ratio(out["cogs"], out["_stock_dates"]))
+    out = out[keys + list(KPI_COLUMNS)].reset_index(drop=True)
+    out.attrs["notes"] = notes
+    return out
+
+
+def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = None) -> pd.DataFrame:
+    """Share of customers who order again within a window after their first order.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The shop's tables: ``order_lines`` with ``customer_id`` is required;
+        ``returns`` is used when present.
+    window_days : int, default 90
+        A customer repurchases when a second kept order follows the first kept
+        order within this many days (inclusive) [days].
+    freq : {None, "D", "W", "M", "Q", "Y"}, default None
+        ``None``: one row for all customers. Otherwise one row per cohort, the
+        period of the customer's first kept order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cohort`` (only with ``freq``; pandas Period), ``customers``
+        (customers whose whole window lies inside the data), ``repeat_customers``
+        (of them, those with a second kept order in the window),
+        ``repurchase_rate`` [fraction] (NaN without customers),
+        ``censored_customers`` (first kept order less than ``window_days``
+        before the last order in the data: their window is not over, so they
+        are left out of the rate) and ``returned_only_customers`` (every order
+        fully returned: left out of the rate). ``frame.attrs["notes"]`` counts
+        lines without a customer.
+
+    Raises
+    ------
+    opslib.DataError
+        If ``order_lines`` or its ``customer_id`` column is missing.
+
+    Notes
+    -----
+    An order is *kept* unless every unit of it was returned (``returns``
+    matched on ``order_id``). A fully returned order is not a purchase: it
+    neither starts a customer's history nor counts as the second order. So a
+    customer whose only orders were all returned is not a customer for this
+    measure (``returned_only_customers`` says how many there were), and a
+    customer whose second order was returned in full did not repurchase.
+    Orders are dated by their first ``order_ts``; a second order at the same
+    time as the first counts (it is a separate order).
+    """
+    check_workspace(ws, "repurchase_rate")
+    if freq is not None:
+        check_choice("freq", freq, tuple(FREQUENCIES))
+    if window_days < 0:
+        raise ValueError(f"window_days must be zero or more; got {window_days!r}")
+    lines = require(ws, "order_lines", ["order_id", "order_ts", "qty", "customer_id"], "repurchase_rate")
+    notes: list[str] = []
+    frame = pd.DataFrame(
+        {
+            "order_id": lines["order_id"].astype("str").array,
+            "ts": pd.to_datetime(lines["order_ts"], errors="coerce").to_numpy(),
+            "qty": number(lines["qty"]),
+            "customer_id": lines["customer_id"].array,
+        }
+    )
+    anonymous = frame["customer_id"].isna() | frame["ts"].isna()
+    if anonymous.any():
+        notes.append(f"{int(anonymous.sum()):,} order lines without customer_id or order_ts are left out.")
+    frame = frame[~anonymous.to_numpy()]
+    end = frame["ts"].max()
+    orders = frame.groupby("order_id", sort=False).agg(
+        customer_id=("customer_id", "first"), ts=("ts", "min"), qty=("qty", "sum")
+    )
+    orders["returned"] = 0.0
+    if ws.returns is not None:
+        returns = require(ws, "returns", ["order_id", "qty"], "repurchase_rate")
+        back = pd.Series(number(returns["qty"]), index=returns["order_id"].astype("str").array)
+        back = back.groupby(level=0).sum()
+        orders["returned"] = orders.index.map(back).to_numpy(dtype=float)
+        orders["returned"] = orders["returned"].fillna(0.0)
+    orders["kept"] = ~((orders["qty"] > 0) & (orders["returned"] >= orders["qty"]))
+    kept = orders[orders["kept"]].sort_values(["customer_id", "ts"], kind="stable")
+    per_customer = kept.groupby("customer_id", sort=False)["ts"]
+    first = per_customer.nth(0)
+    first = pd.Series(first.to_numpy(), index=kept.loc[first.index, "customer_id"].to_numpy())
+    second = per_customer.nth(1)
+    second = pd.Series(second.to_numpy(), index=kept.loc[second.index, "customer_id"].to_numpy())
+    customers = pd.DataFrame({"first": first})
+    customers["second"] = second.reindex(customers.index)
+    window = pd.Timedelta(days=window_days)
+    customers["censored"] = customers["first"] + window > end
+    customers["repeat"] = (customers["second"] - customers["first"]) <= window
+    all_customers = orders.groupby("customer_id")["kept"].any()
+    returned_only = pd.DataFrame({"first": orders[~orders["kept"]].groupby("customer_id")["ts"].min()})
+    returned_only = returned_only[~all_customers.reindex(returned_only.index).to_numpy()]
+
+    def summarise(c: pd.DataFrame, r: pd.DataFrame) -> dict:
+        eligible = c[~c["censored"]]
+        n = len(eligible)
+        repeat = int(eligible["repeat"].sum())
+        return {
+            "customers": n,
+            "repeat_customers": repeat,
+            "repurchase_rate": repeat / n if n else np.nan,
+            "censored_customers": int(c["censored"].sum()),
+            "returned_only_customers": len(r),
+        }
+
+    if freq is None:
+        out = pd.DataFrame([summarise(customers, returned_only)])
+    else:
+        cohort_c = to_period(customers["first"], freq)
+        cohort_r = to_period(returned_only["first"], freq)
+        cohorts = sorted(set(cohort_c.unique()) | set(cohort_r.unique()))
+        rows = []
+        for cohort in cohorts:
+            row = {"cohort": cohort}
+            row.update(summarise(customers[np.asarray(cohort_c == cohort)], returned_only[np.asarray(cohort_r == cohort)]))
+            rows.append(row)
+        cols = ["cohort", "customers", "repeat_customers", "repurchase_rate", "censored_customers", "returned_only_customers"]
+        out = pd.DataFrame(rows, columns=cols)
+    for col in ("customers", "repeat_customers", "censored_customers", "returned_only_customers"):
+        out[col] = out[col].astype("int64")
+    out["repurchase_rate"] = out["repurchase_rate"].astype(float)
+    out.attrs["notes"] = notes
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator, NaN where the denominator is zero or missing."""
+    num = pd.Series(numerator, dtype=float)
+    den = pd.Series(denominator, dtype=float)
+    ok = den.notna() & (den != 0)
+    return (num / den.where(ok)).astype(float)
+
+
+def _category_of(sku: np.ndarray, categories: pd.Series) -> np.ndarray:
+    return label(pd.Series(sku).map(categories))
+
+
+def _returned_units(ws, lines, day, freq, by, categories, notes) -> pd.DataFrame | None:
+    """returned_units per period (and key), each return in its order's period."""
+    if ws.returns is None:
+        notes.append("There is no returns table: returned_units and return_rate are NaN.")
+        return None
+    returns = require(ws, "returns", ["order_id", "sku", "qty", "return_date"], "kpis")
+    origin = pd.DataFrame(
+        {
+            "order_id": lines["order_id"].astype("str").array,
+            "sku": lines["sku"].astype("str").array,
+            "day": day.to_numpy(),
+        }
+    )
+    if by == "channel":
+        origin["channel"] = label(lines["channel"])
+    origin = origin.drop_duplicates(["order_id", "sku"])
+    frame = pd.DataFrame(
+        {
+            "order_id": returns["order_id"].astype("str").array,
+            "sku": returns["sku"].astype("str").array,
+            "returned_units": number(returns["qty"]),
+            "return_day": to_day(returns["return_date"]).to_numpy(),
+        }
+    ).merge(origin, on=["order_id", "sku"], how="left")
+    unmatched = frame["day"].isna()
+    if unmatched.any():
+        notes.append(
+            f"{int(unmatched.sum()):,} returns match no order line: they count in the period of their "
+            f"return_date{' and under channel ' + repr(UNASSIGNED) if by == 'channel' else ''}."
+        )
+    when = frame["day"].fillna(frame["return_day"])
+    undated = when.isna()
+    if undated.any():
+        notes.append(f"{int(undated.sum()):,} returns have neither an order nor a return_date and are left out.")
+    frame["period"] = to_period(when, freq)
+    if by == "category":
+        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
+    elif by == "channel":
+        frame["channel"] = label(frame["channel"])
+    keys = ["period"] + ([by] if by else [])
+    return frame[~undated.to_numpy()].groupby(keys)[["returned_units"]].sum()
+
+
+def _sessions(ws, freq, by, notes) -> pd.DataFrame | None:
+    """Site-wide sessions per period (overall figures only)."""
+    traffic = ws.traffic
+    if traffic is None:
+        notes.append("There is no traffic table: sessions and conversion_rate are NaN.")
+        return None
+    if by is not None:
+        notes.append(f"Traffic is not broken down by {by}: sessions and conversion_rate are NaN; see kpis(ws).")
+        return None
+    traffic = require(ws, "traffic", ["date", "sessions"], "kpis")
+    site = traffic
+    if "sku" in traffic.columns:
+        site = traffic[traffic["sku"].isna().to_numpy()]
+        if site.empty:
+            notes.append("The traffic table has per-SKU rows only: sessions and conversion_rate are NaN.")
+            return None
+    frame = pd.DataFrame({"day": to_day(site["date"]).to_numpy(), "sessions": number(site["sessions"])})
+    frame = frame.dropna(subset=["day"])
+    frame["period"] = to_period(frame["day"], freq)
+    out = frame.groupby("period")[["sessions"]].sum()
+    zero = int((out["sessions"] == 0).sum())
+    if zero:
+        notes.append(f"{zero:,} periods have no sessions: their conversion_rate is NaN.")
+    return out
+
+
+def _stock_measures(ws, freq, by, costs, categories, notes) -> pd.DataFrame | None:
+    """sku_days, stockout_days, avg_inventory_value and the stock dates per period."""
+    if ws.stock is None:
+        notes.append("There is no stock table: stock-out and inventory measures are NaN.")
+        return None
+    if by == "channel":
+        notes.append("Stock is not held per channel: stock-out and inventory measures are NaN by channel.")
+        return None
+    stock = require(ws, "stock", ["sku", "date", "on_hand"], "kpis")
+    keys = ["period"] + ([by] if by else [])
+    days = health._stock_days(ws)
+    days["period"] = to_period(days["date"], freq)
+    if by == "category":
+        days["category"] = _category_of(days["sku"].to_numpy(), categories)
+    outs = days.groupby(keys).agg(sku_days=("out", "size"), stockout_days=("out", "sum"))
+
+    frame = pd.DataFrame(
+        {
+            "sku": stock["sku"].astype("str").array,
+            "day": to_day(stock["date"]).to_numpy(),
+            "on_hand": number(stock["on_hand"]),
+        }
+    ).dropna(subset=["day"])
+    cost = frame["sku"].map(costs).to_numpy(dtype=float)
+    no_cost = np.isnan(cost)
+    if no_cost.any():
+        skus = sorted(frame.loc[no_cost, "sku"].unique())
+        notes.append(
+            f"{len(skus):,} stocked SKUs have no items.unit_cost (e.g. {', '.join(skus[:5])}): "
+            "their stock is valued at zero."
+        )
+    frame["value"] = frame["on_hand"].fillna(0.0).to_numpy() * np.nan_to_num(cost)
+    frame["period"] = to_period(frame["day"], freq)
+    if by == "category":
+        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
+    value = frame.groupby(keys)[["value"]].sum()
+    n_days = frame.groupby("period")["day"].nunique().rename("_stock_dates")
+    value = value.join(n_days, on="period")
+    value["avg_inventory_value"] = value["value"] / value["_stock_dates"]
+    out = outs.join(value[["avg_inventory_value", "_stock_dates"]], how="outer")
+    out["sku_days"] = out["sku_days"].fillna(0).astype(float)
+    out["stockout_days"] = out["stockout_days"].fillna(0).astype(float)
+    return out
+
+
+def _full_frame(parts: list, keys: list[str], freq: str) -> pd.DataFrame:
+    """Join the parts on the keys and fill in every period from first to last."""
+    parts = [p for p in parts if p is not None]
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined.join(p, how="outer")
+    for col in ("returned_units", "sessions", "sku_days", "stockout_days", "avg_inventory_value", "_stock_dates"):
+        if col not in joined.columns:
+            joined[col] = np.nan
+    frame = joined.reset_index()
+    if frame.empty:
+        return frame
+    periods = pd.period_range(frame["period"].min(), frame["period"].max(), freq=FREQUENCIES[freq])
+    if len(keys) == 1:
+        index = pd.Index(periods, name="period")
+    else:
+        index = pd.MultiIndex.from_product([periods, sorted(frame[keys[1]].unique())], names=keys)
+    frame = frame.set_index(keys).reindex(index).reset_index()
+    if "_stock_dates" in frame.columns and len(keys) > 1:
+        # the stock dates of a period are shop-wide: fill them in for keys without stock
+        frame["_stock_dates"] = frame.groupby("period")["_stock_dates"].transform("max")
+    return frame
