@@ -13,7 +13,7 @@ UV_BOOT := .tools/uv
 UV      := $(shell command -v uv 2>/dev/null || echo $(UV_BOOT)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: app test env demo lock clean help
+.PHONY: app test env demo lock clean help bench bench-apps bench-forecast bench-inventory bench-ops
 
 help:
 	@echo "make app    serve the apps at http://$(HOST):$(PORT) (DATA=/path/to/folder for your own data)"
@@ -39,6 +39,21 @@ app: env demo
 
 test: env demo
 	$(PY) -m pytest
+
+# benchmarks print tables; they are not part of the test run
+bench-apps: env demo
+	$(PY) benchmarks/app_open.py
+
+bench-forecast: env
+	@for f in benchmarks/forecast_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+bench-inventory: env
+	@for f in benchmarks/inventory_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+bench-ops: env demo
+	@for f in benchmarks/ops_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+bench: bench-forecast bench-inventory bench-ops bench-apps
 
 lock:
 	$(UV) lock
