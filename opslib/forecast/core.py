@@ -11,10 +11,12 @@ from scipy import stats
 
 from opslib.errors import DataError
 from opslib.forecast import baselines, intermittent, smoothing
+from opslib.forecast.combine import combine
 from opslib.forecast.classify import classify_demand
 from opslib.forecast.frequency import future_dates
 from opslib.forecast.panel import to_panel
 from opslib.forecast.result import PointForecast
+from opslib.forecast.seasonal import seasonally_adjusted
 
 __all__ = ["forecast", "MODELS", "AUTO_BY_CLASS", "quantile_column"]
 
@@ -26,9 +28,11 @@ MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
     "seasonal_naive": lambda y, h, m: baselines.seasonal_naive(y, h, m),
     "moving_average": lambda y, h, m: baselines.moving_average(y, h, max(m, 3)),
     "historic_average": lambda y, h, m: baselines.historic_average(y, h),
-    "ses": lambda y, h, m: smoothing.simple_exponential_smoothing(y, h),
-    "holt": lambda y, h, m: smoothing.holt(y, h),
-    "holt_damped": lambda y, h, m: smoothing.holt(y, h, damped=True),
+    "ses": lambda y, h, m: seasonally_adjusted(smoothing.simple_exponential_smoothing, y, h, m),
+    "holt": lambda y, h, m: seasonally_adjusted(smoothing.holt, y, h, m),
+    "holt_damped": lambda y, h, m: seasonally_adjusted(smoothing.holt, y, h, m, damped=True),
+    "theta": lambda y, h, m: smoothing.theta(y, h, season_length=m),
+    "comb_shd": lambda y, h, m: combine([MODELS[k](y, h, m) for k in ("ses", "holt", "holt_damped")]),
     "croston": lambda y, h, m: intermittent.croston(y, h),
     "croston_sba": lambda y, h, m: intermittent.croston_sba(y, h),
     "croston_optimized": lambda y, h, m: intermittent.croston_optimized(y, h),
@@ -36,13 +40,18 @@ MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
     "adida": lambda y, h, m: intermittent.adida(y, h),
     "imapa": lambda y, h, m: intermittent.imapa(y, h),
 }
-"""Model name -> function(history (n, T), horizon, season_length)."""
+"""Model name -> function(history (n, T), horizon, season_length).
+
+SES, Holt, damped Holt and Theta run on the seasonally adjusted series when the
+series is seasonal (:func:`opslib.forecast.seasonal.seasonally_adjusted`, as in the
+M3/M4 benchmarks); ``comb_shd`` is the mean of those three (COMB S-H-D).
+"""
 
 AUTO_BY_CLASS = {
     "smooth": "ses", "erratic": "ses", "new": "ses", "intermittent": "croston_sba", "lumpy": "tsb",
     "discontinued": "tsb", "too_short": "historic_average", "all_zero": "historic_average",
 }
-"""The model ``model="auto"`` uses for each demand class (this increment: no backtest yet)."""
+"""The model ``model="auto"`` uses for a demand class it does not backtest, or a SKU too short to backtest."""
 
 _EMPIRICAL_CLASSES = ("smooth", "erratic", "new")
 
@@ -64,11 +73,14 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     horizon : int
         Periods to forecast [periods of the table's frequency].
     model : str, default "ses"
-        A name of :data:`MODELS` or ``"auto"``. ``"auto"`` picks **by demand
-        class only** (:func:`opslib.forecast.classify.classify_demand`): SES for
-        smooth, erratic and new series, SBA for intermittent, TSB for lumpy and
-        discontinued, historic average for too-short and all-zero ones
-        (:data:`AUTO_BY_CLASS`). Backtest-based selection is a later increment.
+        A name of :data:`MODELS` or ``"auto"``. ``"auto"`` classifies each SKU
+        (:func:`opslib.forecast.classify.classify_demand`) and picks, per SKU, the
+        candidate of its class (:data:`opslib.forecast.backtest.AUTO_CANDIDATES`)
+        with the smallest rolling-origin backtest error over two windows of
+        ``horizon`` periods (RMSSE for smooth and erratic demand, RMSSE of
+        cumulative demand for intermittent, lumpy and discontinued demand;
+        :func:`opslib.forecast.backtest.select_models`). New, too-short and
+        all-zero SKUs, and SKUs too short to backtest, use :data:`AUTO_BY_CLASS`.
     quantiles : sequence of float in (0, 1), default (0.1, 0.5, 0.9)
     season_length : int, optional
         Inferred from the dates (daily 7, weekly 52, monthly 12, quarterly 4, yearly 1) when not given.
@@ -117,8 +129,50 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     classes = classify_demand(y, season_length=m)
     n = len(panel.skus)
 
-    names = np.array([AUTO_BY_CLASS[c] for c in classes.demand_class]) if model == "auto" else np.full(n, model)
-    names = names.astype(object)
+    if model == "auto":
+        from opslib.forecast.backtest import select_models
+
+        names = select_models(y, horizon, season_length=m, demand_class=classes.demand_class).model
+    else:
+        names = np.full(n, model, dtype=object)
+    mean, values, names, log_rows = forecast_arrays(y, horizon, m, names, classes.demand_class, quantiles)
+    log = [(panel.skus[r], requested, used, reason) for r, requested, used, reason in log_rows]
+
+    dates = future_dates(panel.dates[-1], horizon, panel.frequency)
+    frame = pd.DataFrame({
+        "sku": pd.Series(np.repeat(np.asarray(panel.skus, dtype=object), horizon), dtype=demand["sku"].dtype),
+        "date": np.tile(dates.values, n),
+        "mean": mean.ravel(),
+    })
+    for q, v in zip(quantiles, values):
+        frame[quantile_column(q)] = v.ravel()
+    frame["model"] = np.repeat(names.astype(str), horizon)
+    frame.attrs["warnings"] = pd.DataFrame(log, columns=["sku", "requested", "used", "reason"])
+    frame.attrs["demand_class"] = pd.DataFrame({"sku": panel.skus, "demand_class": classes.demand_class,
+                                                "adi": classes.adi, "cv2": classes.cv2})
+    return frame
+
+
+def forecast_arrays(y: np.ndarray, horizon: int, season_length: int, names, demand_class,
+                    quantiles) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, list]:
+    """Run the named model of each row on a (n, T) array, with fallbacks and quantiles.
+
+    The array engine behind :func:`forecast` and :func:`opslib.forecast.backtest.backtest`:
+    each model runs once on all rows that use it.
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape (n, horizon)
+        Never NaN, never negative.
+    values : list of numpy.ndarray (n, horizon)
+        One array per quantile.
+    names : numpy.ndarray of object, shape (n,)
+        The model used per row (after fallbacks).
+    log : list of (row, requested, used, reason)
+    """
+    n = y.shape[0]
+    m = season_length
+    names = np.asarray(names, dtype=object).copy()
     mean = np.full((n, horizon), np.nan)
     fitted = np.full(y.shape, np.nan)
     spread = np.full((n, horizon), np.nan)
@@ -141,7 +195,7 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
         mean[rows] = fallback.mean
         fitted[rows], spread[rows], has_fit[rows] = fallback.fitted, fallback.spread, True
         for r in rows:
-            log.append((panel.skus[r], names[r], "historic_average", f"{names[r]} gave no forecast"))
+            log.append((r, names[r], "historic_average", f"{names[r]} gave no forecast"))
         names[rows] = "historic_average"
     still = np.isnan(mean).any(axis=1)
     if still.any():
@@ -149,25 +203,11 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
         mean[rows] = 0.0
         has_fit[rows] = False
         for r in rows:
-            log.append((panel.skus[r], names[r], "zero", "every period is censored (out of stock)"))
+            log.append((r, names[r], "zero", "every period is censored (out of stock)"))
         names[rows] = "zero"
     mean = np.maximum(mean, 0.0)
-
-    values = _quantiles(y, mean, fitted, spread, has_fit, classes.demand_class, quantiles)
-
-    dates = future_dates(panel.dates[-1], horizon, panel.frequency)
-    frame = pd.DataFrame({
-        "sku": pd.Series(np.repeat(np.asarray(panel.skus, dtype=object), horizon), dtype=demand["sku"].dtype),
-        "date": np.tile(dates.values, n),
-        "mean": mean.ravel(),
-    })
-    for q, v in zip(quantiles, values):
-        frame[quantile_column(q)] = v.ravel()
-    frame["model"] = np.repeat(names.astype(str), horizon)
-    frame.attrs["warnings"] = pd.DataFrame(log, columns=["sku", "requested", "used", "reason"])
-    frame.attrs["demand_class"] = pd.DataFrame({"sku": panel.skus, "demand_class": classes.demand_class,
-                                                "adi": classes.adi, "cv2": classes.cv2})
-    return frame
+    values = _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles)
+    return mean, values, names, log
 
 
 def _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles) -> list[np.ndarray]:

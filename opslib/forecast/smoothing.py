@@ -12,7 +12,7 @@ import numpy as np
 
 from opslib.forecast.result import PointForecast
 
-__all__ = ["simple_exponential_smoothing", "holt", "ses_level"]
+__all__ = ["simple_exponential_smoothing", "holt", "theta", "ses_level"]
 
 GRID_POINTS = 21
 """Candidate values per parameter in each stage of the grid search."""
@@ -237,3 +237,72 @@ def holt(y, horizon: int, *, damped: bool = False, alpha: float | None = None, b
     c2 = np.concatenate([np.zeros((n, 1)), np.cumsum(c[:, :-1] ** 2, axis=1)], axis=1)
     spread = np.sqrt(1.0 + c2)
     return PointForecast(mean, fitted, spread, {"alpha": a, "beta": b, "phi": p})
+
+
+def theta(y, horizon: int, *, season_length: int = 1, alpha: float | None = None,
+          alpha_range: tuple[float, float] = (0.01, 0.99)) -> PointForecast:
+    """The standard Theta method (Assimakopoulos and Nikolopoulos 2000), as in the M3/M4 benchmarks.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+        History [units/period]; NaN = not observed.
+    horizon : int
+    season_length : int, default 1
+        m > 1: series that pass the 90% seasonality test are seasonally
+        adjusted first (:func:`opslib.forecast.seasonal.seasonally_adjusted`).
+    alpha : float, optional
+        Fixed SES parameter; by default chosen per series in ``alpha_range`` by
+        in-sample one-step squared error (level initialised at the first value).
+    alpha_range : (float, float), default (0.01, 0.99)
+
+    Returns
+    -------
+    PointForecast
+        ``params``: ``alpha``, ``slope`` (b_0), and ``seasonal`` when m > 1.
+
+    Notes
+    -----
+    With l_n the final SES level (n observations) and b_0 the OLS slope of y on
+    time [units/period^2], the forecast is [1, eq. 3], [2]
+
+        y_{n+h} = l_n + b_0 / 2 (h - 1 + 1/alpha - (1 - alpha)^n / alpha),
+
+    i.e. the mean of the theta = 0 line (linear trend) extrapolated and SES on
+    the theta = 2 line. Same as statsmodels' ``ThetaModel(..., deseasonalize=False)
+    .fit(use_mle=False).forecast(h)`` when alpha agrees. In-sample fit: the same
+    expression with h = 1 and n = the observations so far. ``spread`` is that of
+    SES, sqrt(1 + (h - 1) alpha^2).
+
+    References
+    ----------
+    .. [1] Hyndman, R.J., Billah, B. (2003). Unmasking the Theta method. IJF 19(2), 287-290.
+    .. [2] Assimakopoulos, V., Nikolopoulos, K. (2000). The theta model: a decomposition
+       approach to forecasting. IJF 16(4), 521-530.
+    """
+    y = _as_panel(y)
+    if season_length > 1:
+        from opslib.forecast.seasonal import seasonally_adjusted
+
+        return seasonally_adjusted(theta, y, horizon, season_length, alpha=alpha, alpha_range=alpha_range)
+    n, T = y.shape
+    ses = simple_exponential_smoothing(y, horizon, alpha=alpha, alpha_range=alpha_range)
+    a = ses.params["alpha"]
+    observed = ~np.isnan(y)
+    n_obs = observed.sum(axis=1)
+    t = np.arange(T, dtype=float)
+    count = np.maximum(n_obs, 1)
+    t_mean = np.where(observed, t, 0.0).sum(axis=1) / count
+    y_mean = np.where(observed, y, 0.0).sum(axis=1) / count
+    dt = np.where(observed, t - t_mean[:, None], 0.0)
+    sxx = (dt * dt).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(sxx > 0, (dt * np.where(observed, y - y_mean[:, None], 0.0)).sum(axis=1)
+                         / np.where(sxx > 0, sxx, 1.0), 0.0)
+    h = np.arange(1, horizon + 1)
+    drift = (h[None, :] - 1) + (1.0 - (1.0 - a[:, None]) ** n_obs[:, None]) / a[:, None]
+    mean = ses.mean + slope[:, None] / 2 * drift
+    seen = np.cumsum(observed, axis=1) - observed                      # observations before period t
+    fit_drift = (1.0 - (1.0 - a[:, None]) ** seen) / a[:, None]
+    fitted = ses.fitted + slope[:, None] / 2 * fit_drift
+    return PointForecast(mean, fitted, ses.spread, {"alpha": a, "slope": slope})

@@ -1,0 +1,339 @@
+"""Rolling-origin backtests, their accuracy, and model selection per SKU by backtest.
+
+Every window runs each model once on all SKUs (the array engine of
+:func:`opslib.forecast.core.forecast_arrays`), never a loop over SKUs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from opslib.errors import DataError
+from opslib.forecast.classify import classify_demand
+from opslib.forecast.core import AUTO_BY_CLASS, MODELS, forecast_arrays, quantile_column
+from opslib.forecast.frequency import future_dates
+from opslib.forecast.panel import to_panel
+
+__all__ = ["backtest", "accuracy", "select_models", "Selection", "AUTO_CANDIDATES", "SELECTION_ERROR",
+           "BACKTEST_QUANTILES"]
+
+BACKTEST_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
+"""Quantiles a backtest records by default: enough for the 80% and 95% interval coverage."""
+
+AUTO_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "smooth": ("ses", "holt_damped", "theta", "comb_shd", "seasonal_naive"),
+    "erratic": ("ses", "theta", "comb_shd", "seasonal_naive", "moving_average"),
+    "intermittent": ("croston_sba", "tsb", "adida", "imapa", "ses"),
+    "lumpy": ("croston_sba", "tsb", "adida", "imapa", "ses"),
+    "discontinued": ("tsb", "ses"),
+}
+"""Models ``model="auto"`` compares per demand class; other classes use :data:`~opslib.forecast.core.AUTO_BY_CLASS`."""
+
+SELECTION_ERROR: dict[str, str] = {
+    "smooth": "rmsse", "erratic": "rmsse",
+    "intermittent": "rmsse_cumulative", "lumpy": "rmsse_cumulative", "discontinued": "rmsse_cumulative",
+}
+"""The scale-free error ``select_models`` minimises per class.
+
+``rmsse`` (the M5 measure) for smooth and erratic demand. For intermittent demand
+``rmsse_cumulative``: the RMSSE of the *cumulative* demand over 1..h, the quantity
+a stocking decision covers; both are minimised by the mean, so a flat zero, which
+wins MAE-type errors on sparse series, loses here.
+"""
+
+
+class Selection(NamedTuple):
+    """Per-series model choice.
+
+    Attributes
+    ----------
+    model : numpy.ndarray of object, shape (n_series,)
+        The chosen model name.
+    errors : pandas.DataFrame
+        One row per series (index: row number) and one column per candidate
+        model: the selection error averaged over the windows (NaN: not a candidate).
+    error_name : numpy.ndarray of str
+        The error used for each series (``rmsse``, ``rmsse_cumulative`` or ``""`` when not selected by backtest).
+    """
+
+    model: np.ndarray
+    errors: pd.DataFrame
+    error_name: np.ndarray
+
+
+def _cutoffs(T: int, horizon: int, windows: int, step: int) -> list[int]:
+    """Number of training periods of each window, oldest first; the last window ends at T."""
+    return [T - horizon - k * step for k in range(windows - 1, -1, -1) if T - horizon - k * step >= 1]
+
+
+def _scales(train: np.ndarray, season_length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(MASE scale, RMSSE scale) per row of a training array.
+
+    MASE: in-sample mean |y_t - y_{t-m}| (seasonal naive; lag 1 when the series
+    has no m-apart pair), as in M4 and Tourism. RMSSE: in-sample mean
+    (y_t - y_{t-1})^2 from the first non-zero value on, as in M5.
+    """
+    def mean_diff(x, lag, power):
+        d = np.abs(x[:, lag:] - x[:, :-lag]) ** power if x.shape[1] > lag else np.full((x.shape[0], 0), np.nan)
+        ok = ~np.isnan(d)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(ok.any(axis=1), np.where(ok, d, 0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), np.nan)
+
+    m = max(int(season_length), 1)
+    mase_scale = mean_diff(train, m, 1)
+    mase_scale = np.where(np.isnan(mase_scale), mean_diff(train, 1, 1), mase_scale)
+    started = np.maximum.accumulate(np.nan_to_num(train) > 0, axis=1)
+    rmsse_scale = mean_diff(np.where(started, train, np.nan), 1, 2)
+    return mase_scale, rmsse_scale
+
+
+def _check(horizon, windows, step):
+    if int(horizon) != horizon or horizon < 1:
+        raise DataError(f"backtest: horizon must be a positive whole number of periods; got {horizon!r}.")
+    if int(windows) != windows or windows < 1:
+        raise DataError(f"backtest: windows must be a positive whole number; got {windows!r}.")
+    if step is not None and (int(step) != step or step < 1):
+        raise DataError(f"backtest: step must be a positive whole number of periods or None; got {step!r}.")
+
+
+def backtest(demand: pd.DataFrame, horizon: int, *, windows: int = 3, step: int | None = None,
+             models: Sequence[str] = ("ses", "theta", "seasonal_naive"), quantiles=BACKTEST_QUANTILES,
+             season_length: int | None = None, censor_stockouts: bool = True) -> pd.DataFrame:
+    """Rolling-origin backtest: forecast from several past cut-offs and compare with what happened.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame
+        The canonical ``demand`` table (``sku, date, units``; ``in_stock`` used when present).
+    horizon : int
+        Periods forecast from each cut-off [periods of the table's frequency].
+    windows : int, default 3
+        Number of cut-offs. The last window's forecasts end on the last date.
+    step : int, optional
+        Periods between consecutive cut-offs; default ``horizon`` (non-overlapping windows).
+    models : sequence of str, default ("ses", "theta", "seasonal_naive")
+        Names of :data:`opslib.forecast.MODELS` (``"auto"`` included: re-selected in each window
+        on that window's training data only).
+    quantiles : sequence of float, default (0.025, 0.1, 0.5, 0.9, 0.975)
+    season_length : int, optional
+        Inferred from the dates when not given.
+    censor_stockouts : bool, default True
+        Censored periods are missing in training and are not scored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per SKU, window, model and horizon step: ``sku, window, cutoff,
+        model, h, date, units`` (actual, NaN when censored), ``mean``, one ``pNN``
+        column per quantile, ``error`` (mean - units), ``scale_mase`` and
+        ``scale_rmsse`` (in-sample scales of the window's training data, see
+        :func:`accuracy`), ``model_used`` (after fallbacks). Feed it to :func:`accuracy`.
+
+    Raises
+    ------
+    opslib.DataError
+        On a bad table, unknown model, or non-positive horizon, windows or step.
+    """
+    _check(horizon, windows, step)
+    unknown = [m for m in models if m != "auto" and m not in MODELS]
+    if unknown:
+        raise DataError(f"backtest: unknown model(s) {unknown}; choose from 'auto' and {sorted(MODELS)}.")
+    horizon = int(horizon)
+    step = horizon if step is None else int(step)
+    quantiles = tuple(float(q) for q in quantiles)
+    panel = to_panel(demand, censor=censor_stockouts)
+    y = panel.values
+    n, T = y.shape
+    m = int(season_length) if season_length is not None else panel.frequency.season_length
+    cutoffs = _cutoffs(T, horizon, int(windows), step)
+    if not cutoffs:
+        raise DataError(f"backtest: {T} periods leave no training data for a horizon of {horizon}. "
+                        "Fix: shorten the horizon or pass more history.")
+    frames = []
+    for w, c in enumerate(cutoffs):
+        train, actual = y[:, :c], y[:, c:c + horizon]
+        classes = classify_demand(train, season_length=m).demand_class
+        scale_mase, scale_rmsse = _scales(train, m)
+        dates = future_dates(panel.dates[c - 1], horizon, panel.frequency)
+        for name in models:
+            if name == "auto":
+                names = select_models(train, horizon, season_length=m, demand_class=classes).model
+            else:
+                names = np.full(n, name, dtype=object)
+            mean, values, used, _ = forecast_arrays(train, horizon, m, names, classes, quantiles)
+            frame = pd.DataFrame({
+                "sku": np.repeat(np.asarray(panel.skus, dtype=object), horizon),
+                "window": w, "cutoff": panel.dates[c - 1], "model": name,
+                "h": np.tile(np.arange(1, horizon + 1), n), "date": np.tile(dates.values, n),
+                "units": actual.ravel(), "mean": mean.ravel()})
+            for q, v in zip(quantiles, values):
+                frame[quantile_column(q)] = v.ravel()
+            frame["error"] = frame["mean"] - frame["units"]
+            frame["scale_mase"] = np.repeat(scale_mase, horizon)
+            frame["scale_rmsse"] = np.repeat(scale_rmsse, horizon)
+            frame["model_used"] = np.repeat(used.astype(str), horizon)
+            frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["sku"] = out["sku"].astype(demand["sku"].dtype)
+    return out
+
+
+def accuracy(backtest_frame: pd.DataFrame, *, by: Sequence[str] = ("sku", "model")) -> pd.DataFrame:
+    """Accuracy metrics of a :func:`backtest` result, per group.
+
+    Parameters
+    ----------
+    backtest_frame : pandas.DataFrame
+        The output of :func:`backtest` (rows with a missing actual are not scored).
+    by : sequence of str, default ("sku", "model")
+        Grouping columns, e.g. ``("model",)`` for one row per model or
+        ``("sku", "window", "model")`` for per-window errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``mase``, ``rmsse``, ``smape`` [percent], ``wape``
+        [fraction], ``bias`` [units/period, positive = over-forecast],
+        ``pinball`` [units/period, mean over the quantile columns present],
+        ``coverage_80`` (p10..p90) and ``coverage_95`` (p2.5..p97.5) when those
+        columns exist [fraction], and ``n`` (scored rows).
+
+    Notes
+    -----
+    Over the rows r of a group, e = f - y:
+    MASE = mean(|e_r| / s_r), RMSSE = sqrt(mean(e_r^2 / q_r)) with s_r the
+    in-sample seasonal-naive MAE and q_r the in-sample naive MSE of the row's
+    training data (:func:`backtest` records them); for one SKU and window these
+    are Hyndman and Koehler's MASE and the M5 RMSSE. sMAPE = mean(200 |e| / (|y| + |f|)),
+    0/0 counted as 0; WAPE = sum |e| / sum |y|; pinball loss of quantile tau
+    mean(max(tau (y - q), (tau - 1)(y - q))). A zero scale gives inf.
+    """
+    frame = backtest_frame[backtest_frame["units"].notna()]
+    e, y, f = frame["error"].to_numpy(), frame["units"].to_numpy(), frame["mean"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denom = np.abs(y) + np.abs(f)
+        terms = pd.DataFrame({
+            "mase": np.abs(e) / frame["scale_mase"].to_numpy(),
+            "rmsse": e * e / frame["scale_rmsse"].to_numpy(),
+            "smape": np.where(denom > 0, 200 * np.abs(e) / np.where(denom > 0, denom, 1), 0.0),
+            "abs_error": np.abs(e), "abs_units": np.abs(y), "bias": e,
+        }, index=frame.index)
+    qcols = [c for c in frame.columns if c.startswith("p") and _is_quantile(c)]
+    if qcols:
+        losses = []
+        for c in qcols:
+            tau = float(c[1:]) / 100
+            d = y - frame[c].to_numpy()
+            losses.append(np.maximum(tau * d, (tau - 1) * d))
+        terms["pinball"] = np.mean(losses, axis=0)
+    for level, lo, hi in ((80, "p10", "p90"), (95, "p2.5", "p97.5")):
+        if lo in frame.columns and hi in frame.columns:
+            terms[f"coverage_{level}"] = ((y >= frame[lo].to_numpy()) & (y <= frame[hi].to_numpy())).astype(float)
+    for col in by:
+        terms[col] = frame[col].to_numpy()
+    grouped = terms.groupby(list(by), sort=True, observed=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = grouped.mean()
+        sums = grouped[["abs_error", "abs_units"]].sum()
+        out["rmsse"] = np.sqrt(out["rmsse"])
+        out["wape"] = np.where(sums["abs_units"] > 0, sums["abs_error"] / sums["abs_units"].where(
+            sums["abs_units"] > 0, 1.0), np.nan)
+    out["n"] = grouped.size()
+    columns = ["mase", "rmsse", "smape", "wape", "bias"] + [c for c in ("pinball", "coverage_80", "coverage_95")
+                                                          if c in out.columns] + ["n"]
+    return out[columns].reset_index()
+
+
+def _is_quantile(column: str) -> bool:
+    try:
+        return 0 < float(column[1:]) < 100
+    except ValueError:
+        return False
+
+
+def select_models(y, horizon: int, *, season_length: int, demand_class=None, windows: int = 2,
+                  step: int | None = None, candidates: dict[str, Sequence[str]] | None = None) -> Selection:
+    """Choose a model per series by rolling-origin backtest on a class-appropriate scale-free error.
+
+    Parameters
+    ----------
+    y : numpy.ndarray, shape (n_series, n_periods)
+        History; NaN = not observed.
+    horizon : int
+    season_length : int
+    demand_class : array-like of str, optional
+        Class per series (:func:`opslib.forecast.classify_demand` of ``y`` when not given).
+    windows : int, default 2
+    step : int, optional
+        Default ``horizon``.
+    candidates : dict, optional
+        Class -> candidate model names; default :data:`AUTO_CANDIDATES`. A class
+        not listed uses :data:`~opslib.forecast.core.AUTO_BY_CLASS`.
+
+    Returns
+    -------
+    Selection
+
+    Notes
+    -----
+    For each window (cut-offs as in :func:`backtest`) each candidate model runs
+    once on all series that list it; the error (:data:`SELECTION_ERROR`) is
+    averaged over the windows and the smallest wins (ties: the first candidate).
+    A series whose every window lacks training data (or whose scale is zero)
+    keeps the class default. The windows of the last ``horizon`` periods are only
+    used for selection: the chosen model is then refitted on the whole history.
+    """
+    y = np.asarray(y, dtype=float)
+    n, T = y.shape
+    m = int(season_length)
+    horizon = int(horizon)
+    step = horizon if step is None else int(step)
+    if demand_class is None:
+        demand_class = classify_demand(y, season_length=m).demand_class
+    demand_class = np.asarray(demand_class).astype(str)
+    candidates = AUTO_CANDIDATES if candidates is None else candidates
+    default = np.array([AUTO_BY_CLASS.get(c, "ses") for c in demand_class], dtype=object)
+    all_models = list(dict.fromkeys(name for names in candidates.values() for name in names))
+    rows_of = {name: np.flatnonzero(np.isin(demand_class, [c for c, ms in candidates.items() if name in ms]))
+               for name in all_models}
+    error_name = np.array([SELECTION_ERROR.get(c, "") if c in candidates else "" for c in demand_class])
+    total = np.zeros((n, len(all_models)))
+    count = np.zeros((n, len(all_models)))
+    for c in _cutoffs(T, horizon, windows, step):
+        train, actual = y[:, :c], y[:, c:c + horizon]
+        observed_before = (~np.isnan(train)).sum(axis=1)
+        _, scale = _scales(train, m)
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+        for k, name in enumerate(all_models):
+            rows = rows_of[name]
+            rows = rows[observed_before[rows] >= 2]
+            if len(rows) == 0:
+                continue
+            mean, _, _, _ = forecast_arrays(train[rows], horizon, m, np.full(len(rows), name, dtype=object),
+                                            demand_class[rows], ())
+            err = mean - actual[rows]
+            err = np.where(np.isnan(err), 0.0, err)
+            scored = (~np.isnan(actual[rows])).sum(axis=1)
+            cumulative = error_name[rows] == "rmsse_cumulative"
+            sq = np.where(cumulative[:, None], np.cumsum(err, axis=1) ** 2, err ** 2)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = np.sqrt(sq.sum(axis=1) / np.maximum(scored, 1) / scale[rows])
+            ok = np.isfinite(value) & (scored > 0)
+            total[rows[ok], k] += value[ok]
+            count[rows[ok], k] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        errors = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    for k, name in enumerate(all_models):
+        not_candidate = np.ones(n, dtype=bool)
+        not_candidate[rows_of[name]] = False
+        errors[not_candidate, k] = np.nan
+    evaluated = np.isfinite(errors).any(axis=1)
+    best = np.argmin(np.where(np.isfinite(errors), errors, np.inf), axis=1)
+    chosen = np.where(evaluated, np.asarray(all_models, dtype=object)[best], default)
+    error_name = np.where(evaluated, error_name, "")
+    return Selection(chosen.astype(object), pd.DataFrame(errors, columns=all_models), error_name)

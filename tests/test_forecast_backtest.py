@@ -1,0 +1,112 @@
+"""Rolling-origin backtest, accuracy metrics, and per-SKU model selection by backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from opslib import DataError
+from opslib.forecast import accuracy, backtest, forecast, from_panel, select_models
+from opslib.forecast.backtest import AUTO_CANDIDATES
+
+
+def _long(y, start="2024-01-01", freq="D"):
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    return from_panel(y, [f"S{i}" for i in range(len(y))], pd.date_range(start, periods=y.shape[1], freq=freq))
+
+
+def test_backtest_and_accuracy_by_hand():
+    # y = 1, 3, 2, 5, 4; horizon 2, windows 2, step 1 -> cut-offs after 2 and 3 periods.
+    # window 0: train 1, 3 -> naive 3, 3 vs 2, 5: errors 1, -2; MASE scale (lag 1) |3-1| = 2; RMSSE scale 4.
+    # window 1: train 1, 3, 2 -> naive 2, 2 vs 5, 4: errors -3, -2; scales (2+1)/2 = 1.5 and (4+1)/2 = 2.5.
+    bt = backtest(_long([1, 3, 2, 5, 4]), 2, windows=2, step=1, models=["naive"], season_length=1)
+    assert list(bt["window"]) == [0, 0, 1, 1] and list(bt["h"]) == [1, 2, 1, 2]
+    assert list(bt["cutoff"].dt.day) == [2, 2, 3, 3] and list(bt["date"].dt.day) == [3, 4, 4, 5]
+    np.testing.assert_allclose(bt["mean"], [3, 3, 2, 2])
+    np.testing.assert_allclose(bt["error"], [1, -2, -3, -2])
+    np.testing.assert_allclose(bt["scale_mase"], [2, 2, 1.5, 1.5])
+    np.testing.assert_allclose(bt["scale_rmsse"], [4, 4, 2.5, 2.5])
+    acc = accuracy(bt, by=("sku", "window", "model"))
+    np.testing.assert_allclose(acc["mase"], [(1 + 2) / 2 / 2, (3 + 2) / 2 / 1.5])
+    np.testing.assert_allclose(acc["rmsse"], [np.sqrt((1 + 4) / 2 / 4), np.sqrt((9 + 4) / 2 / 2.5)])
+    np.testing.assert_allclose(acc["bias"], [-0.5, -2.5])
+    np.testing.assert_allclose(acc["wape"], [3 / 7, 5 / 9])
+    # sMAPE window 0: 200*1/5, 200*2/8 -> (40 + 50) / 2
+    np.testing.assert_allclose(acc["smape"].iloc[0], 45.0)
+    total = accuracy(bt, by=("model",))
+    np.testing.assert_allclose(total["mase"], np.mean([1 / 2, 2 / 2, 3 / 1.5, 2 / 1.5]))
+    assert total["n"].iloc[0] == 4
+
+
+def test_accuracy_pinball_and_coverage_by_hand():
+    bt = pd.DataFrame({"sku": "a", "model": "m", "units": [0.0, 10.0], "mean": [1.0, 1.0], "error": [1.0, -9.0],
+                       "scale_mase": 1.0, "scale_rmsse": 1.0, "p10": [0.0, 0.0], "p90": [2.0, 5.0],
+                       "p2.5": [0.0, 0.0], "p97.5": [3.0, 12.0]})
+    acc = accuracy(bt)
+    # pinball per row: p10 (0, 0.1*10), p90 (0.1*2, 0.9*5), p2.5 (0, 0.025*10), p97.5 (0.025*3, 0.025*2)
+    want = np.mean([0, 1.0, 0.2, 4.5, 0, 0.25, 0.075, 0.05])
+    assert acc["pinball"].iloc[0] == pytest.approx(want)
+    assert acc["coverage_80"].iloc[0] == 0.5 and acc["coverage_95"].iloc[0] == 1.0
+
+
+def test_backtest_vectorized_equals_per_sku():
+    rng = np.random.default_rng(3)
+    y = np.vstack([50 + rng.normal(0, 5, 120), rng.poisson(0.4, 120) * 2.0, 10 + 0.3 * np.arange(120)])
+    demand = _long(y)
+    models = ["ses", "theta", "croston_sba", "auto"]
+    together = backtest(demand, 14, windows=3, models=models)
+    for sku, alone_frame in demand.groupby("sku"):
+        alone = backtest(alone_frame, 14, windows=3, models=models)
+        part = together[together.sku == sku].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, alone, check_dtype=False)
+    assert set(together["model"]) == set(models) and len(together) == 3 * 3 * 14 * len(models)
+    acc = accuracy(together, by=("model",))
+    assert acc["coverage_80"].between(0, 1).all() and (acc["mase"] > 0).all()
+
+
+def test_backtest_refuses_bad_arguments():
+    demand = _long(np.arange(10.0))
+    for bad in ({"windows": 0}, {"step": 0}, {"models": ["prophet"]}):
+        with pytest.raises(DataError):
+            backtest(demand, 3, **bad)
+    with pytest.raises(DataError):
+        backtest(demand, 10)
+
+
+def test_selection_never_rewards_a_flat_zero_on_intermittent_demand():
+    # Sparse demand whose last period is 0: naive forecasts a flat zero, which wins MAE
+    # (most actuals are 0) but loses the RMSSE of cumulative demand to the historic mean.
+    rng = np.random.default_rng(0)
+    y = (rng.random((20, 200)) < 0.2) * rng.integers(1, 5, (20, 200)).astype(float)
+    y[:, -1] = 0.0
+    y[:, -29] = 0.0
+    y[:, -15] = 0.0
+    cands = {c: ("naive", "historic_average") for c in ("intermittent", "lumpy", "smooth", "erratic")}
+    sel = select_models(y, 14, season_length=7, candidates=cands)
+    assert set(sel.error_name) == {"rmsse_cumulative"}
+    assert (sel.model == "historic_average").mean() >= 0.9
+    # the MAE of the last window prefers the zero forecast on most of these series
+    actual = y[:, -14:]
+    zero_mae = np.abs(actual).mean(axis=1)
+    mean_mae = np.abs(actual - y[:, :-14].mean(axis=1, keepdims=True)).mean(axis=1)
+    assert (zero_mae < mean_mae).mean() > 0.5
+
+
+def test_selection_picks_a_trend_model_for_trending_series():
+    rng = np.random.default_rng(2)
+    t = np.arange(96)
+    y = 100 + 3.0 * t + rng.normal(0, 2, (5, 96))
+    sel = select_models(y, 12, season_length=12)
+    assert not set(sel.model) & {"ses", "seasonal_naive"}
+    assert set(sel.model) <= set(AUTO_CANDIDATES["smooth"])
+
+
+def test_forecast_auto_uses_the_selected_models():
+    rng = np.random.default_rng(2)
+    t = np.arange(96)
+    y = np.vstack([100 + 3.0 * t + rng.normal(0, 2, 96), rng.poisson(0.3, 96) * 3.0])
+    frame = forecast(_long(y, freq="MS"), 12, model="auto")
+    sel = select_models(y, 12, season_length=12)
+    assert list(frame.groupby("sku")["model"].first()) == list(sel.model)
+    assert frame.loc[frame.sku == "S0", "mean"].iloc[-1] > 380                 # follows the trend
