@@ -30,6 +30,14 @@ from opslib.inventory.eoq import (
     eoq_all_units_discount,
     eoq_with_backorders,
 )
+from opslib.inventory.lead_time import (
+    LeadTimeDemand,
+    LeadTimeDemandMoments,
+    choose_demand_family,
+    compound_demand_pmf,
+    lead_time_demand,
+    lead_time_demand_moments,
+)
 from opslib.inventory.naive import NaiveComparison, NaiveZPolicy, compare_with_naive_z_policy, naive_z_policy
 from opslib.inventory.newsvendor import (
     NewsvendorProfitResult,
@@ -52,6 +60,17 @@ from opslib.inventory.service import (
     reorder_point_for_cycle_service_level,
     reorder_point_for_fill_rate,
 )
+from opslib.inventory.policy import POLICY_COLUMNS, PolicyPlan, demand_statistics, plan_policies, supplier_lead_times
+from opslib.inventory.rounding import (
+    PeriodicReviewService,
+    RoundedPolicy,
+    RoundingRule,
+    periodic_review_service,
+    round_order_quantity,
+    round_order_up_to_policy,
+    round_reorder_point_policy,
+)
+from opslib.inventory.simulation import SimulationResult, replay_inventory, simulate_inventory
 from opslib.inventory.ss import PowerApproximationResult, SSResult, ss_cost, ss_optimal, ss_power_approximation
 
 __all__ = [
@@ -106,6 +125,31 @@ __all__ = [
     "achieved_cycle_service_level_periodic_review",
     "ReorderPointPolicy",
     "OrderUpToPolicy",
+    # lead-time demand with random lead times
+    "LeadTimeDemand",
+    "LeadTimeDemandMoments",
+    "lead_time_demand",
+    "lead_time_demand_moments",
+    "compound_demand_pmf",
+    "choose_demand_family",
+    # MOQ and pack rounding with service recomputed
+    "RoundingRule",
+    "RoundedPolicy",
+    "PeriodicReviewService",
+    "round_order_quantity",
+    "round_reorder_point_policy",
+    "round_order_up_to_policy",
+    "periodic_review_service",
+    # policy table over a workspace
+    "plan_policies",
+    "PolicyPlan",
+    "POLICY_COLUMNS",
+    "demand_statistics",
+    "supplier_lead_times",
+    # simulation
+    "simulate_inventory",
+    "replay_inventory",
+    "SimulationResult",
     # the naive rule, for comparison
     "naive_z_policy",
     "compare_with_naive_z_policy",

@@ -1,0 +1,318 @@
+"""Policy table over a workspace: one row per SKU, service solved exactly after rounding.
+
+:func:`plan_policies` chains the engines of this package for every SKU of a
+:class:`opslib.data.Workspace`:
+
+1. daily demand mean, variance and average demand interval from the demand
+   history, over in-stock days only (stock-out days censor demand);
+2. lead times measured from purchase-order receipts per supplier
+   (:func:`opslib.ops.lead_time_samples`), the item's ``lead_time_days`` when a
+   supplier has too few receipts;
+3. the lead-time (plus review period) demand with random lead times and a
+   family chosen per SKU (:func:`opslib.inventory.lead_time_demand`);
+4. the level solved exactly for the target after MOQ and case-pack rounding
+   (:mod:`opslib.inventory.rounding`), with the achieved fill rate and cycle
+   service level.
+
+Unmet demand is backordered in the service formulas. Until the forecast engine's
+``lead_time_demand`` is plugged in, the demand spread is the history's daily
+spread (not forecast error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opslib.errors import DataError
+from opslib.inventory._validate import check_integer, check_probability
+from opslib.inventory.distributions import cdf, is_discrete
+from opslib.inventory.eoq import eoq
+from opslib.inventory.lead_time import FAMILIES, _fit, lead_time_demand
+from opslib.inventory.rounding import (
+    RoundingRule,
+    _RoundedRS,
+    _solve_rounded_rs,
+    round_reorder_point_policy,
+)
+from opslib.inventory.service import OrderUpToPolicy, _smallest_meeting
+
+__all__ = ["PolicyPlan", "demand_statistics", "supplier_lead_times", "plan_policies", "POLICY_COLUMNS"]
+
+POLICY_COLUMNS = [
+    "sku",
+    "policy",
+    "reorder_point",
+    "order_quantity",
+    "order_up_to",
+    "safety_stock",
+    "service_type",
+    "service_target",
+    "fill_rate",
+    "cycle_service_level",
+    "avg_on_hand",
+    "inventory_value",
+    "expected_cost",
+]
+MIN_LEAD_TIME_SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class PolicyPlan:
+    """Result of :func:`plan_policies`.
+
+    Attributes
+    ----------
+    policies : pandas.DataFrame
+        The DESIGN.md policy table, one row per SKU (``reorder_point``: order
+        when the inventory position is at or below it; ``order_quantity``:
+        ``Q`` for (r,Q), NaN for (R,S), whose orders are ``S - IP`` rounded),
+        plus ``minimum_order`` (the MOQ in whole packs), ``review_period_days``,
+        ``demand_mean_per_day``, ``demand_variance_per_day``,
+        ``lead_time_mean_days``, ``family``, ``rounding_status``,
+        ``rounding_note``, ``unmet_demand``, ``supplier``, ``unit_cost``,
+        ``case_pack``, ``moq``. ``expected_cost`` is holding plus ordering
+        [money per year].
+    warnings : pandas.DataFrame
+        ``sku, issue``: SKUs that fell back to a simpler method and why.
+    lead_times : dict
+        Supplier -> the lead-time samples used [days].
+    """
+
+    policies: pd.DataFrame
+    warnings: pd.DataFrame
+    lead_times: dict
+
+
+def demand_statistics(ws, history_days: int = 365, as_of=None) -> pd.DataFrame:
+    """Daily demand mean, variance and average demand interval per SKU, in-stock days only.
+
+    Parameters
+    ----------
+    ws : Workspace
+        With a ``demand`` table (``sku, date, units``, optional ``in_stock``).
+    history_days : int, default 365
+        The window [days] ending at ``as_of`` (default: the last date).
+    as_of : date-like, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by sku: ``demand_mean_per_day`` [units/day],
+        ``demand_variance_per_day`` [units^2/day], ``average_demand_interval``
+        [days], ``days_observed``, ``days_censored`` (stock-out days left out).
+    """
+    demand = getattr(ws, "demand", None)
+    if demand is None or not {"sku", "date", "units"} <= set(demand.columns):
+        raise DataError(
+            "plan_policies needs the demand table with columns sku, date, units; got "
+            f"{None if demand is None else list(demand.columns)!r}. Fix: derive demand from order_lines first."
+        )
+    history_days = check_integer("history_days", history_days, minimum=28, why=" [days]")
+    dates = pd.to_datetime(demand["date"])
+    end = dates.max() if as_of is None else pd.Timestamp(as_of)
+    window = (dates > end - pd.Timedelta(days=history_days)) & (dates <= end)
+    frame = demand.loc[window, ["sku", "units"]].copy()
+    frame["units"] = frame["units"].astype(float)
+    in_stock = demand.loc[window, "in_stock"].fillna(True).astype(bool) if "in_stock" in demand else True
+    frame["in_stock"] = in_stock
+    kept = frame[frame["in_stock"]]
+    g = kept.groupby("sku", sort=True)["units"]
+    out = pd.DataFrame(
+        {
+            "demand_mean_per_day": g.mean(),
+            "demand_variance_per_day": g.var(ddof=1).fillna(0.0),
+            "days_observed": g.size(),
+            "days_with_demand": g.apply(lambda u: int((u > 0).sum())),
+        }
+    )
+    censored = frame.groupby("sku", sort=True)["in_stock"].apply(lambda s: int((~s).sum()))
+    out["days_censored"] = censored.reindex(out.index).fillna(0).astype(int)
+    out["average_demand_interval"] = out["days_observed"] / out["days_with_demand"].where(out["days_with_demand"] > 0)
+    return out
+
+
+def supplier_lead_times(ws, minimum_samples: int = MIN_LEAD_TIME_SAMPLES) -> dict:
+    """Measured lead times [calendar days] per supplier from purchase-order receipts."""
+    from opslib.ops import lead_time_samples
+
+    try:
+        samples = lead_time_samples(ws)
+    except DataError:
+        return {}
+    out = {}
+    for supplier, s in samples.groupby("supplier"):
+        values = s["lead_time_days"].dropna().to_numpy(dtype=float)
+        if values.size >= minimum_samples:
+            out[supplier] = np.round(values)
+    return out
+
+
+def plan_policies(
+    ws,
+    service_type: str = "fill_rate",
+    target: float = 0.95,
+    review_period_days: int = 7,
+    *,
+    policy: str = "(R,S)",
+    targets=None,
+    history_days: int = 365,
+    family: str = "auto",
+    rounding: bool = True,
+    as_of=None,
+) -> PolicyPlan:
+    """One replenishment policy per SKU for a service target, solved exactly after rounding.
+
+    Parameters
+    ----------
+    ws : Workspace
+        ``items`` (sku, unit_cost; optional case_pack, moq, lead_time_days,
+        supplier, holding_cost_rate_per_year, order_cost), ``demand`` and,
+        for measured lead times, ``purchase_orders`` with receipt dates.
+    service_type : {"fill_rate", "cycle_service_level"}
+    target : float, default 0.95
+        Service target in (0, 1) for every SKU (see ``targets``).
+    review_period_days : int, default 7
+        ``R`` [days] for ``"(R,S)"``; ignored for ``"(r,Q)"`` (continuous review).
+    policy : {"(R,S)", "(r,Q)"}
+        ``(R,S)``: order up to ``S`` every ``R`` days, orders rounded to packs
+        and MOQ. ``(r,Q)``: ``Q`` the EOQ rounded to packs and MOQ.
+    targets : mapping or Series sku -> target, optional
+        Per-SKU targets overriding ``target`` (e.g. by ABC class).
+    history_days : int, default 365
+        Demand window [days].
+    family : {"auto", "poisson", "negative_binomial", "gamma", "normal", "compound"}
+        Lead-time demand family; ``"auto"`` chooses per SKU.
+    rounding : bool, default True
+        Apply case pack and MOQ (service solved again after rounding).
+    as_of : date-like, optional
+        End of the demand window (default: the last demand date).
+
+    Returns
+    -------
+    PolicyPlan
+    """
+    if service_type not in ("fill_rate", "cycle_service_level"):
+        raise DataError(
+            f"service_type must be 'fill_rate' or 'cycle_service_level'; got {service_type!r}. Fix: pick one."
+        )
+    if policy not in ("(R,S)", "(r,Q)"):
+        raise DataError(f"policy must be '(R,S)' or '(r,Q)'; got {policy!r}. Fix: pick one.")
+    if family not in ("auto",) + FAMILIES:
+        raise DataError(f"family must be 'auto' or one of {FAMILIES}; got {family!r}. Fix: pick one.")
+    target = check_probability("target", target)
+    review = check_integer("review_period_days", review_period_days, minimum=1, why=" [days]")
+    items = getattr(ws, "items", None)
+    if items is None or not {"sku", "unit_cost"} <= set(items.columns):
+        raise DataError("plan_policies needs the items table with sku and unit_cost. Fix: load the items table.")
+    stats_ = demand_statistics(ws, history_days, as_of)
+    lead_times = supplier_lead_times(ws)
+    per_sku_target = {} if targets is None else dict(targets)
+
+    rows, warns = [], []
+    for item in items.itertuples(index=False):
+        sku = item.sku
+        get = lambda name, default: default if pd.isna(getattr(item, name, default)) else getattr(item, name, default)  # noqa: E731
+        unit_cost = float(item.unit_cost)
+        rate = float(get("holding_cost_rate_per_year", 0.25))
+        order_cost = float(get("order_cost", 0.0))
+        rule = RoundingRule(int(get("moq", 0)), int(get("case_pack", 1))) if rounding else RoundingRule()
+        sku_target = check_probability(f"targets[{sku!r}]", per_sku_target.get(sku, target))
+        supplier = get("supplier", None)
+        if supplier in lead_times:
+            lt, lt_source = lead_times[supplier], "measured"
+        elif not pd.isna(get("lead_time_days", np.nan)):
+            lt, lt_source = float(item.lead_time_days), "item"
+            warns.append((sku, f"lead time from items.lead_time_days ({lt:g} days): fewer than "
+                               f"{MIN_LEAD_TIME_SAMPLES} receipts for supplier {supplier!r}"))
+        else:
+            warns.append((sku, "no lead time (no receipts, no items.lead_time_days): SKU skipped"))
+            continue
+        if sku not in stats_.index or stats_.loc[sku, "demand_mean_per_day"] <= 0:
+            warns.append((sku, "no demand in the window: no stock planned"))
+            rows.append(dict(sku=sku, policy="none", reorder_point=np.nan, order_quantity=0.0, minimum_order=np.nan, order_up_to=0.0,
+                             safety_stock=0.0, service_type=service_type, service_target=sku_target,
+                             fill_rate=np.nan, cycle_service_level=np.nan, avg_on_hand=0.0, inventory_value=0.0,
+                             expected_cost=0.0, family="none", rounding_status="met", rounding_note="",
+                             lead_time_source=lt_source))
+            continue
+        st = stats_.loc[sku]
+        mu, var, adi = float(st.demand_mean_per_day), float(st.demand_variance_per_day), st.average_demand_interval
+        adi = None if pd.isna(adi) else float(adi)
+        h_year = unit_cost * rate
+        if policy == "(R,S)":
+            ltd = lead_time_demand(mu, var, lt, review, family, adi)
+            review_dist = _fit(ltd.family if ltd.family != "compound" else
+                               ("negative_binomial" if var > mu else "poisson"), review * mu, review * var)
+            if not is_discrete(review_dist) and ltd.family in ("poisson", "negative_binomial", "compound"):
+                review_dist = _fit("poisson", review * mu, review * var)
+            ev = _RoundedRS(ltd.distribution, ltd.during_lead_time, review_dist, review * mu, rule)
+            plain = _RoundedRS(ltd.distribution, ltd.during_lead_time, review_dist, review * mu, RoundingRule())
+            f = plain.fill_rate if service_type == "fill_rate" else plain.cycle_service_level
+            discrete = is_discrete(ltd.distribution)
+            start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
+            s0 = _smallest_meeting(f, sku_target, start - 1, start, discrete)
+            unrounded = OrderUpToPolicy(s0, review, ltd.lead_time_mean_days, s0 - ltd.mean, service_type, sku_target,
+                                        plain.fill_rate(s0), plain.cycle_service_level(s0))
+            res = _solve_rounded_rs(ev, unrounded, service_type, sku_target, rule, True, 0.0, None, 0.005,
+                                    discrete, ltd.mean)
+            p_zero = float(cdf(review_dist, 0)) if is_discrete(review_dist) else 0.0
+            orders_year = 365.0 / review * (1 - p_zero)
+            if rule.minimum > review * mu:
+                orders_year = min(orders_year, 365.0 * mu / rule.minimum)
+            order_quantity = np.nan
+            minimum_order = float(rule.minimum)
+            reorder_point = res.reorder_point if discrete else res.order_up_to
+        else:
+            ltd = lead_time_demand(mu, var, lt, 0, family, adi)
+            q = eoq(max(order_cost, 1e-9), h_year, 365.0 * mu).order_quantity
+            q = max(1.0, round(q)) if is_discrete(ltd.distribution) else q
+            res = round_reorder_point_policy(ltd.distribution, q, sku_target, service_type, rule.minimum_order_quantity,
+                                             rule.case_pack, rule.order_multiple)
+            orders_year = 365.0 * mu / res.order_quantity
+            order_quantity = res.order_quantity
+            minimum_order = float(rule.minimum)
+            reorder_point = res.reorder_point
+        if res.status not in ("met", "overshoot"):
+            warns.append((sku, res.note))
+        rows.append(
+            dict(
+                sku=sku,
+                policy=res.policy,
+                reorder_point=reorder_point,
+                order_quantity=order_quantity,
+                minimum_order=minimum_order,
+                order_up_to=res.order_up_to,
+                safety_stock=res.safety_stock,
+                service_type=service_type,
+                service_target=sku_target,
+                fill_rate=res.fill_rate,
+                cycle_service_level=res.cycle_service_level,
+                avg_on_hand=res.average_on_hand,
+                inventory_value=res.average_on_hand * unit_cost,
+                expected_cost=res.average_on_hand * h_year + orders_year * order_cost,
+                family=ltd.family,
+                rounding_status=res.status,
+                rounding_note=res.note,
+                lead_time_source=lt_source,
+            )
+        )
+    table = pd.DataFrame(rows)
+    extra = items.set_index("sku").reindex(table["sku"])
+    table["review_period_days"] = review if policy == "(R,S)" else 0
+    table["demand_mean_per_day"] = stats_["demand_mean_per_day"].reindex(table["sku"]).to_numpy()
+    table["demand_variance_per_day"] = stats_["demand_variance_per_day"].reindex(table["sku"]).to_numpy()
+    table["average_demand_interval"] = stats_["average_demand_interval"].reindex(table["sku"]).to_numpy()
+    table["lead_time_mean_days"] = [
+        float(np.mean(lead_times[s])) if s in lead_times else float(x)
+        for s, x in zip(extra.get("supplier", pd.Series(index=extra.index, dtype=object)),
+                        extra.get("lead_time_days", pd.Series(np.nan, index=extra.index)))
+    ]
+    for col in ("supplier", "unit_cost", "case_pack", "moq"):
+        if col in extra:
+            table[col] = extra[col].to_numpy()
+    table["unmet_demand"] = "backordered"
+    order = POLICY_COLUMNS + [c for c in table.columns if c not in POLICY_COLUMNS]
+    return PolicyPlan(table[order], pd.DataFrame(warns, columns=["sku", "issue"]), lead_times)

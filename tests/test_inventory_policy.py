@@ -1,0 +1,91 @@
+"""Policy table over the demo shop, and ABC x XYZ segmentation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import opslib
+import opslib.inventory as inv
+from opslib.errors import DataError
+from opslib.inventory.segmentation import DEFAULT_TARGETS, abc_classes, segment, xyz_classes
+
+
+@pytest.fixture(scope="module")
+def small_shop():
+    ws = opslib.load_demo()
+    return dataclasses.replace(ws, items=ws.items.iloc[::10].reset_index(drop=True))
+
+
+@pytest.fixture(scope="module")
+def plan95(small_shop):
+    return inv.plan_policies(small_shop, "fill_rate", 0.95, 7)
+
+
+def test_policy_table_has_design_columns_and_meets_target(plan95, small_shop):
+    p = plan95.policies
+    assert list(p.columns[: len(inv.POLICY_COLUMNS)]) == inv.POLICY_COLUMNS
+    assert len(p) == len(small_shop.items) and p["sku"].is_unique
+    active = p[p["policy"] != "none"]
+    assert (active["policy"] == "(R,S)").all() and len(active) > 20
+    # exact service after rounding: never below target without saying so
+    below = active["fill_rate"] < active["service_target"] - 1e-9
+    assert not below.any() or set(active.loc[below, "rounding_status"]) <= {"unreachable", "below_target"}
+    assert (active["cycle_service_level"].between(0, 1)).all()
+    assert np.allclose(active["inventory_value"], active["avg_on_hand"] * active["unit_cost"])
+    assert (active["expected_cost"] > 0).all() and (active["lead_time_source"] == "measured").all()
+    assert set(active["family"]) <= {"poisson", "negative_binomial", "gamma", "normal"}
+    none = p[p["policy"] == "none"]
+    assert set(none["sku"]) <= set(plan95.warnings["sku"])
+
+
+def test_higher_target_never_lowers_stock(plan95, small_shop):
+    p98 = inv.plan_policies(small_shop, "fill_rate", 0.98, 7).policies.set_index("sku")
+    p95 = plan95.policies.set_index("sku")
+    active = p95["policy"] != "none"
+    assert (p98.loc[active, "order_up_to"] >= p95.loc[active, "order_up_to"] - 1e-9).all()
+    assert (p98.loc[active, "fill_rate"] >= 0.98 - 1e-9).all()
+
+
+def test_rq_policies_and_per_sku_targets(small_shop):
+    skus = list(small_shop.items["sku"][:3])
+    plan = inv.plan_policies(small_shop, "cycle_service_level", 0.9, policy="(r,Q)", targets={skus[0]: 0.99})
+    p = plan.policies.set_index("sku")
+    active = p[p["policy"] != "none"]
+    assert (active["policy"] == "(r,Q)").all()
+    assert (active["order_quantity"] % active["case_pack"] == 0).all()
+    assert (active["order_quantity"] >= active["moq"]).all()
+    assert p.loc[skus[0], "service_target"] == 0.99
+    ok = active["rounding_status"].isin(["met", "overshoot"])
+    assert (active.loc[ok, "cycle_service_level"] >= active.loc[ok, "service_target"] - 1e-9).all()
+
+
+def test_plan_policies_refuses_bad_input(small_shop):
+    with pytest.raises(DataError, match="percentage"):
+        inv.plan_policies(small_shop, target=95)
+    with pytest.raises(DataError, match="service_type"):
+        inv.plan_policies(small_shop, service_type="ready")
+    with pytest.raises(DataError, match="review_period_days"):
+        inv.plan_policies(small_shop, review_period_days=0)
+
+
+def test_demand_statistics_leave_out_stock_out_days(small_shop):
+    st = inv.demand_statistics(small_shop, 365)
+    assert (st["days_observed"] + st["days_censored"] <= 365).all()
+    assert (st["days_censored"] > 0).any()
+
+
+def test_abc_xyz_segmentation():
+    cls = abc_classes([50, 30, 10, 5, 3, 2])
+    assert cls.tolist() == ["A", "A", "B", "B", "C", "C"]
+    assert xyz_classes([0.2, 0.7, 1.5, np.nan]).tolist() == ["X", "Y", "Z", "Z"]
+    st = pd.DataFrame({"demand_mean_per_day": [10.0, 1.0, 0.1], "demand_variance_per_day": [4.0, 0.49, 0.5]},
+                      index=["a", "b", "c"])
+    seg = segment(st, pd.Series({"a": 10.0, "b": 20.0, "c": 1.0}))
+    assert seg["cell"].tolist() == ["AX", "BY", "CZ"]
+    assert seg["target"].tolist() == [DEFAULT_TARGETS["AX"], DEFAULT_TARGETS["BY"], DEFAULT_TARGETS["CZ"]]
+    with pytest.raises(DataError, match="thresholds"):
+        abc_classes([1, 2], thresholds=(0.9, 0.8))
