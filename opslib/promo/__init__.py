@@ -4,7 +4,11 @@
   mechanic, and :func:`apply_to_basket` for applying a row of the
   ``promotions`` table to order lines in whole cents;
 * :mod:`opslib.promo.economics`: incremental margin, break-even lift and
-  depth, profit ROI and GMV ROI (投产比).
+  depth, profit ROI and GMV ROI (投产比);
+* :mod:`opslib.promo.response`: own price elasticity, pre/post dips and
+  cannibalization learned per SKU from daily history (Poisson GLM);
+* :mod:`opslib.promo.pooling`: empirical-Bayes pooling of elasticities per
+  category, literature prior as a labelled fallback.
 """
 
 from opslib.promo.economics import (
@@ -45,6 +49,23 @@ from opslib.promo.mechanics import (
     threshold_discount,
 )
 
+from opslib.promo.pooling import (
+    BIJMOLT_2005_PRIOR,
+    LiteraturePrior,
+    PooledElasticities,
+    ShrinkageResult,
+    between_variance,
+    empirical_bayes_shrinkage,
+    pool_elasticities,
+)
+from opslib.promo.response import (
+    OwnPriceResponse,
+    ResponseSettings,
+    effective_depth,
+    fit_own_price_response,
+    promotion_exposure,
+)
+
 __all__ = [
     "MechanicResult",
     "ThresholdResult",
@@ -78,4 +99,16 @@ __all__ = [
     "breakeven_elasticity",
     "max_profitable_depth",
     "promotion_roi",
+    "ResponseSettings",
+    "OwnPriceResponse",
+    "effective_depth",
+    "promotion_exposure",
+    "fit_own_price_response",
+    "LiteraturePrior",
+    "BIJMOLT_2005_PRIOR",
+    "ShrinkageResult",
+    "PooledElasticities",
+    "between_variance",
+    "empirical_bayes_shrinkage",
+    "pool_elasticities",
 ]
