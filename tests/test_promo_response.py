@@ -34,7 +34,7 @@ def _synthetic(seed=7, n_skus=8, days=730):
             depth[a:a + 7] = d
             promos.append({"promo_id": f"P{i}_{k}", "mechanic": "percent_off", "start": dates[a],
                            "end": dates[a + 6], "scope": f"sku:S{i}", "depth": d})
-        mu = 8.0 * (1 + 0.2 * (dates.dayofweek.to_numpy() >= 5)) * (1 - depth) ** truth[i]
+        mu = 8.0 * (1 + 0.2 * (dates.day_of_week.to_numpy() >= 5)) * (1 - depth) ** truth[i]
         rows.append(pd.DataFrame({"sku": f"S{i}", "date": dates, "units": rng.poisson(mu).astype(float),
                                   "in_stock": True}))
     return pd.concat(rows, ignore_index=True), pd.DataFrame(promos), items, truth
