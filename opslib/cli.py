@@ -1,4 +1,4 @@
-"""The ``opslib`` command: serve the apps, build the demo shop, validate a data folder.
+"""The ``opslib`` command: serve the apps, build the demo shop, validate a data folder, write reports.
 
 Examples
 --------
@@ -8,6 +8,7 @@ Examples
     opslib serve --data ~/shop_data   # the apps on your own tables
     opslib demo build --out data/demo --seed 7
     opslib validate ~/shop_data       # exit code 1 when the data has errors
+    opslib report monthly --month 2026-09 --out 2026-09.xlsx   # or .html; --data PATH
 
 ``python -m opslib`` is the same command.
 """
@@ -100,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", help="check a data folder", description="Load a data folder and list what is wrong with it."
     )
     validate.add_argument("path", type=Path, help="folder of table files (items.csv, order_lines.csv, ...)")
+
+    report = sub.add_parser("report", help="operations reports", description="Write an operations report.")
+    parser.set_defaults(report_parser=report)
+    report_sub = report.add_subparsers(dest="report_command", metavar="COMMAND")
+    monthly = report_sub.add_parser(
+        "monthly",
+        help="the monthly operations report (Excel or HTML)",
+        description="Write the monthly operations report of one month to Excel (.xlsx) or a static page (.html).",
+    )
+    monthly.add_argument("--data", type=Path, default=None, help="data folder (default: the demo shop)")
+    monthly.add_argument("--month", default=None, help="the month, YYYY-MM (default: the last full month of the data)")
+    monthly.add_argument("--out", type=Path, required=True, help="output file: .xlsx for Excel, .html for a web page")
     return parser
 
 
@@ -182,6 +195,53 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _report_monthly(args: argparse.Namespace) -> int:
+    from opslib import ops
+    from opslib.data.io import load_demo, load_workspace
+
+    out = args.out.expanduser()
+    writers = {".xlsx": ops.write_excel, ".html": ops.write_html, ".htm": ops.write_html}
+    writer = writers.get(out.suffix.lower())
+    if writer is None:
+        print(f"error: --out must end in .xlsx (Excel) or .html (web page); got {out.name!r}.", file=sys.stderr)
+        return 2
+    if not out.parent.exists():
+        print(f"error: the folder {out.parent} does not exist; create it or choose another --out.", file=sys.stderr)
+        return 2
+    if args.month is not None:
+        try:
+            ops.parse_month(args.month)
+        except ValueError as exc:
+            print(f"error: --month: {exc}", file=sys.stderr)
+            return 2
+    if args.data is not None and not args.data.expanduser().exists():
+        print(f"error: the data folder {args.data} does not exist.", file=sys.stderr)
+        return 2
+    try:
+        ws = load_workspace(args.data.expanduser()) if args.data is not None else load_demo()
+    except (DataError, OSError, ValueError) as exc:
+        print(f"error: the data in {args.data} cannot be loaded: {exc}", file=sys.stderr)
+        return 1
+    try:
+        month = ops.parse_month(args.month) if args.month is not None else ops.last_full_month(ws)
+        report = ops.monthly_report(ws, month)
+    except DataError as exc:
+        print(f"error: the monthly report cannot be made from this data: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        writer(report, out)
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote the monthly report of {report.shop} for {report.month} to {out}.")
+    for note in report.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _report_text(path: Path, report) -> str:
     """The validation report in plain words, one finding per paragraph."""
     errors, warnings = len(report.errors), len(report.warnings)
@@ -242,6 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "validate":
         return _validate(args)
+    if args.command == "report":
+        if args.report_command == "monthly":
+            return _report_monthly(args)
+        args.report_parser.print_help()
+        return 2
     parser.print_help()
     return 2
 

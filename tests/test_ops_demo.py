@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import opslib
 from opslib.data import Workspace, load_ground_truth
+from test_ops_report import demo_workspace
 from opslib.ops import (
     ADDITIVE_MEASURES,
     kpis,
@@ -26,7 +26,7 @@ from opslib.ops import (
 
 @pytest.fixture(scope="module")
 def demo() -> Workspace:
-    return opslib.load_demo()
+    return demo_workspace()  # one object for every report test: the shared-frame memo serves them all
 
 
 @pytest.fixture(scope="module")

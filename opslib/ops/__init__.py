@@ -13,16 +13,29 @@ DataFrames: no widgets, no files, no printing. One module per report:
 - :mod:`opslib.ops.suppliers`: :func:`supplier_scorecard` and
   :func:`lead_time_samples`;
 - :mod:`opslib.ops.exceptions`: :func:`stock_exceptions` (dead, slow and
-  excess stock with value, weeks of cover and a proposed action).
+  excess stock with value, weeks of cover and a proposed action);
+- :mod:`opslib.ops.report`: :func:`monthly_report` (every report of one
+  month, with the KPI tiles against the month before) and
+  :mod:`opslib.ops.export`: :func:`write_excel` and :func:`write_html`.
 
 Missing tables or columns raise :class:`opslib.DataError` naming the table,
 the column and the fix.
 """
 
 from opslib.ops.exceptions import ACTIONS, stock_exceptions
+from opslib.ops.export import column_kind, format_value, highlight_rows, write_excel, write_html
 from opslib.ops.kpis import ADDITIVE_MEASURES, KPI_COLUMNS, kpis, repurchase_rate
 from opslib.ops.stock_movement import MOVEMENT_COLUMNS, monthly_stock_movement, reconcile, stock_movement_summary
 from opslib.ops.stocktake import stocktake_summary, stocktake_variance
+from opslib.ops.report import (
+    TILE_MEASURES,
+    MonthlyReport,
+    available_months,
+    kpi_tiles,
+    last_full_month,
+    monthly_report,
+    parse_month,
+)
 from opslib.ops.suppliers import lead_time_samples, supplier_scorecard
 
 __all__ = [
@@ -40,4 +53,16 @@ __all__ = [
     "lead_time_samples",
     "ACTIONS",
     "stock_exceptions",
+    "TILE_MEASURES",
+    "MonthlyReport",
+    "monthly_report",
+    "kpi_tiles",
+    "available_months",
+    "last_full_month",
+    "parse_month",
+    "write_excel",
+    "write_html",
+    "column_kind",
+    "format_value",
+    "highlight_rows",
 ]

@@ -6,6 +6,7 @@ the inner code trusts it (STYLE.md, habit 6).
 
 from __future__ import annotations
 
+import weakref
 from typing import Iterable
 
 import numpy as np
@@ -77,6 +78,15 @@ def to_period(days: pd.Series, freq: str) -> pd.arrays.PeriodArray:
     return pd.Series(days).dt.to_period(FREQUENCIES[freq]).array
 
 
+def month_periods(months) -> pd.PeriodIndex:
+    """Monthly periods of one month (``"2024-01"`` or a Period) or of several."""
+    wanted = [months] if isinstance(months, (str, pd.Period)) else list(months)
+    try:
+        return pd.PeriodIndex([pd.Period(m, freq="M") for m in wanted])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"months must be months like '2024-01'; got {months!r}") from exc
+
+
 def number(values) -> np.ndarray:
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
 
@@ -96,7 +106,73 @@ def sku_categories(items: pd.DataFrame | None) -> pd.Series:
     return pd.Series(cat.astype("str").array, index=first["sku"].astype("str").array, name="category")
 
 
-def label(values: pd.Series) -> np.ndarray:
-    """Text labels with missing values as :data:`UNASSIGNED`."""
-    s = values.astype(object)
-    return s.where(s.notna(), UNASSIGNED).astype("str").array
+def label(values) -> pd.api.extensions.ExtensionArray:
+    """Text labels with missing values as :data:`UNASSIGNED`.
+
+    Labels the distinct values once and takes them back by code: a few
+    hundred categories over a million order lines cost one factorization.
+    """
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    texts = pd.Series(uniques).astype(object)
+    texts = texts.where(texts.notna(), UNASSIGNED).astype("str").tolist()
+    return _take(pd.array(texts + [UNASSIGNED], dtype="str"), codes)
+
+
+def lookup_labels(keys, mapping: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``mapping[key]`` for every key as text, :data:`UNASSIGNED` where unknown or missing."""
+    codes, uniques = pd.factorize(pd.Series(keys), use_na_sentinel=True)
+    mapped = pd.Series(uniques).map(mapping).astype(object)
+    texts = mapped.where(mapped.notna(), UNASSIGNED).astype("str").tolist()
+    return _take(pd.array(texts + [UNASSIGNED], dtype="str"), codes)
+
+
+def lookup_numbers(keys, mapping: pd.Series) -> np.ndarray:
+    """``mapping[key]`` for every key as floats, NaN where unknown or missing."""
+    codes, uniques = pd.factorize(pd.Series(keys), use_na_sentinel=True)
+    mapped = pd.Series(uniques).map(mapping).to_numpy(dtype=float)
+    return np.append(mapped, np.nan)[np.where(codes < 0, len(mapped), codes)]
+
+
+def _take(values, codes: np.ndarray):
+    return values.take(np.where(codes < 0, len(values) - 1, codes))
+
+# --------------------------------------------------------------------------- memo
+
+# Per-kind memo of the intermediate frames the reports share (the per-line
+# sales frame, the stock movement panel...), keyed by the identity of the
+# source tables, as opslib.data.health does for the daily sales: a monthly
+# report asks for the same workspace many times (kpis overall, by category,
+# by channel, the movement report and its reconciliation). Replacing a table
+# on the workspace (a new frame object) invalidates the entry; mutating a
+# frame in place does not. Cached values are shared: callers must not mutate
+# them (pandas copy-on-write makes derived frames safe to change).
+_memo: dict[tuple, tuple] = {}
+_MEMO_SIZE = 24
+
+
+def memoized(kind: object, sources: tuple, compute):
+    """``compute()``, reused while every frame in ``sources`` is the same object.
+
+    Entries are kept per kind and source objects (a few workspaces at once:
+    the app and a variant of it); entries whose source frames were garbage
+    collected are dropped, and at most ``_MEMO_SIZE`` entries are kept.
+    """
+    key = (kind, tuple(id(s) for s in sources))
+    entry = _memo.get(key)
+    if entry is not None:
+        refs, value = entry
+        if all((ref is None) == (src is None) and (ref is None or ref() is src) for ref, src in zip(refs, sources)):
+            _memo[key] = _memo.pop(key)  # most recently used last
+            return value
+    value = compute()
+    for stale in [k for k, (refs, _) in _memo.items() if any(r is not None and r() is None for r in refs)]:
+        del _memo[stale]
+    while len(_memo) >= _MEMO_SIZE:
+        _memo.pop(next(iter(_memo)))
+    _memo[key] = (tuple(None if s is None else weakref.ref(s) for s in sources), value)
+    return value
+
+
+def clear_memo() -> None:
+    """Forget every memoized intermediate frame (after mutating a table in place)."""
+    _memo.clear()

@@ -28,6 +28,9 @@ from opslib.ops._common import (
     check_choice,
     check_workspace,
     label,
+    lookup_labels,
+    lookup_numbers,
+    memoized,
     number,
     require,
     sku_categories,
@@ -152,6 +155,14 @@ def kpis(ws: Workspace, freq: str = "M", by: str | None = None) -> pd.DataFrame:
     check_workspace(ws, "kpis")
     check_choice("freq", freq, tuple(FREQUENCIES))
     check_choice("by", by, (None, "category", "channel"))
+    sources = (ws.order_lines, ws.items, ws.returns, ws.traffic, ws.stock, ws.demand)
+    out = memoized(("kpis", freq, by), sources, lambda: _kpis(ws, freq, by))
+    result = out.copy(deep=False)
+    result.attrs["notes"] = list(out.attrs.get("notes", []))
+    return result
+
+
+def _kpis(ws: Workspace, freq: str, by: str | None) -> pd.DataFrame:
     lines = require(ws, "order_lines", _SALES_COLUMNS + (["channel"] if by == "channel" else []), "kpis")
     items = require(ws, "items", ["sku", "unit_cost"] + (["category"] if by == "category" else []), "kpis")
     notes: list[str] = []
@@ -159,49 +170,24 @@ def kpis(ws: Workspace, freq: str = "M", by: str | None = None) -> pd.DataFrame:
     categories = sku_categories(items)
     keys = ["period"] + ([by] if by else [])
 
-    # ---- sales
-    sku = lines["sku"].astype("str").array
-    day = to_day(lines["order_ts"])
-    undated = int(day.isna().sum())
-    if undated:
-        notes.append(f"{undated:,} order lines have no valid order_ts and are left out of every measure.")
-    qty = number(lines["qty"])
-    cost = pd.Series(sku).map(costs).to_numpy(dtype=float)
-    sales = pd.DataFrame(
-        {
-            "period": to_period(day, freq),
-            "order_id": lines["order_id"].astype("str").array,
-            "units": qty,
-            "gmv": number(lines["paid_amount"]),
-            "cogs": cost * qty,
-            "_unknown_cost": np.isnan(cost),
-        }
-    )
-    unknown = sales["_unknown_cost"] & day.notna().to_numpy()
-    if unknown.any():
-        skus = sorted(set(sku[unknown.to_numpy()]))
-        notes.append(
-            f"{int(unknown.sum()):,} order lines of {len(skus):,} SKUs without items.unit_cost "
-            f"(e.g. {', '.join(skus[:5])}): cogs and gross margin of their periods are NaN."
-        )
-    if by == "category":
-        sales["category"] = _category_of(sku, categories)
-    elif by == "channel":
-        sales["channel"] = label(lines["channel"])
-    sales = sales[day.notna().to_numpy()]
+    # ---- sales (the per-line frame is shared between calls: see _sales_lines)
+    base, sales_notes = _sales_lines(ws, lines, items, costs, categories)
+    notes.extend(sales_notes)
+    sales = base[["order_id", "units", "gmv", "cogs", "_unknown_cost"] + ([by] if by else [])]
+    sales = sales.assign(period=to_period(base["day"], freq))
     grouped = sales.groupby(keys, sort=True)
     table = grouped.agg(
         gmv=("gmv", "sum"),
         orders=("order_id", "nunique"),
         units=("units", "sum"),
-        cogs=("cogs", lambda s: s.fillna(0.0).sum()),
+        cogs=("cogs", "sum"),
         _unknown_cost=("_unknown_cost", "sum"),
     )
     table.loc[table["_unknown_cost"] > 0, "cogs"] = np.nan
     table = table.drop(columns="_unknown_cost")
 
     parts = [table]
-    parts.append(_returned_units(ws, lines, day, freq, by, categories, notes))
+    parts.append(_returned_units(ws, lines, freq, by, categories, notes))
     parts.append(_sessions(ws, freq, by, notes))
     parts.append(_stock_measures(ws, freq, by, costs, categories, notes))
     out = _full_frame(parts, keys, freq)
@@ -330,16 +316,22 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
     if freq is None:
         out = pd.DataFrame([summarise(customers, returned_only)])
     else:
-        cohort_c = to_period(customers["first"], freq)
-        cohort_r = to_period(returned_only["first"], freq)
-        cohorts = sorted(set(cohort_c.unique()) | set(cohort_r.unique()))
-        rows = []
-        for cohort in cohorts:
-            row = {"cohort": cohort}
-            row.update(summarise(customers[np.asarray(cohort_c == cohort)], returned_only[np.asarray(cohort_r == cohort)]))
-            rows.append(row)
+        eligible = ~customers["censored"].to_numpy()
+        per_customer = pd.DataFrame(
+            {
+                "cohort": to_period(customers["first"], freq),
+                "customers": eligible,
+                "repeat_customers": customers["repeat"].to_numpy() & eligible,
+                "censored_customers": ~eligible,
+            }
+        )
+        out = per_customer.groupby("cohort", sort=True)[["customers", "repeat_customers", "censored_customers"]].sum()
+        returned = pd.Series(to_period(returned_only["first"], freq)).value_counts().rename("returned_only_customers")
+        out = out.join(returned, how="outer").fillna(0).sort_index()
+        out["repurchase_rate"] = out["repeat_customers"] / out["customers"].where(out["customers"] > 0)
+        out = out.rename_axis("cohort").reset_index()
         cols = ["cohort", "customers", "repeat_customers", "repurchase_rate", "censored_customers", "returned_only_customers"]
-        out = pd.DataFrame(rows, columns=cols)
+        out = out[cols]
     for col in ("customers", "repeat_customers", "censored_customers", "returned_only_customers"):
         out[col] = out[col].astype("int64")
     out["repurchase_rate"] = out["repurchase_rate"].astype(float)
@@ -358,50 +350,99 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (num / den.where(ok)).astype(float)
 
 
-def _category_of(sku: np.ndarray, categories: pd.Series) -> np.ndarray:
-    return label(pd.Series(sku).map(categories))
+def _category_of(sku, categories: pd.Series):
+    return lookup_labels(sku, categories)
 
 
-def _returned_units(ws, lines, day, freq, by, categories, notes) -> pd.DataFrame | None:
+def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, list[str]]:
+    """The dated order lines with units, gmv, cogs and labels, and the notes about them.
+
+    Memoized per ``order_lines`` and ``items`` objects: kpis overall, by
+    category and by channel share it. Columns ``day``, ``sku``, ``order_id``,
+    ``units``, ``gmv``, ``cogs`` (0 where the cost is unknown),
+    ``_unknown_cost``, ``category`` and ``channel`` (labels).
+    """
+
+    def compute():
+        notes: list[str] = []
+        sku = lines["sku"].astype("str").array
+        day = to_day(lines["order_ts"])
+        undated = int(day.isna().sum())
+        if undated:
+            notes.append(f"{undated:,} order lines have no valid order_ts and are left out of every measure.")
+        qty = number(lines["qty"])
+        cost = lookup_numbers(sku, costs)
+        unknown_cost = np.isnan(cost)
+        frame = pd.DataFrame(
+            {
+                "day": day.to_numpy(),
+                "sku": sku,
+                "order_id": lines["order_id"].astype("str").array,
+                "units": qty,
+                "gmv": number(lines["paid_amount"]),
+                "cogs": np.where(unknown_cost, 0.0, cost * qty),
+                "_unknown_cost": unknown_cost,
+            }
+        )
+        unknown = unknown_cost & day.notna().to_numpy()
+        if unknown.any():
+            skus = sorted(set(sku[unknown]))
+            notes.append(
+                f"{int(unknown.sum()):,} order lines of {len(skus):,} SKUs without items.unit_cost "
+                f"(e.g. {', '.join(skus[:5])}): cogs and gross margin of their periods are NaN."
+            )
+        frame["category"] = _category_of(sku, categories)
+        if "channel" in lines.columns:
+            frame["channel"] = label(lines["channel"])
+        return frame[day.notna().to_numpy()].reset_index(drop=True), notes
+
+    return memoized("kpis.sales_lines", (lines, items), compute)
+
+
+def _returned_units(ws, lines, freq, by, categories, notes) -> pd.DataFrame | None:
     """returned_units per period (and key), each return in its order's period."""
     if ws.returns is None:
         notes.append("There is no returns table: returned_units and return_rate are NaN.")
         return None
     returns = require(ws, "returns", ["order_id", "sku", "qty", "return_date"], "kpis")
-    origin = pd.DataFrame(
-        {
-            "order_id": lines["order_id"].astype("str").array,
-            "sku": lines["sku"].astype("str").array,
-            "day": day.to_numpy(),
-        }
-    )
-    if by == "channel":
-        origin["channel"] = label(lines["channel"])
-    origin = origin.drop_duplicates(["order_id", "sku"])
-    frame = pd.DataFrame(
-        {
-            "order_id": returns["order_id"].astype("str").array,
-            "sku": returns["sku"].astype("str").array,
-            "returned_units": number(returns["qty"]),
-            "return_day": to_day(returns["return_date"]).to_numpy(),
-        }
-    ).merge(origin, on=["order_id", "sku"], how="left")
+
+    def compute():
+        origin = pd.DataFrame(
+            {
+                "order_id": lines["order_id"].astype("str").array,
+                "sku": lines["sku"].astype("str").array,
+                "day": to_day(lines["order_ts"]).to_numpy(),
+            }
+        )
+        if "channel" in lines.columns:
+            origin["channel"] = label(lines["channel"])
+        origin = origin.drop_duplicates(["order_id", "sku"])
+        frame = pd.DataFrame(
+            {
+                "order_id": returns["order_id"].astype("str").array,
+                "sku": returns["sku"].astype("str").array,
+                "returned_units": number(returns["qty"]),
+                "return_day": to_day(returns["return_date"]).to_numpy(),
+            }
+        ).merge(origin, on=["order_id", "sku"], how="left")
+        frame["when"] = frame["day"].fillna(frame["return_day"])
+        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
+        if "channel" in frame.columns:
+            frame["channel"] = label(frame["channel"])
+        return frame
+
+    frame = memoized("kpis.returns", (lines, returns, ws.items), compute)
     unmatched = frame["day"].isna()
     if unmatched.any():
         notes.append(
             f"{int(unmatched.sum()):,} returns match no order line: they count in the period of their "
             f"return_date{' and under channel ' + repr(UNASSIGNED) if by == 'channel' else ''}."
         )
-    when = frame["day"].fillna(frame["return_day"])
-    undated = when.isna()
+    undated = frame["when"].isna()
     if undated.any():
         notes.append(f"{int(undated.sum()):,} returns have neither an order nor a return_date and are left out.")
-    frame["period"] = to_period(when, freq)
-    if by == "category":
-        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
-    elif by == "channel":
-        frame["channel"] = label(frame["channel"])
     keys = ["period"] + ([by] if by else [])
+    frame = frame[["returned_units"] + ([by] if by else [])].assign(period=to_period(frame["when"], freq))
     return frame[~undated.to_numpy()].groupby(keys)[["returned_units"]].sum()
 
 
@@ -441,31 +482,42 @@ def _stock_measures(ws, freq, by, costs, categories, notes) -> pd.DataFrame | No
         return None
     stock = require(ws, "stock", ["sku", "date", "on_hand"], "kpis")
     keys = ["period"] + ([by] if by else [])
-    days = health._stock_days(ws)
-    days["period"] = to_period(days["date"], freq)
-    if by == "category":
-        days["category"] = _category_of(days["sku"].to_numpy(), categories)
-    outs = days.groupby(keys).agg(sku_days=("out", "size"), stockout_days=("out", "sum"))
 
-    frame = pd.DataFrame(
-        {
-            "sku": stock["sku"].astype("str").array,
-            "day": to_day(stock["date"]).to_numpy(),
-            "on_hand": number(stock["on_hand"]),
-        }
-    ).dropna(subset=["day"])
-    cost = frame["sku"].map(costs).to_numpy(dtype=float)
-    no_cost = np.isnan(cost)
-    if no_cost.any():
-        skus = sorted(frame.loc[no_cost, "sku"].unique())
+    # Both stock parts are memoized as daily totals per category (a few thousand rows): a
+    # period and a breakdown then only sum those.
+    def compute_days():
+        days = health._stock_days(ws)
+        days["category"] = _category_of(days["sku"].to_numpy(), categories)
+        return days.groupby(["date", "category"], as_index=False).agg(
+            sku_days=("out", "size"), stockout_days=("out", "sum")
+        )
+
+    days = memoized("kpis.stock_days", (stock, ws.demand, ws.items), compute_days)
+    days = days[["sku_days", "stockout_days"] + ([by] if by else [])].assign(period=to_period(days["date"], freq))
+    outs = days.groupby(keys)[["sku_days", "stockout_days"]].sum()
+
+    def compute_values():
+        frame = pd.DataFrame(
+            {
+                "sku": stock["sku"].astype("str").array,
+                "day": to_day(stock["date"]).to_numpy(),
+                "on_hand": number(stock["on_hand"]),
+            }
+        ).dropna(subset=["day"])
+        cost = lookup_numbers(frame["sku"], costs)
+        no_cost = np.isnan(cost)
+        skus = sorted(frame.loc[no_cost, "sku"].unique()) if no_cost.any() else []
+        frame["value"] = frame["on_hand"].fillna(0.0).to_numpy() * np.nan_to_num(cost)
+        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
+        return frame.groupby(["day", "category"], as_index=False)["value"].sum(), skus
+
+    frame, skus = memoized("kpis.stock_values", (stock, ws.items), compute_values)
+    if skus:
         notes.append(
             f"{len(skus):,} stocked SKUs have no items.unit_cost (e.g. {', '.join(skus[:5])}): "
             "their stock is valued at zero."
         )
-    frame["value"] = frame["on_hand"].fillna(0.0).to_numpy() * np.nan_to_num(cost)
-    frame["period"] = to_period(frame["day"], freq)
-    if by == "category":
-        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
+    frame = frame[["day", "value"] + ([by] if by else [])].assign(period=to_period(frame["day"], freq))
     value = frame.groupby(keys)[["value"]].sum()
     n_days = frame.groupby("period")["day"].nunique().rename("_stock_dates")
     value = value.join(n_days, on="period")

@@ -26,6 +26,8 @@ from opslib.errors import DataError
 from opslib.ops._common import (
     check_choice,
     check_workspace,
+    memoized,
+    month_periods,
     number,
     require,
     sku_categories,
@@ -171,6 +173,12 @@ def stock_movement_summary(ws: Workspace, by: str | None = None, months: str | I
 
 
 def _report(ws: Workspace) -> pd.DataFrame:
+    """The whole report, memoized per source tables (a shallow copy: safe to add columns to)."""
+    sources = (ws.stock, ws.stock_movements, ws.items)
+    return memoized("stock_movement.report", sources, lambda: _compute_report(ws)).copy(deep=False)
+
+
+def _compute_report(ws: Workspace) -> pd.DataFrame:
     stock = require(ws, "stock", ["sku", "date", "on_hand"], "the stock movement report")
     moves = require(ws, "stock_movements", ["date", "sku", "kind", "qty"], "the stock movement report")
     items = require(ws, "items", ["sku", "unit_cost"], "the stock movement report")
@@ -258,9 +266,4 @@ def _month_ordinal(days: pd.Series) -> np.ndarray:
 def _filter_months(report: pd.DataFrame, months) -> pd.DataFrame:
     if months is None:
         return report
-    wanted = [months] if isinstance(months, str) else list(months)
-    try:
-        periods = pd.PeriodIndex([pd.Period(m, freq="M") for m in wanted])
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"months must be months like '2024-01'; got {months!r}") from exc
-    return report[report["month"].isin(periods)].reset_index(drop=True)
+    return report[report["month"].isin(month_periods(months))].reset_index(drop=True)

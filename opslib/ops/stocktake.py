@@ -17,17 +17,21 @@ count date without a snapshot uses the last earlier snapshot (``book_date``).
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 import pandas as pd
 
 from opslib.data.workspace import Workspace
 from opslib.errors import DataError
-from opslib.ops._common import check_choice, check_workspace, number, require, sku_categories, to_day, unit_costs
+from opslib.ops._common import check_choice, check_workspace, memoized, month_periods, number, require, sku_categories, to_day, unit_costs
 
 __all__ = ["stocktake_variance", "stocktake_summary"]
 
 
-def stocktake_variance(ws: Workspace, tolerance_units: float = 0.0, tolerance_share: float = 0.0) -> pd.DataFrame:
+def stocktake_variance(
+    ws: Workspace, tolerance_units: float = 0.0, tolerance_share: float = 0.0, months: str | Iterable[str] | None = None
+) -> pd.DataFrame:
     """Counted against book stock for every count line.
 
     Parameters
@@ -42,6 +46,8 @@ def stocktake_variance(ws: Workspace, tolerance_units: float = 0.0, tolerance_sh
     tolerance_share : float, default 0
         ... and this share of the book stock [fraction]. With both zero,
         every line with a variance is flagged.
+    months : str or iterable of str, optional
+        Only the counts of these months (``"2024-01"``); default all.
 
     Returns
     -------
@@ -67,6 +73,16 @@ def stocktake_variance(ws: Workspace, tolerance_units: float = 0.0, tolerance_sh
             f"tolerances must be zero or more; got tolerance_units={tolerance_units!r}, "
             f"tolerance_share={tolerance_share!r}"
         )
+    sources = (ws.stock_counts, ws.stock, ws.stock_movements, ws.items)
+    kind = ("stocktake_variance", float(tolerance_units), float(tolerance_share))
+    lines = memoized(kind, sources, lambda: _variance(ws, tolerance_units, tolerance_share))
+    if months is None:
+        return lines.copy(deep=False)
+    wanted = month_periods(months)
+    return lines[lines["date"].dt.to_period("M").isin(wanted).to_numpy()].reset_index(drop=True)
+
+
+def _variance(ws: Workspace, tolerance_units: float, tolerance_share: float) -> pd.DataFrame:
     counts = require(ws, "stock_counts", ["sku", "date", "counted_qty"], "stocktake_variance")
     stock = require(ws, "stock", ["sku", "date", "on_hand"], "stocktake_variance")
     items = require(ws, "items", ["sku", "unit_cost"], "stocktake_variance")
@@ -119,7 +135,11 @@ def stocktake_variance(ws: Workspace, tolerance_units: float = 0.0, tolerance_sh
 
 
 def stocktake_summary(
-    ws: Workspace, by: str = "date", tolerance_units: float = 0.0, tolerance_share: float = 0.0
+    ws: Workspace,
+    by: str = "date",
+    tolerance_units: float = 0.0,
+    tolerance_share: float = 0.0,
+    months: str | Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Stocktake results summed per count date or per category.
 
@@ -132,6 +152,8 @@ def stocktake_summary(
         (``"unassigned"`` when unknown).
     tolerance_units, tolerance_share : float
         Passed to :func:`stocktake_variance` for the ``flagged`` count.
+    months : str or iterable of str, optional
+        Only the counts of these months (``"2024-01"``); default all.
 
     Returns
     -------
@@ -144,7 +166,7 @@ def stocktake_summary(
         [fraction].
     """
     check_choice("by", by, ("date", "category"))
-    lines = stocktake_variance(ws, tolerance_units, tolerance_share)
+    lines = stocktake_variance(ws, tolerance_units, tolerance_share, months)
     if by == "category":
         lines["category"] = lines["category"].fillna("unassigned")
     lines["with_variance"] = lines["variance_units"] != 0

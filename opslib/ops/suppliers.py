@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from opslib.data.workspace import Workspace
-from opslib.ops._common import check_choice, check_workspace, number, require, to_day, to_period
+from opslib.ops._common import check_choice, check_workspace, memoized, number, require, to_day, to_period
 
 __all__ = ["lead_time_samples", "supplier_scorecard"]
 
@@ -121,6 +121,12 @@ def supplier_scorecard(ws: Workspace, freq: str | None = None, working_days: boo
     """
     check_workspace(ws, "supplier_scorecard")
     check_choice("freq", freq, (None, "M", "Q", "Y"))
+    sources = (ws.purchase_orders, ws.calendar if working_days else None)
+    out = memoized(("supplier_scorecard", freq, bool(working_days)), sources, lambda: _scorecard(ws, freq, working_days))
+    return out.copy(deep=False)
+
+
+def _scorecard(ws: Workspace, freq: str | None, working_days: bool) -> pd.DataFrame:
     po = require(ws, "purchase_orders", _PO_COLUMNS + ["receipt_date", "qty_ordered"], "supplier_scorecard")
     lines = pd.DataFrame(
         {
@@ -153,12 +159,9 @@ def supplier_scorecard(ws: Workspace, freq: str | None = None, working_days: boo
         qty_received=("qty_received", lambda s: s.sum(min_count=1)),
         qty_rejected=("qty_rejected", lambda s: s.sum(min_count=1)),
     )
-    lt = samples.groupby(keys, sort=True)["lead_time_days"].agg(
-        deliveries="size",
-        lead_time_mean_days="mean",
-        lead_time_std_days="std",
-        lead_time_p90_days=lambda s: float(np.quantile(s.to_numpy(), 0.9)),
-    )
+    by_key = samples.groupby(keys, sort=True)["lead_time_days"]
+    lt = by_key.agg(deliveries="size", lead_time_mean_days="mean", lead_time_std_days="std")
+    lt["lead_time_p90_days"] = by_key.quantile(0.9, interpolation="linear")  # as numpy's default
     out = out.join(rec).join(lt)
     out["deliveries"] = out["deliveries"].fillna(0)
     out["fill_rate"] = out["qty_received"] / out["qty_ordered"].where(out["qty_ordered"] > 0)

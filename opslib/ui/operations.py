@@ -1,0 +1,480 @@
+"""The "Operations dashboard" app: the month's KPIs, stock movement, stocktake and suppliers.
+
+Build it with :func:`operations_app` (or :class:`OperationsApp`) and display
+it; ``apps/operations.ipynb`` does exactly that. The numbers come from
+:mod:`opslib.ops` (:func:`~opslib.ops.monthly_report`, :func:`~opslib.ops.kpis`);
+this module only lays them out and wires the filters.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import traceback
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from opslib import ops
+from opslib.data.workspace import Workspace
+from opslib.ui.charts import figure_output, show_figure
+from opslib.ui.tables import frame_html
+
+__all__ = ["ALL_CATEGORIES", "OperationsApp", "kpi_trend_figure", "operations_app", "rates_trend_figure"]
+
+log = logging.getLogger(__name__)
+
+#: Dropdown value meaning "no category filter".
+ALL_CATEGORIES = ""
+
+_RED = "#fde2e1"
+_COLOURS = {"FCE4E4": "#fce4e4", "FFF2CC": "#fff2cc"}
+_MONEY_COLOUR, _LINE_COLOUR, _HIGHLIGHT = "#4c78a8", "#f58518", "#e45756"
+
+
+def _section(title: str) -> widgets.HTML:
+    return widgets.HTML(f"<h3 style='margin:18px 0 6px 0'>{html.escape(title)}</h3>")
+
+
+def _note(text: str) -> str:
+    return f"<div style='color:#555;margin:2px 0 6px 0'>{html.escape(text)}</div>"
+
+
+def tile_html(tiles: pd.DataFrame, currency: str = "") -> str:
+    """KPI tiles as HTML cards: the figure, and its change against the month before.
+
+    Parameters
+    ----------
+    tiles : DataFrame
+        From :func:`opslib.ops.kpi_tiles`.
+    currency : str, optional
+        Label after money figures.
+    """
+    cards = []
+    for row in tiles.itertuples(index=False):
+        value = ops.format_value(row.value, row.kind) or "n/a"
+        if row.kind == "money" and currency and value != "n/a":
+            value = f"{value} {currency}"
+        if isinstance(row.change, float) and not math.isnan(row.change):
+            if row.kind == "percent":
+                change = f"{row.change * 100:+.1f} pts"
+            elif not math.isnan(row.change_rate):
+                change = f"{row.change_rate:+.1%}"
+            else:
+                change = ops.format_value(row.change, row.kind)
+            colour = "#1a7f37" if row.change > 0 else "#b42318" if row.change < 0 else "#666"
+            delta = f"{change} vs {ops.format_value(row.previous, row.kind)} the month before"
+        else:
+            colour, delta = "#666", "no figure for the month before"
+        cards.append(
+            f"<div class='opslib-kpi' data-measure='{html.escape(row.measure)}' style='display:inline-block;"
+            "min-width:170px;margin:0 10px 8px 0;padding:8px 12px;border:1px solid #ddd;border-radius:6px;"
+            "background:#fafafa;vertical-align:top'>"
+            f"<div style='font-size:12px;color:#555'>{html.escape(row.label)}</div>"
+            f"<div class='opslib-kpi-value' style='font-size:21px;font-weight:600'>{html.escape(value)}</div>"
+            f"<div class='opslib-kpi-change' style='font-size:12px;color:{colour}'>{html.escape(delta)}</div></div>"
+        )
+    return "<div class='opslib-kpis'>" + "".join(cards) + "</div>"
+
+
+def kpi_trend_figure(monthly: pd.DataFrame, month=None, title: str = "GMV and gross margin", currency: str = "") -> go.Figure:
+    """GMV and gross margin (bars) and orders (line, right axis) per month.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        :func:`opslib.ops.kpis` with ``freq="M"`` (one breakdown value).
+    month : str or Period, optional
+        The month to mark.
+    """
+    x = monthly["period"].astype(str).tolist()
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    unit = f" [{currency}]" if currency else ""
+    fig.add_bar(x=x, y=monthly["gmv"].tolist(), name=f"GMV{unit}", marker_color=_MONEY_COLOUR, secondary_y=False)
+    fig.add_bar(x=x, y=monthly["gross_margin"].tolist(), name=f"Gross margin{unit}", marker_color="#9ecae9", secondary_y=False)
+    fig.add_scatter(x=x, y=monthly["orders"].tolist(), name="Orders", mode="lines+markers",
+                    line={"color": _LINE_COLOUR}, secondary_y=True)
+    _mark(fig, month)
+    fig.update_layout(title=title, barmode="group", height=340, margin={"l": 50, "r": 50, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": -0.18}, hovermode="x unified")
+    fig.update_yaxes(title_text=f"money{unit}", secondary_y=False)
+    fig.update_yaxes(title_text="orders", secondary_y=True, showgrid=False)
+    return fig
+
+
+def rates_trend_figure(monthly: pd.DataFrame, month=None, title: str = "Rates") -> go.Figure:
+    """Margin rate, return rate and stock-out rate per month [fraction, shown in %]."""
+    x = monthly["period"].astype(str).tolist()
+    fig = go.Figure()
+    for col, name, colour in (
+        ("margin_rate", "Margin rate", _MONEY_COLOUR),
+        ("return_rate", "Return rate", _LINE_COLOUR),
+        ("stockout_rate", "Stock-out rate", _HIGHLIGHT),
+    ):
+        fig.add_scatter(x=x, y=monthly[col].tolist(), name=name, mode="lines+markers", line={"color": colour})
+    _mark(fig, month)
+    fig.update_layout(title=title, height=340, margin={"l": 50, "r": 20, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": -0.18}, hovermode="x unified", yaxis_tickformat=".0%")
+    return fig
+
+
+def _mark(fig: go.Figure, month) -> None:
+    if month is not None:
+        fig.add_vline(x=str(month), line={"color": "#999", "dash": "dot"})
+
+
+def _table(frame: pd.DataFrame, section: str = "", max_rows: int = 50, empty: str = "Nothing to show.",
+           columns: list[str] | None = None) -> str:
+    """A report frame as an HTML table: figures formatted as in the exports, exception rows shaded."""
+    if frame is None or frame.empty:
+        return frame_html(pd.DataFrame(), empty=empty)
+    marks = dict(ops.highlight_rows(section, frame))
+    styles = [f"background:{_COLOURS.get(marks[i], '#' + marks[i])}" if i in marks else "" for i in range(len(frame))]
+    shown = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+    formats: dict[str, Callable[[object], str]] = {}
+    for col in shown.columns:
+        kind = ops.column_kind(str(col))
+        formats[col] = lambda v, kind=kind: ops.format_value(v, kind)
+    return frame_html(shown, formats=formats, row_styles=styles, max_rows=max_rows, empty=empty)
+
+
+class OperationsApp(widgets.VBox):
+    """The Operations dashboard as one ipywidgets box.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The shop's tables (those :func:`opslib.ops.monthly_report` needs).
+    month : str or Period, optional
+        The month shown first; default the last full month of the data.
+    currency : str, optional
+        Currency label for money (e.g. ``"CNY"``).
+
+    Attributes
+    ----------
+    month, category : ipywidgets.Dropdown
+        The filters: the month of the report; a category (``ALL_CATEGORIES``:
+        the whole shop).
+    report : opslib.ops.MonthlyReport or None
+        The report of the selected month (the whole shop).
+    tiles : DataFrame or None
+        The KPI tiles shown (of the selected category when one is chosen).
+    kpi_panel : ipywidgets.HTML
+        The tiles as cards.
+    trend_chart, rates_chart : plotly.graph_objects.Figure
+        The monthly trends shown in ``trend_view`` and ``rates_view``.
+    movement_table, reconciliation_table, stocktake_table, stocktake_lines_table,
+    supplier_table, exceptions_table : ipywidgets.HTML
+    error_panel : ipywidgets.HTML
+        Errors raised while updating, in plain words.
+    log_output : ipywidgets.Output
+        Catches anything a callback prints or raises past the error panel.
+
+    Notes
+    -----
+    Every callback runs inside ``log_output`` and catches its own exceptions,
+    writing them in words to ``error_panel``: in Voila an exception in a
+    widget callback would otherwise vanish.
+    """
+
+    def __init__(self, ws: Workspace, month=None, currency: str = ""):
+        self.ws = ws
+        self.currency = currency
+        self.report: ops.MonthlyReport | None = None
+        self.tiles: pd.DataFrame | None = None
+        self.trend_chart: go.Figure | None = None
+        self.rates_chart: go.Figure | None = None
+        self._errors: dict[str, str] = {}
+
+        months: list = []
+        names: list[str] = []
+        self.error_panel = widgets.HTML()
+        self.log_output = widgets.Output()
+        try:
+            months = ops.available_months(ws)
+            default = ops.parse_month(month) if month is not None else ops.last_full_month(ws)
+        except Exception as exc:  # noqa: BLE001 - shown on the page
+            log.error("operations: could not list the months\n%s", traceback.format_exc())
+            self._errors["list the months"] = f"Could not list the months of the data: {type(exc).__name__}: {exc}"
+            default = None
+        if ws.items is not None and "category" in ws.items.columns:
+            names = sorted(ws.items["category"].dropna().astype(str).unique())
+        self.month = widgets.Dropdown(
+            options=[(str(m), str(m)) for m in reversed(months)],
+            value=str(default) if default is not None and default in months else (str(months[-1]) if months else None),
+            description="Month",
+            layout=widgets.Layout(width="220px"),
+        )
+        self.category = widgets.Dropdown(
+            options=[("All categories", ALL_CATEGORIES)] + [(c, c) for c in names],
+            value=ALL_CATEGORIES,
+            description="Category",
+            disabled=not names,
+            layout=widgets.Layout(width="300px"),
+        )
+        self.kpi_panel = widgets.HTML()
+        self.kpi_note = widgets.HTML()
+        self.trend_view = figure_output(height_px=340)
+        self.rates_view = figure_output(height_px=340)
+        self.movement_note = widgets.HTML()
+        self.movement_table = widgets.HTML()
+        self.reconciliation_note = widgets.HTML()
+        self.reconciliation_table = widgets.HTML()
+        self.stocktake_note = widgets.HTML()
+        self.stocktake_table = widgets.HTML()
+        self.stocktake_lines_table = widgets.HTML()
+        self.supplier_note = widgets.HTML()
+        self.supplier_table = widgets.HTML()
+        self.exceptions_note = widgets.HTML()
+        self.exceptions_table = widgets.HTML()
+
+        self._refresh_month()
+        self.month.observe(self._callback(self._refresh_month), names="value")
+        self.category.observe(self._callback(self._refresh_category), names="value")
+
+        title = ws.name if ws.path is None else f"{ws.name} ({ws.path})"
+        super().__init__(
+            children=[
+                widgets.HTML(f"<div style='color:#555'>Workspace: <b>{html.escape(str(title))}</b></div>"),
+                self.error_panel,
+                widgets.HBox([self.month, self.category]),
+                self.kpi_note,
+                self.kpi_panel,
+                _section("Trends"),
+                widgets.HBox(
+                    [
+                        widgets.Box([self.trend_view], layout=widgets.Layout(width="50%")),
+                        widgets.Box([self.rates_view], layout=widgets.Layout(width="50%")),
+                    ]
+                ),
+                _section("Stock movement (in / out / stock)"),
+                self.movement_note,
+                self.movement_table,
+                _section("Reconciliation exceptions"),
+                self.reconciliation_note,
+                self.reconciliation_table,
+                _section("Stocktake"),
+                self.stocktake_note,
+                self.stocktake_table,
+                self.stocktake_lines_table,
+                _section("Suppliers"),
+                self.supplier_note,
+                self.supplier_table,
+                _section("Dead, slow and excess stock"),
+                self.exceptions_note,
+                self.exceptions_table,
+                self.log_output,
+            ],
+            layout=widgets.Layout(padding="0 8px"),
+        )
+        self.add_class("opslib-operations")
+
+    # ------------------------------------------------------------------ wiring
+
+    @property
+    def selected_category(self) -> str | None:
+        """The category filter (None: the whole shop)."""
+        value = self.category.value
+        return None if value in (ALL_CATEGORIES, None) else value
+
+    @property
+    def selected_month(self) -> pd.Period | None:
+        return None if not self.month.value else pd.Period(self.month.value, freq="M")
+
+    def _callback(self, func: Callable[[], None]) -> Callable[[dict], None]:
+        def handler(change: dict) -> None:
+            with self.log_output:
+                func()
+
+        return handler
+
+    def _guard(self, what: str, func: Callable[[], None]) -> None:
+        """Run one part of a refresh; on failure say so in the error panel."""
+        self._errors.pop(what, None)
+        try:
+            func()
+        except Exception as exc:  # noqa: BLE001 - shown on the page, logged with its traceback
+            log.error("operations: could not %s\n%s", what, traceback.format_exc())
+            self._errors[what] = f"Could not {what}: {type(exc).__name__}: {exc}"
+
+    def _show_errors(self) -> None:
+        if not self._errors:
+            self.error_panel.value = ""
+            return
+        items = "".join(f"<li>{html.escape(e)}</li>" for e in self._errors.values())
+        self.error_panel.value = (
+            f"<div class='opslib-error' style='background:{_RED};color:#8a1c13;border:1px solid #e0a09a;"
+            "border-radius:6px;padding:8px 12px;margin:8px 0'>"
+            "<b>Something went wrong.</b> The parts below that failed show older or no numbers."
+            f"<ul style='margin:4px 0'>{items}</ul></div>"
+        )
+
+    def _refresh_month(self) -> None:
+        """A new month: the report, then everything shown."""
+        self._guard("build the monthly report", self._build_report)
+        self._refresh_category()
+
+    def _refresh_category(self) -> None:
+        self._guard("compute the KPI tiles", self._fill_tiles)
+        self._guard("draw the trend charts", self._fill_trends)
+        self._guard("show the stock movement", self._fill_movement)
+        self._guard("show the stocktake", self._fill_stocktake)
+        self._guard("show the supplier scorecard", self._fill_suppliers)
+        self._guard("list the stock exceptions", self._fill_exceptions)
+        self._show_errors()
+
+    # ------------------------------------------------------------------ content
+
+    def _build_report(self) -> None:
+        self.report = None
+        if self.selected_month is None:
+            raise ValueError("the data has no month with order lines")
+        self.report = ops.monthly_report(self.ws, self.selected_month)
+
+    def _require_report(self) -> ops.MonthlyReport:
+        if self.report is None:
+            raise ValueError(f"there is no report for {self.month.value or 'any month'} (see above)")
+        return self.report
+
+    def _in_category(self, frame: pd.DataFrame) -> pd.DataFrame:
+        cat = self.selected_category
+        if cat is None or frame.empty or "category" not in frame.columns:
+            return frame
+        return frame[(frame["category"].astype(str) == cat).to_numpy()].reset_index(drop=True)
+
+    def _monthly(self) -> pd.DataFrame:
+        """kpis per month for the selected category (the whole shop by default)."""
+        if self.selected_category is None:
+            return ops.kpis(self.ws, "M")
+        by = ops.kpis(self.ws, "M", by="category")
+        return by[(by["category"] == self.selected_category).to_numpy()].drop(columns="category").reset_index(drop=True)
+
+    def _fill_tiles(self) -> None:
+        report = self._require_report()
+        self.tiles = report.kpi_tiles if self.selected_category is None else ops.kpi_tiles(self._monthly(), report.month)
+        self.kpi_panel.value = tile_html(self.tiles, self.currency)
+        scope = f"category {self.selected_category}" if self.selected_category else "the whole shop"
+        extra = " Conversion needs site traffic: it exists for the whole shop only." if self.selected_category else ""
+        self.kpi_note.value = _note(f"{report.month}, {scope}, against the month before.{extra}")
+
+    def _fill_trends(self) -> None:
+        monthly = self._monthly()
+        scope = self.selected_category or "all categories"
+        month = self.selected_month
+        self.trend_chart = kpi_trend_figure(monthly, month, f"GMV, gross margin and orders per month, {scope}", self.currency)
+        self.rates_chart = rates_trend_figure(monthly, month, f"Margin, return and stock-out rates, {scope}")
+        show_figure(self.trend_view, self.trend_chart)
+        show_figure(self.rates_view, self.rates_chart)
+
+    def _fill_movement(self) -> None:
+        report = self._require_report()
+        if self.selected_category is None:
+            self.movement_note.value = _note(f"{report.month}, per category (units and value at unit cost).")
+            cols = ["category", "skus", "opening_units", "receipt_units", "shipment_units", "return_units",
+                    "adjustment_units", "transfer_units", "closing_units", "difference_units", "opening_value",
+                    "closing_value"]
+            self.movement_table.value = _table(report.stock_movement_summary, "Movement by category", columns=cols,
+                                               empty="No stock movement this month.")
+        else:
+            rows = self._in_category(report.stock_movement)
+            self.movement_note.value = _note(
+                f"{report.month}, the SKUs of {self.selected_category}; rows that do not reconcile are shaded red."
+            )
+            cols = ["sku", "opening_units", "receipt_units", "shipment_units", "return_units", "adjustment_units",
+                    "transfer_units", "closing_units", "difference_units", "closing_value"]
+            self.movement_table.value = _table(rows, "Stock movement", max_rows=60, columns=cols,
+                                               empty="No SKU of this category moved this month.")
+        recon = self._in_category(report.reconciliation)
+        if recon.empty:
+            self.reconciliation_note.value = _note(
+                f"The books agree: in {report.month} opening stock plus movements equals the closing stock "
+                "for every SKU." + (f" (category {self.selected_category})" if self.selected_category else "")
+            )
+            self.reconciliation_table.value = ""
+        else:
+            self.reconciliation_note.value = _note(
+                f"{len(recon):,} SKUs do not reconcile in {report.month}: closing stock differs from opening "
+                "plus movements (negative: stock missing against the records)."
+            )
+            self.reconciliation_table.value = _table(recon, "Reconciliation")
+
+    def _fill_stocktake(self) -> None:
+        report = self._require_report()
+        summary = self._in_category(report.stocktake_summary)
+        lines = self._in_category(report.stocktake)
+        if report.stocktake.empty:
+            self.stocktake_note.value = _note(f"No stocktake was counted in {report.month}.")
+        else:
+            flagged = int(lines["flagged"].sum()) if len(lines) else 0
+            self.stocktake_note.value = _note(
+                f"{len(lines):,} lines counted in {report.month}, {flagged:,} with a variance beyond tolerance "
+                "(shaded below)."
+            )
+        cols = ["category", "lines", "lines_flagged", "accuracy", "book_units", "counted_units", "shrinkage_units",
+                "shrinkage_value", "shrinkage_share"]
+        self.stocktake_table.value = _table(summary, "Stocktake by category", columns=cols, empty="")
+        flagged_lines = lines[lines["flagged"].to_numpy(dtype=bool)] if len(lines) else lines
+        cols = ["sku", "date", "category", "book_units", "counted_units", "variance_units", "variance_value"]
+        self.stocktake_lines_table.value = _table(flagged_lines.reset_index(drop=True), "Stocktake", max_rows=30,
+                                                  columns=cols, empty="")
+
+    def _fill_suppliers(self) -> None:
+        report = self._require_report()
+        self.supplier_note.value = _note(
+            f"Deliveries received in {report.month}, all categories: on-time rate, lead times, fill and rejection rates."
+        )
+        cols = ["supplier", "received_lines", "deliveries", "on_time_rate", "lead_time_mean_days", "lead_time_std_days",
+                "lead_time_p90_days", "fill_rate", "rejected_rate"]
+        self.supplier_table.value = _table(report.supplier_scorecard, "Suppliers", columns=cols,
+                                           empty="No delivery received this month.")
+
+    def _fill_exceptions(self) -> None:
+        report = self._require_report()
+        rows = self._in_category(report.stock_exceptions)
+        as_of = report.stock_exceptions.attrs.get("as_of")
+        day = f" on {as_of:%Y-%m-%d}" if isinstance(as_of, pd.Timestamp) else ""
+        counts = rows["exception"].value_counts() if len(rows) else pd.Series(dtype=int)
+        text = ", ".join(f"{counts.get(k, 0):,} {k}" for k in ("dead", "slow", "excess"))
+        self.exceptions_note.value = _note(f"Stock{day}: {text} (dead and slow shaded red, excess amber).")
+        cols = ["sku", "name", "category", "on_hand_units", "stock_value", "weeks_of_cover", "days_since_last_sale",
+                "exception", "action"]
+        self.exceptions_table.value = _table(rows, "Stock exceptions", max_rows=40, columns=cols,
+                                             empty="No dead, slow or excess stock.")
+
+
+def operations_app(ws: Workspace | None = None, month=None, currency: str = "") -> OperationsApp:
+    """Build the Operations dashboard for a workspace (see :class:`OperationsApp`).
+
+    Parameters
+    ----------
+    ws : Workspace, optional
+        The shop's tables; by default :func:`opslib.data.default_workspace`
+        (``$OPSLIB_DATA`` or the demo shop).
+    month : str or Period, optional
+        The month shown first; default the last full month.
+    currency : str, optional
+        Currency label for money.
+
+    Returns
+    -------
+    OperationsApp
+        An ipywidgets box; display it.
+    """
+    refusal = None
+    if ws is None:
+        from opslib.data import default_workspace
+        from opslib.errors import DataError
+
+        try:
+            ws = default_workspace()
+        except DataError as exc:
+            ws, refusal = Workspace(name="no data"), str(exc)
+    app = OperationsApp(ws, month=month, currency=currency)
+    if refusal:
+        app._errors = {"open the data": f"The data was refused: {refusal}", **app._errors}
+        app._show_errors()
+    return app
