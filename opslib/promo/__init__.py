@@ -8,7 +8,9 @@
 * :mod:`opslib.promo.response`: own price elasticity, pre/post dips and
   cannibalization learned per SKU from daily history (Poisson GLM);
 * :mod:`opslib.promo.pooling`: empirical-Bayes pooling of elasticities per
-  category, literature prior as a labelled fallback.
+  category, literature prior as a labelled fallback;
+* :mod:`opslib.promo.simulate`: Monte Carlo ROI of a :class:`PromotionPlan`
+  over the uncertain response, margin waterfall, tornado, scenario comparison.
 """
 
 from opslib.promo.economics import (
@@ -57,6 +59,16 @@ from opslib.promo.pooling import (
     between_variance,
     empirical_bayes_shrinkage,
     pool_elasticities,
+)
+from opslib.promo.simulate import (
+    UNCERTAIN_INPUTS,
+    WATERFALL_COMPONENTS,
+    Comparison,
+    PromotionPlan,
+    SimulationResult,
+    baseline_from_history,
+    compare,
+    simulate,
 )
 from opslib.promo.response import (
     OwnPriceResponse,
@@ -111,4 +123,12 @@ __all__ = [
     "between_variance",
     "empirical_bayes_shrinkage",
     "pool_elasticities",
+    "PromotionPlan",
+    "SimulationResult",
+    "Comparison",
+    "WATERFALL_COMPONENTS",
+    "UNCERTAIN_INPUTS",
+    "baseline_from_history",
+    "simulate",
+    "compare",
 ]
