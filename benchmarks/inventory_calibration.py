@@ -3,7 +3,7 @@
 On the demo shop, for fill-rate targets 90/95/98 % (and cycle-service-level
 targets with ``--csl``): plan (R,S) policies, R = 7 days, with
 :func:`opslib.inventory.plan_policies` (exact service after MOQ and pack
-rounding, random lead times, family per SKU) and with the naive rule
+rounding, random lead times with orders crossing, family per SKU) and with the naive rule
 ``mu (L + R) + z sigma sqrt(L)``, ``z = Phi^-1(target)`` (mean lead time,
 the review period's spread and lead-time variance ignored). Simulate both
 with the same inputs: daily demand bootstrapped from each SKU's in-stock days

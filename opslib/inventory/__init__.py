@@ -7,6 +7,7 @@ Unmet demand is backordered throughout this first increment.
 """
 
 from opslib.inventory.base_stock import BaseStockResult, base_stock, base_stock_cost
+from opslib.inventory.crossing import OrderCrossingShortfall, order_crossing_shortfall, outstanding_order_probabilities
 from opslib.inventory.distributions import (
     cdf,
     deterministic,
@@ -60,6 +61,8 @@ from opslib.inventory.service import (
     reorder_point_for_cycle_service_level,
     reorder_point_for_fill_rate,
 )
+from opslib.inventory.orders import OrderSuggestions, order_suggestions
+from opslib.inventory.portfolio import BudgetAllocation, exchange_curve, marginal_allocation
 from opslib.inventory.policy import POLICY_COLUMNS, PolicyPlan, demand_statistics, plan_policies, supplier_lead_times
 from opslib.inventory.rounding import (
     PeriodicReviewService,
@@ -132,6 +135,10 @@ __all__ = [
     "lead_time_demand_moments",
     "compound_demand_pmf",
     "choose_demand_family",
+    # periodic review with orders crossing
+    "order_crossing_shortfall",
+    "outstanding_order_probabilities",
+    "OrderCrossingShortfall",
     # MOQ and pack rounding with service recomputed
     "RoundingRule",
     "RoundedPolicy",
@@ -146,6 +153,13 @@ __all__ = [
     "POLICY_COLUMNS",
     "demand_statistics",
     "supplier_lead_times",
+    # portfolio budget
+    "marginal_allocation",
+    "exchange_curve",
+    "BudgetAllocation",
+    # today's order list
+    "order_suggestions",
+    "OrderSuggestions",
     # simulation
     "simulate_inventory",
     "replay_inventory",

@@ -1,0 +1,363 @@
+"""Periodic review with i.i.d. random lead times per order: the shortfall when orders cross.
+
+With a review every ``R`` days and a lead time drawn independently for each
+order, orders overtake each other. The lead-time demand model
+``E[L] sigma^2 + mu^2 Var[L]`` (:func:`opslib.inventory.lead_time_demand_moments`)
+then overstates the spread of what is outstanding: it treats the pipeline as
+one lead time's demand, while in fact each past order is outstanding or not
+*independently* of the others [1]_ [2]_.
+
+For an (R,S) policy the inventory position after review ``j`` is ``S``; the
+order placed at review ``j - k`` carries the ``R`` days of demand before it.
+On day ``u`` of the cycle (``u = 0..R-1``, before that day's demand), the
+*shortfall* ``S - net inventory`` is
+
+.. math::
+
+    X_u = D_u + \\sum_{k \\ge 0} B_{u,k}\\, D_R^{(k)},\\qquad
+    B_{u,k} \\sim \\mathrm{Bernoulli}(P(L > u + kR)),
+
+a sum of independent thinned blocks of demand (the demand blocks are disjoint
+and the lead times independent), so
+:math:`E[X_u] = \\mu(u + R\\sum_k p_{u,k})` and
+:math:`\\mathrm{Var}[X_u] = u\\sigma^2 + \\sum_k [p_{u,k} R\\sigma^2 + p_{u,k}(1-p_{u,k}) R^2\\mu^2]`.
+For a fixed lead time it reduces to the usual lead-time demand.
+
+Service with backorders (day ``u`` short by :math:`(X_u + d - S)^+ - (X_u - S)^+`):
+
+- fill rate :math:`\\beta = 1 - \\sum_{u} [n_{Y_u}(S) - n_{X_u}(S)] / (R\\mu)`,
+  :math:`Y_u = X_u + D_1` (after the day's demand);
+- cycle service level, the cycle of order ``j`` being the ``R`` days from its
+  arrival (lead time :math:`\\ell`): :math:`\\alpha \\approx E_\\ell[P(Z_\\ell \\le S)]`,
+  no backorders at the cycle's end, :math:`Z_\\ell` the shortfall
+  :math:`Y_u` of that day (:math:`u = (\\ell + R - 1) \\bmod R`) with order
+  ``j`` known to have arrived. Exact without crossing (:math:`F_{R+L}(S)`);
+  with crossing, orders arriving inside the cycle lift the stock before its
+  end, so this is an upper bound on "no stock-out on any day of the cycle"
+  (by about 1 point at 95 % with the demo shop's lead times).
+
+Discrete families are convolved exactly; continuous ones (gamma, normal) are
+fitted to the exact moments of each sum.
+
+References
+----------
+.. [1] Robinson, L. W., Bradley, J. R. and Thomas, L. J. (2001). Consequences
+   of order crossover under order-up-to inventory policies. *Manufacturing &
+   Service Operations Management* 3(3):175-188 (set S on the shortfall, not
+   on the lead-time demand).
+.. [2] Bradley, J. R. and Robinson, L. W. (2005). Improved base-stock
+   approximations for independent stochastic lead times with order
+   crossover. *M&SOM* 7(4):319-329 (number of orders outstanding as a sum of
+   independent Bernoulli variables; negative binomial fit on its exact variance).
+.. [3] Zipkin, P. H. (1986). Stochastic leadtimes in continuous-time
+   inventory models. *Naval Research Logistics Quarterly* 33(4):763-774.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal, special
+
+from opslib.errors import DataError
+from opslib.inventory._validate import check_integer, check_nonnegative
+from opslib.inventory.distributions import _as_demand, _Pmf
+from opslib.inventory.lead_time import _fit, _lead_times
+
+__all__ = ["OrderCrossingShortfall", "outstanding_order_probabilities", "order_crossing_shortfall"]
+
+_TAIL = 1e-13
+
+
+def outstanding_order_probabilities(lead_time_days, review_period_days: int) -> np.ndarray:
+    """``P(L > u + kR)``: is the order placed ``k`` reviews ago still outstanding on day ``u`` of the cycle.
+
+    Parameters
+    ----------
+    lead_time_days : float or array_like
+        A fixed lead time or observed lead times [days] (their empirical law).
+    review_period_days : int
+        ``R`` >= 1 [days].
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(R, K)``, rows ``u = 0..R-1``, columns ``k = 0..K-1``.
+    """
+    r = check_integer("review_period_days", review_period_days, minimum=1, why=" [days]")
+    values, probs = _lead_times(lead_time_days)
+    k_max = int(values.max() // r) + 1
+    thresholds = np.arange(r)[:, None] + r * np.arange(k_max)[None, :]
+    return (probs[None, None, :] * (values[None, None, :] > thresholds[:, :, None])).sum(axis=2)
+
+
+def _convolve(a, b):
+    out = signal.fftconvolve(a, b) if min(a.size, b.size) > 64 else np.convolve(a, b)
+    out = np.maximum(out, 0.0)
+    keep = np.flatnonzero(out > _TAIL * out.sum())
+    return out[: keep[-1] + 1] if keep.size else out[:1]
+
+
+def _thin(block, p):
+    """pmf of B * D with B ~ Bernoulli(p) independent of D (pmf array ``block``)."""
+    out = p * block
+    out[0] += 1.0 - p
+    return out
+
+
+def _grid_pmf(dist) -> np.ndarray:
+    """pmf array on 0, 1, 2, ... of a Poisson / negative binomial / pmf-dict demand."""
+    d = _as_demand(dist)
+    if isinstance(d, _Pmf):
+        out = np.zeros(int(round(d.values[-1])) + 1)
+        np.add.at(out, np.round(d.values).astype(int), d.probs)
+        return out
+    top = int(d.isf(_TAIL)) + 1
+    out = d.pmf(np.arange(top + 1))
+    return out / out.sum()
+
+
+def _pmf(array) -> _Pmf:
+    keep = array > 0
+    values = np.arange(array.size, dtype=float)[keep]
+    probs = array[keep] / array[keep].sum()
+    return _Pmf(values, probs)
+
+
+def _tail_table(pmf: np.ndarray):
+    """cdf and first-order loss of a pmf array on the integer grid 0..N (loss at N+1 is 0)."""
+    c = np.cumsum(pmf)
+    sf = np.clip(1.0 - c, 0.0, None)
+    # n(y) = sum_{x >= y} P(X > x)
+    tail = np.concatenate([np.cumsum(sf[::-1])[::-1], [0.0]])
+    return c, tail
+
+
+def _continuous_loss_cdf(family, m, v, y):
+    """Loss and cdf of gamma / normal laws with moments ``m``, ``v`` (arrays, broadcast against ``y``)."""
+    sd = np.sqrt(np.maximum(v, 1e-300))
+    if family == "gamma":
+        shape, scale = m * m / np.maximum(v, 1e-300), v / np.maximum(m, 1e-300)
+        x = np.maximum(y, 0.0) / scale
+        sf_a, sf_a1 = special.gammaincc(shape, x), special.gammaincc(shape + 1, x)
+        loss_ = np.where(y > 0, m * sf_a1 - y * sf_a, m - y)
+        return loss_, 1.0 - sf_a
+    z = (y - m) / sd
+    return sd * (special_norm_pdf(z) - z * special.ndtr(-z)), special.ndtr(z)
+
+
+def special_norm_pdf(z):
+    return np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+@dataclass(frozen=True)
+class OrderCrossingShortfall:
+    """Shortfall of an (R,S) policy with order crossing, see the module notes.
+
+    Attributes
+    ----------
+    family : str
+        ``"exact"`` (discrete convolution) or the continuous family fitted to moments.
+    review_period_days : int
+    demand_mean_per_day : float
+    outstanding_probabilities : numpy.ndarray
+        ``P(L > u + kR)``, shape ``(R, K)``.
+    mean_orders_outstanding : float
+        Time-average number of orders outstanding [orders].
+    before_demand_moments, after_demand_moments : numpy.ndarray
+        Mean [units] and variance [units^2] of ``X_u`` and ``Y_u``, shape ``(R, 2)``.
+    cycle_end : tuple
+        ``(weights, moments)`` of the cycle-end mixture (continuous families),
+        or the pmf tables (exact).
+    """
+
+    family: str
+    review_period_days: int
+    demand_mean_per_day: float
+    outstanding_probabilities: np.ndarray
+    mean_orders_outstanding: float
+    before_demand_moments: np.ndarray
+    after_demand_moments: np.ndarray
+    cycle_end: tuple
+    _tables: tuple = ()
+
+    def _eval(self, order_up_to):
+        y = np.atleast_1d(np.asarray(order_up_to, dtype=float))
+        r, mu = self.review_period_days, self.demand_mean_per_day
+        if self.family == "exact":
+            short_tab, csl_tab, on_hand_tab = self._tables
+            top = short_tab.size - 1
+            i = np.clip(np.floor(y), 0, top).astype(int)  # discrete laws: integer S
+            csl = np.where(y < 0, 0.0, csl_tab[i])  # shortfall >= 0: no S below 0 meets any target
+            return (1.0 - short_tab[i] / (r * mu), csl, on_hand_tab[i] + np.where(y > top, y - top, 0.0))
+        yy = y[None, :]
+        xb, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.before_demand_moments.T], yy)
+        xa, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.after_demand_moments.T], yy)
+        weights, moments = self.cycle_end
+        _, fc = _continuous_loss_cdf(self.family, *[c[:, None] for c in moments.T], yy)
+        fill = 1.0 - (xa - xb).sum(axis=0) / (r * mu)
+        on_hand = (yy - self.after_demand_moments[:, :1] + xa).mean(axis=0)
+        return fill, weights @ fc, on_hand
+
+    def _pick(self, order_up_to, which):
+        out = self._eval(order_up_to)[which]
+        return out if np.ndim(order_up_to) else float(out[0])
+
+    def fill_rate(self, order_up_to):
+        """Fill rate [fraction of demand served from stock] at ``S`` (backorders)."""
+        return self._pick(order_up_to, 0)
+
+    def cycle_service_level(self, order_up_to):
+        """Probability of no backorders at the end of an order's cycle (see the module notes)."""
+        return self._pick(order_up_to, 1)
+
+    def average_on_hand(self, order_up_to):
+        """Mean end-of-day units on hand at ``S``: the average over the cycle of ``E[(S - Y_u)^+]``."""
+        return self._pick(order_up_to, 2)
+
+
+def order_crossing_shortfall(
+    demand_mean_per_day: float,
+    demand_variance_per_day: float,
+    lead_time_days,
+    review_period_days: int,
+    family: str = "exact",
+) -> OrderCrossingShortfall:
+    r"""Shortfall of an (R,S) policy whose orders each draw their own lead time (orders cross).
+
+    Parameters
+    ----------
+    demand_mean_per_day : float
+        :math:`\mu` [units per day].
+    demand_variance_per_day : float
+        :math:`\sigma^2` [units^2 per day].
+    lead_time_days : float or array_like
+        A fixed lead time or observed lead times [whole days]; each order
+        draws independently from their empirical law.
+    review_period_days : int
+        ``R`` >= 1 [days].
+    family : {"exact", "gamma", "normal", "poisson", "negative_binomial"}
+        ``"exact"``: daily demand Poisson (variance <= mean) or negative
+        binomial, every sum convolved exactly. Otherwise the family is fitted
+        to the exact moments of each sum (for fast items).
+
+    Returns
+    -------
+    OrderCrossingShortfall
+
+    Notes
+    -----
+    See the module notes for the model [1]_ [2]_. With a fixed lead time ``L``
+    the fill rate equals :math:`1 - [n_{R+L}(S) - n_L(S)]/(R\mu)`.
+    """
+    mu = check_nonnegative("demand_mean_per_day", demand_mean_per_day, "units per day")
+    var = check_nonnegative("demand_variance_per_day", demand_variance_per_day, "units^2 per day")
+    r = check_integer("review_period_days", review_period_days, minimum=1, why=" [days]")
+    if mu <= 0:
+        raise DataError("demand_mean_per_day must be > 0 for the shortfall; got 0. Fix: plan no stock for this SKU.")
+    if family not in ("exact", "gamma", "normal", "poisson", "negative_binomial"):
+        raise DataError(f"family must be 'exact', 'gamma', 'normal', 'poisson' or 'negative_binomial'; got {family!r}.")
+    values, probs = _lead_times(lead_time_days)
+    p = outstanding_order_probabilities(lead_time_days, r)
+    k_max = p.shape[1]
+
+    def cycle_case(ell):
+        # the cycle of the order with lead time ell ends on day ell + R - 1 after its review: cycle day u,
+        # m reviews later; the order itself has arrived (its block drops out), every other one independently
+        end = int(ell) + r - 1
+        u, m = end % r, end // r
+        ps = p[u].copy()
+        if m < ps.size:
+            ps[m] = 0.0
+        return u, ps
+
+    if family == "exact":
+        day = _fit("negative_binomial" if var > mu * (1 + 1e-9) else "poisson", mu, var)
+        d1 = _grid_pmf(day)
+        powers = [np.array([1.0]), d1]
+        for _ in range(2, r + 1):
+            powers.append(_convolve(powers[-1], d1))
+        block = powers[r]
+        before, after = [], []
+        for u in range(r):
+            acc = powers[u]
+            for pk in p[u]:
+                if pk > 0:
+                    acc = _convolve(acc, _thin(block.copy(), pk))
+            before.append(acc)
+            after.append(_convolve(acc, d1))
+        mixture, cache = np.zeros(1), {}
+        for ell, w in zip(values, probs):
+            u, ps = cycle_case(ell)
+            key = (u, int(np.flatnonzero(ps != p[u])[0]) if np.any(ps != p[u]) else -1)
+            if key not in cache:
+                acc = powers[u + 1] if u + 1 <= r else _convolve(powers[u], d1)
+                for pk in ps:
+                    if pk > 0:
+                        acc = _convolve(acc, _thin(block.copy(), pk))
+                cache[key] = acc
+            acc = cache[key]
+            if acc.size > mixture.size:
+                mixture = np.pad(mixture, (0, acc.size - mixture.size))
+            mixture[: acc.size] += w * acc
+        top = max(max(x.size for x in after), mixture.size) + 1
+        pad = lambda x: np.pad(x, (0, top - x.size))  # noqa: E731
+        short = np.zeros(top + 1)
+        on_hand = np.zeros(top + 1)
+        grid = np.arange(top + 1, dtype=float)
+        mom = lambda x: (float(np.arange(x.size) @ x), float(np.arange(x.size) ** 2 @ x))  # noqa: E731
+        for xb, xa in zip(before, after):
+            _, nb = _tail_table(pad(xb))
+            _, na = _tail_table(pad(xa))
+            short += na - nb
+            on_hand += grid - mom(xa)[0] + na
+        csl, _ = _tail_table(pad(mixture))
+        csl = np.append(csl, 1.0)
+        moments_of = lambda xs: np.array([[m, m2 - m * m] for m, m2 in map(mom, xs)])  # noqa: E731
+        return OrderCrossingShortfall(
+            "exact", r, mu, p, float(p.sum(axis=1).mean()), moments_of(before), moments_of(after),
+            (np.ones(1), moments_of([mixture])), (short, csl, on_hand / r),
+        )
+
+    def moments(days, ps):
+        m = mu * (days + r * ps.sum())
+        v = days * var + (ps * (r * var) + ps * (1 - ps) * (r * mu) ** 2).sum()
+        return m, v
+
+    if family not in ("gamma", "normal"):
+        family = "gamma"
+    before = np.array([moments(u, p[u]) for u in range(r)])
+    after = np.array([moments(u + 1, p[u]) for u in range(r)])
+    cycle = np.array([moments(cycle_case(ell)[0] + 1, cycle_case(ell)[1]) for ell in values])
+    return OrderCrossingShortfall(
+        family, r, mu, p, float(p.sum(axis=1).mean()), before, after, (probs, cycle),
+    )
+
+
+class _CrossingRS:
+    """The rounded (R,S) evaluator of :mod:`opslib.inventory.rounding` on the crossing shortfall."""
+
+    def __init__(self, shortfall: OrderCrossingShortfall, review_demand, rule):
+        from opslib.inventory.rounding import _integer_pmf, _offset_distribution
+
+        self.shortfall = shortfall
+        self.pi = _offset_distribution(_integer_pmf(review_demand), rule.minimum, rule.multiple)
+        keep = self.pi > 1e-14
+        self.offsets = np.arange(self.pi.size)[keep].astype(float)
+        self.weights = self.pi[keep] / self.pi[keep].sum()
+
+    def fill_rate(self, s):
+        return float(self.shortfall.fill_rate(s + self.offsets) @ self.weights)
+
+    def cycle_service_level(self, s):
+        return float(self.shortfall.cycle_service_level(s + self.offsets) @ self.weights)
+
+    def average_on_hand(self, s):
+        return float(self.shortfall.average_on_hand(s + self.offsets) @ self.weights)
+
+
+def _is_random(lead_time_days) -> bool:
+    values, _ = _lead_times(lead_time_days)
+    return values.size > 1 and not math.isclose(values.min(), values.max())
