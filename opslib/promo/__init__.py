@@ -9,10 +9,22 @@
   cannibalization learned per SKU from daily history (Poisson GLM);
 * :mod:`opslib.promo.pooling`: empirical-Bayes pooling of elasticities per
   category, literature prior as a labelled fallback;
+* :mod:`opslib.promo.baskets`: basket values, top-up calibrated from the
+  bunching at past thresholds, basket simulation of 满减 offers;
+* :mod:`opslib.promo.evaluation`: post-event evaluation, realized lift
+  against an ``UnobservedComponents`` counterfactual (CausalImpact style);
 * :mod:`opslib.promo.simulate`: Monte Carlo ROI of a :class:`PromotionPlan`
   over the uncertain response, margin waterfall, tornado, scenario comparison.
 """
 
+from opslib.promo.baskets import (
+    BasketSimulation,
+    TopUpModel,
+    basket_values,
+    fit_topup,
+    simulate_baskets,
+)
+from opslib.promo.evaluation import PromotionEvaluation, evaluate_promotion
 from opslib.promo.economics import (
     OwnMargin,
     PromotionROI,
@@ -131,4 +143,11 @@ __all__ = [
     "baseline_from_history",
     "simulate",
     "compare",
+    "TopUpModel",
+    "BasketSimulation",
+    "basket_values",
+    "fit_topup",
+    "simulate_baskets",
+    "PromotionEvaluation",
+    "evaluate_promotion",
 ]
