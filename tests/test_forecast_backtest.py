@@ -110,3 +110,19 @@ def test_forecast_auto_uses_the_selected_models():
     sel = select_models(y, 12, season_length=12)
     assert list(frame.groupby("sku")["model"].first()) == list(sel.model)
     assert frame.loc[frame.sku == "S0", "mean"].iloc[-1] > 380                 # follows the trend
+
+
+def test_selection_builds_combinations_from_its_members_once():
+    # comb_shd's selection error from the members' forecasts equals that of running comb_shd itself
+    from opslib.forecast.core import MODELS
+
+    rng = np.random.default_rng(11)
+    t = np.arange(120)
+    y = np.vstack([50 + 0.3 * t + rng.normal(0, 4, 120), 80 - 0.2 * t + rng.normal(0, 6, 120)])
+    cands = {"smooth": ("comb_shd", "ses")}
+    sel = select_models(y, 12, season_length=1, candidates=cands, windows=1, history=120)
+    train, actual = y[:, :108], y[:, 108:]
+    direct = np.maximum(MODELS["comb_shd"](train, 12, 1).mean, 0.0)
+    diffs = np.diff(train, axis=1) ** 2
+    expected = np.sqrt(((direct - actual) ** 2).mean(axis=1) / diffs.mean(axis=1))
+    np.testing.assert_allclose(sel.errors["comb_shd"], expected, rtol=1e-12)

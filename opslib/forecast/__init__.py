@@ -8,7 +8,8 @@ from opslib.forecast.baselines import historic_average, moving_average, naive, s
 from opslib.forecast.combine import combine
 from opslib.forecast.backtest import accuracy, backtest, select_models
 from opslib.forecast.classify import DemandClasses, classify_demand
-from opslib.forecast.core import MODELS, forecast, quantile_column
+from opslib.forecast.core import FALLBACK_CHAIN, MODELS, forecast, quantile_column
+from opslib.forecast.ets import ets
 from opslib.forecast.frequency import Frequency, infer_frequency
 from opslib.forecast.intermittent import adida, croston, croston_optimized, croston_sba, imapa, tsb
 from opslib.forecast.lead_time import LeadTimeDemand, backtest_error_std, lead_time_demand
@@ -19,7 +20,7 @@ from opslib.forecast.seasonal import seasonal_factors, seasonal_indices, seasona
 from opslib.forecast.smoothing import holt, simple_exponential_smoothing, theta
 
 __all__ = [
-    "forecast", "MODELS", "quantile_column", "backtest", "accuracy", "select_models",
+    "forecast", "MODELS", "FALLBACK_CHAIN", "ets", "quantile_column", "backtest", "accuracy", "select_models",
     "lead_time_demand", "LeadTimeDemand", "backtest_error_std",
     "naive", "seasonal_naive", "moving_average", "historic_average",
     "simple_exponential_smoothing", "holt", "theta", "combine",

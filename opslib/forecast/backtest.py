@@ -18,8 +18,21 @@ from opslib.forecast.core import AUTO_BY_CLASS, MODELS, forecast_arrays, quantil
 from opslib.forecast.frequency import future_dates
 from opslib.forecast.panel import to_panel
 
-__all__ = ["backtest", "accuracy", "select_models", "Selection", "AUTO_CANDIDATES", "SELECTION_ERROR",
-           "BACKTEST_QUANTILES"]
+__all__ = ["backtest", "accuracy", "select_models", "selection_history", "Selection", "AUTO_CANDIDATES",
+           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS"]
+
+COMPONENTS: dict[str, tuple[str, ...]] = {"comb_shd": ("ses", "holt", "holt_damped")}
+"""Combinations ``select_models`` builds from its members' forecasts instead of refitting them."""
+
+
+def selection_history(horizon: int, season_length: int) -> int:
+    """Trailing periods ``model="auto"`` fits on: max(4 horizon, 10 m, 100) [periods].
+
+    Long enough for a smoothing state to forget its start (0.9^100 < 1e-4 at the
+    smallest SES alpha of the M5 range) and to hold ten seasons; short enough
+    that three years of daily history cost one year of fitting (90-day horizon: 360 days).
+    """
+    return max(4 * int(horizon), 10 * max(int(season_length), 1), 100)
 
 BACKTEST_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 """Quantiles a backtest records by default: enough for the 80% and 95% interval coverage."""
@@ -257,7 +270,8 @@ def _is_quantile(column: str) -> bool:
 
 
 def select_models(y, horizon: int, *, season_length: int, demand_class=None, windows: int = 2,
-                  step: int | None = None, candidates: dict[str, Sequence[str]] | None = None) -> Selection:
+                  step: int | None = None, candidates: dict[str, Sequence[str]] | None = None,
+                  history: int | None = None) -> Selection:
     """Choose a model per series by rolling-origin backtest on a class-appropriate scale-free error.
 
     Parameters
@@ -274,6 +288,9 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     candidates : dict, optional
         Class -> candidate model names; default :data:`AUTO_CANDIDATES`. A class
         not listed uses :data:`~opslib.forecast.core.AUTO_BY_CLASS`.
+    history : int, optional
+        Each window trains on its last ``history`` periods only; default
+        :func:`selection_history`. Pass ``y.shape[1]`` to train on everything.
 
     Returns
     -------
@@ -285,8 +302,10 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     once on all series that list it; the error (:data:`SELECTION_ERROR`) is
     averaged over the windows and the smallest wins (ties: the first candidate).
     A series whose every window lacks training data (or whose scale is zero)
-    keeps the class default. The windows of the last ``horizon`` periods are only
-    used for selection: the chosen model is then refitted on the whole history.
+    keeps the class default. A combination of :data:`COMPONENTS` is the mean of
+    its members' forecasts of the same window (each member fitted once). The
+    windows are only used for selection: :func:`opslib.forecast.forecast` then
+    refits the chosen model on the trailing ``history`` periods up to the last one.
     """
     y = np.asarray(y, dtype=float)
     n, T = y.shape
@@ -304,21 +323,42 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     error_name = np.array([SELECTION_ERROR.get(c, "") if c in candidates else "" for c in demand_class])
     total = np.zeros((n, len(all_models)))
     count = np.zeros((n, len(all_models)))
+    history = selection_history(horizon, m) if history is None else int(history)
+    from opslib.forecast.combine import combine
+
     for c in _cutoffs(T, horizon, windows, step):
-        train, actual = y[:, :c], y[:, c:c + horizon]
+        train, actual = y[:, max(0, c - history):c], y[:, c:c + horizon]
         observed_before = (~np.isnan(train)).sum(axis=1)
         _, scale = _scales(train, m)
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+        # rows each model runs on: its own candidates plus those of the combinations it is a member of
+        need = {name: rows_of[name][observed_before[rows_of[name]] >= 2] for name in all_models}
+        for combo, members in COMPONENTS.items():
+            if combo in need:
+                for member in members:
+                    need[member] = np.union1d(need.get(member, np.array([], dtype=int)), need[combo])
+        raw = {}
+        for name, rows in need.items():
+            if name in COMPONENTS or len(rows) == 0:
+                continue
+            raw[name] = (rows, MODELS[name](train[rows], horizon, m))
+        for combo, members in COMPONENTS.items():
+            if combo in need and len(need[combo]):
+                rows = need[combo]
+                parts = [raw[k][1]._replace(mean=raw[k][1].mean[np.searchsorted(raw[k][0], rows)], fitted=None,
+                                            spread=None) for k in members]
+                raw[combo] = (rows, combine(parts))
         for k, name in enumerate(all_models):
             rows = rows_of[name]
             rows = rows[observed_before[rows] >= 2]
-            if len(rows) == 0:
+            if len(rows) == 0 or name not in raw:
                 continue
-            mean, _, _, _ = forecast_arrays(train[rows], horizon, m, np.full(len(rows), name, dtype=object),
-                                            demand_class[rows], ())
+            have, result = raw[name]
+            mean = np.maximum(result.mean[np.searchsorted(have, rows)], 0.0)
             err = mean - actual[rows]
-            err = np.where(np.isnan(err), 0.0, err)
-            scored = (~np.isnan(actual[rows])).sum(axis=1)
+            missing = np.isnan(actual[rows])
+            err = np.where(missing, 0.0, err)
+            scored = (~missing).sum(axis=1)
             cumulative = error_name[rows] == "rmsse_cumulative"
             sq = np.where(cumulative[:, None], np.cumsum(err, axis=1) ** 2, err ** 2)
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from opslib.errors import DataError
-from opslib.forecast import baselines, intermittent, smoothing
+from opslib.forecast import baselines, ets, intermittent, smoothing
 from opslib.forecast.combine import combine
 from opslib.forecast.classify import classify_demand
 from opslib.forecast.frequency import future_dates
@@ -18,7 +18,7 @@ from opslib.forecast.panel import to_panel
 from opslib.forecast.result import PointForecast
 from opslib.forecast.seasonal import seasonally_adjusted
 
-__all__ = ["forecast", "MODELS", "AUTO_BY_CLASS", "quantile_column"]
+__all__ = ["forecast", "MODELS", "AUTO_BY_CLASS", "FALLBACK_CHAIN", "quantile_column"]
 
 MIN_RESIDUALS = 10
 """In-sample one-step residuals needed for empirical quantiles; fewer: count distribution."""
@@ -39,13 +39,20 @@ MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
     "tsb": lambda y, h, m: intermittent.tsb(y, h),
     "adida": lambda y, h, m: intermittent.adida(y, h),
     "imapa": lambda y, h, m: intermittent.imapa(y, h),
+    "ets": lambda y, h, m: ets.ets(y, h, season_length=m),
 }
 """Model name -> function(history (n, T), horizon, season_length).
 
 SES, Holt, damped Holt and Theta run on the seasonally adjusted series when the
 series is seasonal (:func:`opslib.forecast.seasonal.seasonally_adjusted`, as in the
-M3/M4 benchmarks); ``comb_shd`` is the mean of those three (COMB S-H-D).
+M3/M4 benchmarks); ``comb_shd`` is the mean of those three (COMB S-H-D). ``ets`` is
+statsmodels' ``ETSModel`` chosen by AICc per series (:func:`opslib.forecast.ets.ets`;
+a likelihood fit per series, not vectorized: about 0.1-2 s per series).
 """
+
+FALLBACK_CHAIN = ("ets", "ses", "seasonal_naive", "naive")
+"""Where a series goes when its model gives no forecast: the models after the failed one
+(after ``ets`` for a model not in the chain); a series without any observation gets 0."""
 
 AUTO_BY_CLASS = {
     "smooth": "ses", "erratic": "ses", "new": "ses", "intermittent": "croston_sba", "lumpy": "tsb",
@@ -81,6 +88,9 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
         cumulative demand for intermittent, lumpy and discontinued demand;
         :func:`opslib.forecast.backtest.select_models`). New, too-short and
         all-zero SKUs, and SKUs too short to backtest, use :data:`AUTO_BY_CLASS`.
+        Selection and the final fit use the trailing
+        :func:`opslib.forecast.backtest.selection_history` periods (90-day
+        horizon on daily data: the last 360 days); the class uses all history.
     quantiles : sequence of float in (0, 1), default (0.1, 0.5, 0.9)
     season_length : int, optional
         Inferred from the dates (daily 7, weekly 52, monthly 12, quarterly 4, yearly 1) when not given.
@@ -95,7 +105,9 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
         date, one ``pNN`` column per quantile [units/period]. Never negative,
         never NaN. ``model`` is the model actually used (a fallback when the
         requested one could not forecast the SKU). ``frame.attrs["warnings"]``
-        lists each fallback (``sku, requested, used, reason``);
+        lists each step of a fallback (``sku, requested, used, reason``) along
+        :data:`FALLBACK_CHAIN` (ets -> ses -> seasonal_naive -> naive; 0 for a
+        SKU without any observed period);
         ``frame.attrs["demand_class"]`` the class of each SKU.
 
     Raises
@@ -130,12 +142,14 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     n = len(panel.skus)
 
     if model == "auto":
-        from opslib.forecast.backtest import select_models
+        from opslib.forecast.backtest import select_models, selection_history
 
         names = select_models(y, horizon, season_length=m, demand_class=classes.demand_class).model
+        fit_on = y[:, -selection_history(horizon, m):]            # the trailing window selection used
     else:
         names = np.full(n, model, dtype=object)
-    mean, values, names, log_rows = forecast_arrays(y, horizon, m, names, classes.demand_class, quantiles)
+        fit_on = y
+    mean, values, names, log_rows = forecast_arrays(fit_on, horizon, m, names, classes.demand_class, quantiles)
     log = [(panel.skus[r], requested, used, reason) for r, requested, used, reason in log_rows]
 
     dates = future_dates(panel.dates[-1], horizon, panel.frequency)
@@ -177,34 +191,48 @@ def forecast_arrays(y: np.ndarray, horizon: int, season_length: int, names, dema
     fitted = np.full(y.shape, np.nan)
     spread = np.full((n, horizon), np.nan)
     has_fit = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
     for name in pd.unique(names):
         rows = np.flatnonzero(names == name)
         result = MODELS[name](y[rows], horizon, m)
         mean[rows] = result.mean
+        for r, why in zip(rows, result.params.get("reason", ())):
+            if why:
+                reasons[r] = f"{name}: {why}"
         if result.fitted is not None and result.spread is not None:
             fitted[rows] = result.fitted
             spread[rows] = result.spread
             has_fit[rows] = True
 
-    # fallback chain: requested model -> historic average -> 0 (all history censored)
+    # fallback chain (FALLBACK_CHAIN); a series without any observation: 0
     log = []
-    bad = np.isnan(mean).any(axis=1) | ~np.isfinite(mean).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        fallback = baselines.historic_average(y[rows], horizon)
-        mean[rows] = fallback.mean
-        fitted[rows], spread[rows], has_fit[rows] = fallback.fitted, fallback.spread, True
-        for r in rows:
-            log.append((r, names[r], "historic_average", f"{names[r]} gave no forecast"))
-        names[rows] = "historic_average"
-    still = np.isnan(mean).any(axis=1)
-    if still.any():
-        rows = np.flatnonzero(still)
-        mean[rows] = 0.0
-        has_fit[rows] = False
-        for r in rows:
-            log.append((r, names[r], "zero", "every period is censored (out of stock)"))
-        names[rows] = "zero"
+    no_history = ~(~np.isnan(y)).any(axis=1)
+    for r in np.flatnonzero(no_history):
+        log.append((r, names[r], "zero", "no observed period: every period is censored (out of stock) or missing"))
+    mean[no_history], has_fit[no_history], names[no_history] = 0.0, False, "zero"
+    bad = ~np.isfinite(mean).all(axis=1)
+    while bad.any():
+        for name in pd.unique(names[bad]):
+            rows = np.flatnonzero(bad & (names == name))
+            chain = FALLBACK_CHAIN[FALLBACK_CHAIN.index(name) + 1:] if name in FALLBACK_CHAIN else FALLBACK_CHAIN[1:]
+            if not chain:                                      # the end of the chain: the last observed value
+                fallback = baselines.historic_average(y[rows], horizon)
+                chain = ("historic_average",)
+            else:
+                fallback = MODELS[chain[0]](y[rows], horizon, m)
+            for r in rows:
+                log.append((r, name, chain[0], reasons.get(r) or f"{name} gave no forecast"))
+            mean[rows] = fallback.mean
+            if fallback.fitted is not None and fallback.spread is not None:
+                fitted[rows], spread[rows], has_fit[rows] = fallback.fitted, fallback.spread, True
+            else:
+                has_fit[rows] = False
+            names[rows] = chain[0]
+        reasons.clear()                                        # a model's own reasons hold for its first failure only
+        bad = ~np.isfinite(mean).all(axis=1)
+        if bad.any() and np.all(names[bad] == "historic_average"):
+            mean[bad] = 0.0                                    # unreachable with an observation; never NaN
+            break
     mean = np.maximum(mean, 0.0)
     values = _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles)
     return mean, values, names, log
@@ -232,13 +260,16 @@ def _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles) -> lis
             q_resid = np.nanquantile(residuals[empirical], quantiles, axis=1)  # (Q, n_emp)
     positive = mean > 0
     mu = np.where(positive, mean, 1.0)
-    negbin = np.broadcast_to(dispersion > 1.0 + 1e-12, mean.shape)
     d = np.broadcast_to(dispersion, mean.shape)
+    # count quantiles on the distinct (mean, dispersion) pairs only: flat forecasts repeat them h times
+    pairs, inverse = np.unique(mu.ravel() + 1j * d.ravel(), return_inverse=True)
+    mu_u, d_u = pairs.real, pairs.imag
+    nb_u = d_u > 1.0 + 1e-12
     for k, q in enumerate(quantiles):
         with np.errstate(invalid="ignore", divide="ignore"):
-            nb = stats.nbinom.ppf(q, mu / np.where(negbin, d - 1.0, 1.0), 1.0 / np.where(negbin, d, 2.0))
-            po = stats.poisson.ppf(q, mu)
-        value = np.where(positive, np.where(negbin, nb, po), 0.0)
+            nb = stats.nbinom.ppf(q, mu_u / np.where(nb_u, d_u - 1.0, 1.0), 1.0 / np.where(nb_u, d_u, 2.0))
+            po = stats.poisson.ppf(q, mu_u)
+        value = np.where(positive, np.where(nb_u, nb, po)[inverse].reshape(mean.shape), 0.0)
         if empirical.any():
             value[empirical] = mean[empirical] + q_resid[k][:, None] * spread[empirical]
         out.append(np.maximum(np.nan_to_num(value, nan=0.0), 0.0))
