@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 
 import pandas as pd
@@ -111,3 +113,12 @@ def test_a_workspace_without_orders_opens_with_a_message():
     app = OperationsApp(Workspace(name="empty"))
     assert "Could not list the months" in app.error_panel.value
     assert "order_lines" in app.error_panel.value
+
+
+def test_refused_data_opens_empty_and_says_why(monkeypatch):
+    broken = Path(__file__).resolve().parent / "fixtures" / "broken"
+    monkeypatch.setenv("OPSLIB_DATA", str(broken))
+    app = operations_app()
+    assert "The data was refused" in app.error_panel.value
+    assert "unknown_sku" in app.error_panel.value  # the reason, in the loader's words
+    assert app.ws.items is None  # nothing half-valid is reported on

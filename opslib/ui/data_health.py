@@ -11,9 +11,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-import os
-import traceback
-from collections.abc import Callable
 
 import ipywidgets as widgets
 import pandas as pd
@@ -21,6 +18,7 @@ import plotly.graph_objects as go
 
 from opslib.data import health
 from opslib.data.workspace import Workspace
+from opslib.ui.base import GuardedApp, open_workspace
 from opslib.ui.charts import figure_output, sales_figure, show_figure, stockout_figure
 from opslib.ui.tables import findings_html, frame_html
 
@@ -54,7 +52,7 @@ def _date(value: pd.Timestamp | None) -> str:
     return "" if value is None or pd.isna(value) else value.strftime("%Y-%m-%d")
 
 
-class DataHealthApp(widgets.VBox):
+class DataHealthApp(GuardedApp, widgets.VBox):
     """The Data health page as one ipywidgets box.
 
     Parameters
@@ -99,6 +97,9 @@ class DataHealthApp(widgets.VBox):
     widget callback would otherwise vanish.
     """
 
+    app_name = "data health"
+    refusal_note = "this page shows the data as read."
+
     def __init__(
         self,
         ws: Workspace,
@@ -125,8 +126,7 @@ class DataHealthApp(widgets.VBox):
         )
         self.headline = widgets.HTML()
         self.warnings_panel = widgets.HTML()
-        self.error_panel = widgets.HTML()
-        self.log_output = widgets.Output()
+        self._init_guard()
         self.top_table = widgets.HTML()
         self.stockout_table = widgets.HTML()
         self.overview_table = widgets.HTML()
@@ -140,8 +140,6 @@ class DataHealthApp(widgets.VBox):
         self.stockout_view = figure_output(height_px=360)
 
         self.report = report
-        self._errors: dict[str, str] = {}
-        self.refusal: str | None = None
         self._build_static()
         self._refresh()
 
@@ -187,43 +185,6 @@ class DataHealthApp(widgets.VBox):
         """The category filter as the health functions take it (None: all)."""
         value = self.category.value
         return None if value in (ALL_CATEGORIES, None) else value
-
-    def _callback(self, func: Callable[[], None]) -> Callable[[dict], None]:
-        """Wrap a refresh so that it runs inside ``log_output`` (exceptions stay visible)."""
-
-        def handler(change: dict) -> None:
-            with self.log_output:
-                func()
-
-        return handler
-
-    def _guard(self, what: str, func: Callable[[], None]) -> None:
-        """Run one part of a refresh; on failure say so in the error panel."""
-        self._errors.pop(what, None)
-        try:
-            func()
-        except Exception as exc:  # noqa: BLE001 - shown on the page, logged with its traceback
-            log.error("data health: could not %s\n%s", what, traceback.format_exc())
-            self._errors[what] = f"Could not {what}: {type(exc).__name__}: {exc}"
-
-    def _show_errors(self) -> None:
-        parts = []
-        if self.refusal:
-            parts.append(
-                "<div class='opslib-refusal' style='background:#fde2e1;color:#8a1c13;border:1px solid #e0a09a;"
-                "border-radius:6px;padding:8px 12px;margin:8px 0'><b>The data was refused.</b> "
-                "The apps that plan on it will not open until this is fixed; this page shows the data as read."
-                f"<pre style='white-space:pre-wrap;margin:6px 0 0 0'>{html.escape(self.refusal)}</pre></div>"
-            )
-        if self._errors:
-            items = "".join(f"<li>{html.escape(e)}</li>" for e in self._errors.values())
-            parts.append(
-                "<div class='opslib-error' style='background:#fde2e1;color:#8a1c13;border:1px solid #e0a09a;"
-                "border-radius:6px;padding:8px 12px;margin:8px 0'>"
-                "<b>Something went wrong.</b> The parts below that failed show older or no numbers."
-                f"<ul style='margin:4px 0'>{items}</ul></div>"
-            )
-        self.error_panel.value = "".join(parts)
 
     # ------------------------------------------------------------------ content
 
@@ -329,35 +290,6 @@ class DataHealthApp(widgets.VBox):
             formats={"days_tracked": ",d", "days_out_of_stock": ",d", "share_out_of_stock": ".1%"},
             empty="No stock-out days in this selection.",
         )
-
-
-def open_workspace() -> tuple[Workspace, str | None]:
-    """The workspace the apps open on, even when its data breaks a rule.
-
-    Calls :func:`opslib.data.default_workspace` (``$OPSLIB_DATA`` if set,
-    else the demo shop). If that refuses the data, the same folder is loaded
-    without refusing, so that the page can show what is wrong with it.
-
-    Returns
-    -------
-    workspace : Workspace
-        The tables (an empty workspace when nothing could be read).
-    refusal : str or None
-        Why :func:`~opslib.data.default_workspace` refused the data, in words;
-        None when it did not.
-    """
-    from opslib.data import io
-    from opslib.errors import DataError
-
-    try:
-        return io.default_workspace(), None
-    except DataError as exc:
-        refusal = str(exc)
-    folder = os.environ.get(io.DATA_ENV_VAR, "").strip() or io.demo_folder()
-    try:
-        return io.load_workspace(folder, validate=False), refusal
-    except (DataError, OSError, ValueError):
-        return Workspace(name="no data"), refusal
 
 
 def data_health_app(

@@ -21,6 +21,7 @@ from plotly.subplots import make_subplots
 
 from opslib import ops
 from opslib.data.workspace import Workspace
+from opslib.ui.base import GuardedApp, open_workspace
 from opslib.ui.charts import figure_output, show_figure
 from opslib.ui.tables import frame_html
 
@@ -142,7 +143,7 @@ def _table(frame: pd.DataFrame, section: str = "", max_rows: int = 50, empty: st
     return frame_html(shown, formats=formats, row_styles=styles, max_rows=max_rows, empty=empty)
 
 
-class OperationsApp(widgets.VBox):
+class OperationsApp(GuardedApp, widgets.VBox):
     """The Operations dashboard as one ipywidgets box.
 
     Parameters
@@ -181,6 +182,8 @@ class OperationsApp(widgets.VBox):
     widget callback would otherwise vanish.
     """
 
+    app_name = "operations"
+
     def __init__(self, ws: Workspace, month=None, currency: str = ""):
         self.ws = ws
         self.currency = currency
@@ -188,12 +191,10 @@ class OperationsApp(widgets.VBox):
         self.tiles: pd.DataFrame | None = None
         self.trend_chart: go.Figure | None = None
         self.rates_chart: go.Figure | None = None
-        self._errors: dict[str, str] = {}
+        self._init_guard()
 
         months: list = []
         names: list[str] = []
-        self.error_panel = widgets.HTML()
-        self.log_output = widgets.Output()
         try:
             months = ops.available_months(ws)
             default = ops.parse_month(month) if month is not None else ops.last_full_month(ws)
@@ -284,34 +285,6 @@ class OperationsApp(widgets.VBox):
     @property
     def selected_month(self) -> pd.Period | None:
         return None if not self.month.value else pd.Period(self.month.value, freq="M")
-
-    def _callback(self, func: Callable[[], None]) -> Callable[[dict], None]:
-        def handler(change: dict) -> None:
-            with self.log_output:
-                func()
-
-        return handler
-
-    def _guard(self, what: str, func: Callable[[], None]) -> None:
-        """Run one part of a refresh; on failure say so in the error panel."""
-        self._errors.pop(what, None)
-        try:
-            func()
-        except Exception as exc:  # noqa: BLE001 - shown on the page, logged with its traceback
-            log.error("operations: could not %s\n%s", what, traceback.format_exc())
-            self._errors[what] = f"Could not {what}: {type(exc).__name__}: {exc}"
-
-    def _show_errors(self) -> None:
-        if not self._errors:
-            self.error_panel.value = ""
-            return
-        items = "".join(f"<li>{html.escape(e)}</li>" for e in self._errors.values())
-        self.error_panel.value = (
-            f"<div class='opslib-error' style='background:{_RED};color:#8a1c13;border:1px solid #e0a09a;"
-            "border-radius:6px;padding:8px 12px;margin:8px 0'>"
-            "<b>Something went wrong.</b> The parts below that failed show older or no numbers."
-            f"<ul style='margin:4px 0'>{items}</ul></div>"
-        )
 
     def _refresh_month(self) -> None:
         """A new month: the report, then everything shown."""
@@ -466,15 +439,10 @@ def operations_app(ws: Workspace | None = None, month=None, currency: str = "") 
     """
     refusal = None
     if ws is None:
-        from opslib.data import default_workspace
-        from opslib.errors import DataError
-
-        try:
-            ws = default_workspace()
-        except DataError as exc:
-            ws, refusal = Workspace(name="no data"), str(exc)
+        # reports on data that breaks the rules would mislead: open empty and say why
+        ws, refusal = open_workspace(as_read_when_refused=False)
     app = OperationsApp(ws, month=month, currency=currency)
     if refusal:
-        app._errors = {"open the data": f"The data was refused: {refusal}", **app._errors}
+        app.refusal = refusal
         app._show_errors()
     return app

@@ -1,0 +1,128 @@
+"""What every opslib app shares: callbacks whose errors show on the page, and the data it opens.
+
+In Voila an exception raised in a widget callback vanishes: the page just stops updating.
+Apps built on :class:`GuardedApp` run every callback inside an ``Output`` widget and every
+part of a refresh through :meth:`GuardedApp._guard`, which writes a failure in words into
+``error_panel`` (and the traceback to the log) while the other parts still update.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import traceback
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from opslib.data.workspace import Workspace
+
+__all__ = ["GuardedApp", "open_workspace"]
+
+log = logging.getLogger("opslib.ui")
+
+_PANEL_STYLE = (
+    "background:#fde2e1;color:#8a1c13;border:1px solid #e0a09a;"
+    "border-radius:6px;padding:8px 12px;margin:8px 0"
+)
+
+
+class GuardedApp:
+    """Mixin for app widgets: guarded callbacks and an error panel.
+
+    Call :meth:`_init_guard` in ``__init__`` before building the layout; place
+    ``error_panel`` near the top of the page and ``log_output`` anywhere (it
+    catches what a callback prints or raises).
+
+    Attributes
+    ----------
+    error_panel : ipywidgets.HTML
+        The refusal of the data (``refusal``) and the parts that failed, in words.
+    log_output : ipywidgets.Output
+        The output area every callback runs in.
+    refusal : str or None
+        Why the data was refused, when the app opened on refused data.
+    """
+
+    app_name = "app"
+    refusal_note = "this page shows what could be read."
+
+    def _init_guard(self) -> None:
+        self.error_panel = widgets.HTML()
+        self.log_output = widgets.Output()
+        self._errors: dict[str, str] = {}
+        self.refusal: str | None = None
+
+    def _callback(self, func: Callable[[], None]) -> Callable[[dict], None]:
+        """Wrap a refresh so that it runs inside ``log_output`` (exceptions stay visible)."""
+
+        def handler(change: dict) -> None:
+            with self.log_output:
+                func()
+
+        return handler
+
+    def _guard(self, what: str, func: Callable[[], None]) -> None:
+        """Run one part of a refresh; on failure say so in the error panel."""
+        self._errors.pop(what, None)
+        try:
+            func()
+        except Exception as exc:  # noqa: BLE001 - shown on the page, logged with its traceback
+            log.error("%s: could not %s\n%s", self.app_name, what, traceback.format_exc())
+            self._errors[what] = f"Could not {what}: {type(exc).__name__}: {exc}"
+
+    def _show_errors(self) -> None:
+        """Write the refusal and the failed parts into ``error_panel`` (empty when none)."""
+        parts = []
+        if self.refusal:
+            parts.append(
+                f"<div class='opslib-refusal' style='{_PANEL_STYLE}'><b>The data was refused.</b> "
+                f"The apps that plan on it will not open until this is fixed; {self.refusal_note}"
+                f"<pre style='white-space:pre-wrap;margin:6px 0 0 0'>{html.escape(self.refusal)}</pre></div>"
+            )
+        if self._errors:
+            items = "".join(f"<li>{html.escape(e)}</li>" for e in self._errors.values())
+            parts.append(
+                f"<div class='opslib-error' style='{_PANEL_STYLE}'>"
+                "<b>Something went wrong.</b> The parts below that failed show older or no numbers."
+                f"<ul style='margin:4px 0'>{items}</ul></div>"
+            )
+        self.error_panel.value = "".join(parts)
+
+
+def open_workspace(*, as_read_when_refused: bool = True) -> tuple[Workspace, str | None]:
+    """The workspace the apps open on, even when its data breaks a rule.
+
+    Calls :func:`opslib.data.default_workspace` (``$OPSLIB_DATA`` if set,
+    else the demo shop).
+
+    Parameters
+    ----------
+    as_read_when_refused : bool, default True
+        If the data is refused, load the same folder without refusing, so that
+        the page can show what is wrong with it; otherwise return an empty
+        workspace.
+
+    Returns
+    -------
+    workspace : Workspace
+        The tables (an empty workspace when nothing could be read).
+    refusal : str or None
+        Why :func:`~opslib.data.default_workspace` refused the data, in words;
+        None when it did not.
+    """
+    from opslib.data import io
+    from opslib.errors import DataError
+
+    try:
+        return io.default_workspace(), None
+    except DataError as exc:
+        refusal = str(exc)
+    if not as_read_when_refused:
+        return Workspace(name="no data"), refusal
+    folder = os.environ.get(io.DATA_ENV_VAR, "").strip() or io.demo_folder()
+    try:
+        return io.load_workspace(folder, validate=False), refusal
+    except (DataError, OSError, ValueError):
+        return Workspace(name="no data"), refusal
