@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import opslib
-from opslib.inventory import demand_statistics, naive_z_policy, plan_policies, simulate_inventory
+from opslib.inventory import naive_z_policy, plan_policies, simulate_inventory
 from opslib.inventory.segmentation import abc_classes
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
 import pandas as pd
 
 import opslib

@@ -9,6 +9,7 @@ and on the demo shop (the default, end to end).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -86,23 +87,16 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module", params=["small", "demo"])
-def server(request, tmp_path_factory):
-    """`opslib serve --no-browser` on a free port, from a foreign working directory."""
-    work = tmp_path_factory.mktemp(f"serve_{request.param}")
-    args = []
-    if request.param == "small":
-        data = work / "small_shop"
-        data.mkdir()
-        for name, table in small_tables().items():
-            table.to_csv(data / f"{name}.csv", index=False)
-        args = ["--data", str(data)]
-    elif not (REPO / "data" / "demo" / "items.csv").is_file():
-        pytest.skip("the demo shop is not built: run `opslib demo build`")
+@contextlib.contextmanager
+def voila_server(work: Path, args: list[str] = ()):
+    """Run `opslib serve --no-browser` on a free port with ``work`` as working directory.
+
+    Yields ``{"url": ..., "log": ...}`` once Voila answers; always stops the server
+    (and its kernels) afterwards.
+    """
     port = _free_port()
     log_path = work / "voila.log"
     env = {k: v for k, v in os.environ.items() if k != "OPSLIB_DATA"}
-    started = time.perf_counter()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "opslib", "serve", "--port", str(port), "--no-browser", *args],
@@ -127,10 +121,28 @@ def server(request, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"Voila did not answer on {url} within 90 s:\n{log_path.read_text()}")
             time.sleep(0.3)
-        print(f"[{request.param}] Voila answered after {time.perf_counter() - started:.1f} s")
-        yield {"name": request.param, "url": url, "log": log_path}
+        yield {"url": url, "log": log_path}
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="module", params=["small", "demo"])
+def server(request, tmp_path_factory):
+    """`opslib serve --no-browser` on a free port, from a foreign working directory."""
+    work = tmp_path_factory.mktemp(f"serve_{request.param}")
+    args = []
+    if request.param == "small":
+        data = work / "small_shop"
+        data.mkdir()
+        for name, table in small_tables().items():
+            table.to_csv(data / f"{name}.csv", index=False)
+        args = ["--data", str(data)]
+    elif not (REPO / "data" / "demo" / "items.csv").is_file():
+        pytest.skip("the demo shop is not built: run `opslib demo build`")
+    started = time.perf_counter()
+    with voila_server(work, args) as served:
+        print(f"[{request.param}] Voila answered after {time.perf_counter() - started:.1f} s")
+        yield {"name": request.param, **served}
 
 
 def _chart_y(page, index: int = 0) -> list[float]:

@@ -7,16 +7,12 @@ failure. Screenshots go to ``tests/artifacts/``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from test_ops_report import demo_workspace
-from test_browser import ARTIFACTS, ERROR_TEXTS, PAGE_TIMEOUT_MS, REPO, _free_port, _stop, browser  # noqa: F401
+from test_browser import ARTIFACTS, ERROR_TEXTS, PAGE_TIMEOUT_MS, REPO, browser, voila_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,36 +26,8 @@ def demo_server(tmp_path_factory):
         pytest.fail("the demo shop is shipped in data/demo: restore it with `opslib demo build`")
     demo_workspace()  # the session's workspace cache holds the demo shop: the kernel loads it in 0.1 s
     work = tmp_path_factory.mktemp("serve_operations")
-    port = _free_port()
-    log_path = work / "voila.log"
-    env = {k: v for k, v in os.environ.items() if k != "OPSLIB_DATA"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "opslib", "serve", "--port", str(port), "--no-browser"],
-            cwd=work,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"opslib serve exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Voila did not answer on {url} within 90 s:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield {"url": url, "log": log_path}
-    finally:
-        _stop(proc)
+    with voila_server(work) as served:
+        yield served
 
 
 def test_operations_dashboard(browser, demo_server):  # noqa: F811 - the imported fixture

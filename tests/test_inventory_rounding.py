@@ -125,13 +125,9 @@ def _simulate_rounded_rs(mu, review, lead, s, moq, pack, periods=200_000, seed=1
     minimum = max(step, -(-moq // step) * step)
     net, pipeline, pos = s, {}, s
     served = total = 0
-    cycles = ok = 0
     for t in range(demand.size):
         net += pipeline.pop(t, 0)
         if t % review == 0:
-            if t > 0 and t >= lead + review:
-                cycles += 1
-                ok += net_end_prev >= 0
             if pos < s:
                 q = max(minimum, step * -(-(s - pos) // step))
                 pipeline[t + lead] = pipeline.get(t + lead, 0) + q
@@ -144,8 +140,6 @@ def _simulate_rounded_rs(mu, review, lead, s, moq, pack, periods=200_000, seed=1
             total += d
         net -= d
         pos -= d
-        if (t + 1) % review == 0:
-            net_end_prev = net
     return served / total
 
 

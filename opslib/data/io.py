@@ -20,7 +20,7 @@ import pandas as pd
 
 from opslib.data.cache import cached_load
 from opslib.data.schema import SCHEMAS, TABLE_NAMES
-from opslib.data.validate import Finding, Skipped, ValidationReport, _close_matches, validate_tables
+from opslib.data.validate import Skipped, ValidationReport, _close_matches, validate_tables
 from opslib.data.workspace import Workspace
 from opslib.errors import DataError
 

@@ -261,7 +261,6 @@ def order_crossing_shortfall(
         raise DataError(f"family must be 'exact', 'gamma', 'normal', 'poisson' or 'negative_binomial'; got {family!r}.")
     values, probs = _lead_times(lead_time_days)
     p = outstanding_order_probabilities(lead_time_days, r)
-    k_max = p.shape[1]
 
     def cycle_case(ell):
         # the cycle of the order with lead time ell ends on day ell + R - 1 after its review: cycle day u,

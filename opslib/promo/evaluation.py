@@ -17,7 +17,6 @@ References
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,7 +217,6 @@ def evaluate_promotion(demand: pd.DataFrame, promotion, *, pre_days: int = 112, 
     lo_b, hi_b = np.quantile(totals, q)
     base = float(mean.sum())
     act = float(actual.sum())
-    inc_draws = act - totals
     with np.errstate(divide="ignore", invalid="ignore"):
         lift_draws = act / np.where(totals > 0, totals, np.nan) - 1
     pre_pred = np.asarray(fit.fittedvalues)
