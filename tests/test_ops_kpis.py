@@ -169,6 +169,28 @@ def test_repurchase_rate_by_cohort(shop):
     assert math.isnan(out["repurchase_rate"].iloc[1])
 
 
+def test_repurchase_rate_ignores_lines_it_cannot_place_and_reads_time_zones(shop):
+    # The rate works on integer codes of orders and customers: lines without a customer or
+    # an order id must not become an order, integer customer ids and time-zone-aware stamps
+    # (cohorts in local time) must give the same figures as the plain shop.
+    plain = repurchase_rate(shop, window_days=30, freq="M")
+    lines = shop.order_lines
+    extra = pd.DataFrame(
+        {"order_id": [None, "o9"], "order_ts": pd.to_datetime(["2024-01-06", "2024-01-07"]), "sku": ["A", "A"],
+         "qty": [1, 1], "paid_amount": [10.0, 10.0], "customer_id": ["c3", None], "channel": ["app", "app"]}
+    )
+    messy = lines.assign(
+        customer_id=lines["customer_id"].str[1:].astype(int),
+        order_ts=lines["order_ts"].dt.tz_localize("Asia/Shanghai"),
+    )
+    extra = extra.assign(customer_id=[3, None], order_ts=extra["order_ts"].dt.tz_localize("Asia/Shanghai"))
+    shop.order_lines = pd.concat([messy, extra], ignore_index=True)
+    out = repurchase_rate(shop, window_days=30, freq="M")
+    pd.testing.assert_frame_equal(out, plain)
+    assert repurchase_rate(shop, window_days=30).iloc[0]["customers"] == 1
+    assert any("1 order lines without customer_id" in n for n in out.attrs["notes"])
+
+
 def test_missing_tables_and_columns_raise_data_error(shop):
     with pytest.raises(DataError, match="'items'.*unit_cost"):
         kpis(Workspace(order_lines=shop.order_lines))

@@ -28,6 +28,7 @@ import pandas as pd
 from opslib.data import health
 from opslib.data.workspace import Workspace
 from opslib.ops._common import check_workspace, number, require, sku_categories, to_day, unit_costs
+from opslib.ops.kpis import _sales_lines
 
 __all__ = ["ACTIONS", "stock_exceptions"]
 
@@ -103,11 +104,7 @@ def stock_exceptions(
     on_day = on_day[(days == day).to_numpy()].groupby("sku")["on_hand"].sum()
     on_day = on_day[on_day > 0]
 
-    sales = health.daily_sales(ws)
-    sales = sales[sales["date"] <= day]
-    window = sales[sales["date"] > day - pd.Timedelta(days=lookback_days)]
-    weekly = window.groupby("sku")["units"].sum() / lookback_days * 7.0
-    last_sale = sales[sales["units"] > 0].groupby("sku")["date"].max()
+    weekly, last_sale = _recent_sales(ws, items, day, lookback_days)
 
     out = pd.DataFrame({"sku": on_day.index.astype("str"), "on_hand_units": on_day.to_numpy()})
     cost = out["sku"].map(unit_costs(items)).astype(float)
@@ -144,3 +141,39 @@ def stock_exceptions(
     out = out[cols].reset_index(drop=True)
     out.attrs["as_of"] = day
     return out
+
+
+def _recent_sales(ws: Workspace, items: pd.DataFrame, day: pd.Timestamp, lookback_days: int) -> tuple[pd.Series, pd.Series]:
+    """Weekly units over the lookback window and the last day with sales, by SKU.
+
+    The figures of :func:`opslib.data.health.daily_sales` (units summed per SKU
+    and day), computed from the memoized per-line sales frame of
+    :mod:`opslib.ops.kpis` with integer SKU and day codes: no text grouping
+    over the order lines.
+    """
+    lines = ws.order_lines
+    if not len(lines):  # no order lines: daily_sales falls back to the demand table
+        sales = health.daily_sales(ws)
+        sales = sales[sales["date"] <= day]
+        window = sales[sales["date"] > day - pd.Timedelta(days=lookback_days)]
+        weekly = window.groupby("sku")["units"].sum() / lookback_days * 7.0
+        return weekly, sales[sales["units"] > 0].groupby("sku")["date"].max()
+    base, _, skus = _sales_lines(ws, lines, items, unit_costs(items), sku_categories(items))
+    days = base["day"].to_numpy()
+    upto = days <= day.to_datetime64()
+    code = base["_sku"].to_numpy()[upto]
+    days = days[upto].astype("datetime64[ns]")
+    units = base["units"].to_numpy()[upto]
+    first = days.min() if len(days) else np.datetime64(day, "ns")
+    offset = (days - first).astype("timedelta64[D]").astype(np.int64)
+    n_days = int(offset.max()) + 1 if len(offset) else 1
+    per_day = pd.Series(units).groupby(code * n_days + offset).sum()  # units per SKU and day
+    key = per_day.index.to_numpy()
+    sku_of, day_of = key // n_days, first + (key % n_days).astype("timedelta64[D]")
+    recent = day_of > (day - pd.Timedelta(days=lookback_days)).to_datetime64()
+    weekly = per_day[recent].groupby(sku_of[recent]).sum() / lookback_days * 7.0
+    weekly.index = skus[weekly.index.to_numpy()]
+    sold = per_day.to_numpy() > 0
+    last = pd.Series(day_of[sold]).groupby(sku_of[sold]).max()
+    last.index = skus[last.index.to_numpy()]
+    return weekly, last

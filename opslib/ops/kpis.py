@@ -171,18 +171,24 @@ def _kpis(ws: Workspace, freq: str, by: str | None) -> pd.DataFrame:
     keys = ["period"] + ([by] if by else [])
 
     # ---- sales (the per-line frame is shared between calls: see _sales_lines)
-    base, sales_notes = _sales_lines(ws, lines, items, costs, categories)
+    base, sales_notes, _ = _sales_lines(ws, lines, items, costs, categories)
     notes.extend(sales_notes)
-    sales = base[["order_id", "units", "gmv", "cogs", "_unknown_cost"] + ([by] if by else [])]
+    sales = base[["_order", "units", "gmv", "cogs", "_unknown_cost"] + ([by] if by else [])]
     sales = sales.assign(period=to_period(base["day"], freq))
     grouped = sales.groupby(keys, sort=True)
     table = grouped.agg(
         gmv=("gmv", "sum"),
-        orders=("order_id", "nunique"),
         units=("units", "sum"),
         cogs=("cogs", "sum"),
         _unknown_cost=("_unknown_cost", "sum"),
     )
+    # distinct orders per group: distinct (group, order code) pairs, counted by group
+    group = grouped.ngroup().to_numpy()
+    order = sales["_order"].to_numpy()
+    known = order >= 0  # a line without order_id is not an order
+    pairs = pd.unique(group[known].astype(np.int64) * (int(order.max()) + 1 if len(order) else 1) + order[known])
+    n_orders = np.bincount(pairs // (int(order.max()) + 1 if len(order) else 1), minlength=len(table))
+    table.insert(1, "orders", n_orders.astype("int64"))
     table.loc[table["_unknown_cost"] > 0, "cogs"] = np.nan
     table = table.drop(columns="_unknown_cost")
 
@@ -262,71 +268,98 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
         raise ValueError(f"window_days must be zero or more; got {window_days!r}")
     lines = require(ws, "order_lines", ["order_id", "order_ts", "qty", "customer_id"], "repurchase_rate")
     notes: list[str] = []
-    frame = pd.DataFrame(
-        {
-            "order_id": lines["order_id"].astype("str").array,
-            "ts": pd.to_datetime(lines["order_ts"], errors="coerce").to_numpy(),
-            "qty": number(lines["qty"]),
-            "customer_id": lines["customer_id"].array,
-        }
-    )
-    anonymous = frame["customer_id"].isna() | frame["ts"].isna()
+    # Integer codes throughout: orders and customers are factorized once, and every
+    # per-order and per-customer figure is a bincount or a sorted scan over them.
+    ts = pd.to_datetime(lines["order_ts"], errors="coerce")
+    wall = ts
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        wall = ts.dt.tz_localize(None)  # cohorts in local time, intervals in absolute time
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    anonymous = (lines["customer_id"].isna() | ts.isna()).to_numpy()
     if anonymous.any():
         notes.append(f"{int(anonymous.sum()):,} order lines without customer_id or order_ts are left out.")
-    frame = frame[~anonymous.to_numpy()]
-    end = frame["ts"].max()
-    orders = frame.groupby("order_id", sort=False).agg(
-        customer_id=("customer_id", "first"), ts=("ts", "min"), qty=("qty", "sum")
-    )
-    orders["returned"] = 0.0
+    ns = ts.to_numpy().astype("datetime64[ns]").view("int64")
+    end = ns[~anonymous].max() if (~anonymous).any() else 0
+    keep = ~anonymous & lines["order_id"].notna().to_numpy()  # a line without order_id is no order
+    ns = ns[keep]
+    wall_ns = wall.to_numpy().astype("datetime64[ns]").view("int64")[keep]
+    order_code, order_ids = pd.factorize(lines["order_id"].astype("str").array[keep])
+    customer_code = pd.factorize(lines["customer_id"].array[keep])[0]
+    qty = np.nan_to_num(number(lines["qty"])[keep])  # missing quantities add nothing, as in a sum
+    n_orders = len(order_ids)
+
+    # per order: the customer of its first line, its first time, its units
+    if n_orders:
+        firsts = np.flatnonzero(np.r_[True, order_code[1:] > np.maximum.accumulate(order_code)[:-1]])
+    else:
+        firsts = np.zeros(0, dtype=np.int64)
+    order_customer = customer_code[firsts]
+    order_ts = np.full(n_orders, np.iinfo(np.int64).max)
+    np.minimum.at(order_ts, order_code, ns)
+    order_at = firsts.copy()  # the line holding the order's first time (for its local time)
+    is_min = ns == order_ts[order_code]
+    order_at[order_code[is_min][::-1]] = np.flatnonzero(is_min)[::-1]
+    order_qty = np.bincount(order_code, weights=qty, minlength=n_orders)
+    returned = np.zeros(n_orders)
     if ws.returns is not None:
         returns = require(ws, "returns", ["order_id", "qty"], "repurchase_rate")
-        back = pd.Series(number(returns["qty"]), index=returns["order_id"].astype("str").array)
-        back = back.groupby(level=0).sum()
-        orders["returned"] = orders.index.map(back).to_numpy(dtype=float)
-        orders["returned"] = orders["returned"].fillna(0.0)
-    orders["kept"] = ~((orders["qty"] > 0) & (orders["returned"] >= orders["qty"]))
-    kept = orders[orders["kept"]].sort_values(["customer_id", "ts"], kind="stable")
-    per_customer = kept.groupby("customer_id", sort=False)["ts"]
-    first = per_customer.nth(0)
-    first = pd.Series(first.to_numpy(), index=kept.loc[first.index, "customer_id"].to_numpy())
-    second = per_customer.nth(1)
-    second = pd.Series(second.to_numpy(), index=kept.loc[second.index, "customer_id"].to_numpy())
-    customers = pd.DataFrame({"first": first})
-    customers["second"] = second.reindex(customers.index)
-    window = pd.Timedelta(days=window_days)
-    customers["censored"] = customers["first"] + window > end
-    customers["repeat"] = (customers["second"] - customers["first"]) <= window
-    all_customers = orders.groupby("customer_id")["kept"].any()
-    returned_only = pd.DataFrame({"first": orders[~orders["kept"]].groupby("customer_id")["ts"].min()})
-    returned_only = returned_only[~all_customers.reindex(returned_only.index).to_numpy()]
+        where = pd.Index(order_ids).get_indexer(returns["order_id"].astype("str").array)
+        back = np.nan_to_num(number(returns["qty"]))
+        known = where >= 0
+        returned = np.bincount(where[known], weights=back[known], minlength=n_orders)
+    kept = ~((order_qty > 0) & (returned >= order_qty))
 
-    def summarise(c: pd.DataFrame, r: pd.DataFrame) -> dict:
-        eligible = c[~c["censored"]]
-        n = len(eligible)
-        repeat = int(eligible["repeat"].sum())
-        return {
-            "customers": n,
-            "repeat_customers": repeat,
-            "repurchase_rate": repeat / n if n else np.nan,
-            "censored_customers": int(c["censored"].sum()),
-            "returned_only_customers": len(r),
-        }
+    # per customer: the first and second kept orders
+    k = np.flatnonzero(kept)
+    k = k[np.lexsort((order_ts[k], order_customer[k]))]
+    cust = order_customer[k]
+    starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]]) if len(k) else np.zeros(0, dtype=np.int64)
+    first_ns = order_ts[k[starts]]
+    has_second = np.r_[starts[1:], len(k)] - starts > 1
+    second_ns = np.where(has_second, order_ts[k[np.minimum(starts + 1, max(len(k) - 1, 0))]], 0) if len(k) else first_ns
+    window = int(window_days) * 86_400 * 10**9
+    censored = first_ns + window > end
+    repeat = has_second & (second_ns - first_ns <= window)
+    first_wall = wall_ns[order_at[k[starts]]]
+
+    # customers whose every order was returned: the first of those orders dates them
+    n_customers = int(order_customer.max()) + 1 if n_orders else 0
+    any_kept = np.bincount(order_customer[kept], minlength=n_customers) > 0
+    gone = np.flatnonzero(~kept)
+    gone = gone[~any_kept[order_customer[gone]]]
+    gone = gone[np.lexsort((order_ts[gone], order_customer[gone]))]
+    gone_cust = order_customer[gone]
+    gone_first = gone[np.r_[True, gone_cust[1:] != gone_cust[:-1]]] if len(gone) else gone
+    returned_only_wall = wall_ns[order_at[gone_first]]
 
     if freq is None:
-        out = pd.DataFrame([summarise(customers, returned_only)])
+        eligible = ~censored
+        n = int(eligible.sum())
+        repeat_n = int((repeat & eligible).sum())
+        out = pd.DataFrame(
+            [
+                {
+                    "customers": n,
+                    "repeat_customers": repeat_n,
+                    "repurchase_rate": repeat_n / n if n else np.nan,
+                    "censored_customers": int(censored.sum()),
+                    "returned_only_customers": len(gone_first),
+                }
+            ]
+        )
     else:
-        eligible = ~customers["censored"].to_numpy()
+        eligible = ~censored
         per_customer = pd.DataFrame(
             {
-                "cohort": to_period(customers["first"], freq),
+                "cohort": to_period(pd.Series(first_wall.view("datetime64[ns]")), freq),
                 "customers": eligible,
-                "repeat_customers": customers["repeat"].to_numpy() & eligible,
+                "repeat_customers": repeat & eligible,
                 "censored_customers": ~eligible,
             }
         )
         out = per_customer.groupby("cohort", sort=True)[["customers", "repeat_customers", "censored_customers"]].sum()
-        returned = pd.Series(to_period(returned_only["first"], freq)).value_counts().rename("returned_only_customers")
+        cohorts = to_period(pd.Series(returned_only_wall.view("datetime64[ns]")), freq)
+        returned = pd.Series(cohorts).value_counts().rename("returned_only_customers")
         out = out.join(returned, how="outer").fillna(0).sort_index()
         out["repurchase_rate"] = out["repeat_customers"] / out["customers"].where(out["customers"] > 0)
         out = out.rename_axis("cohort").reset_index()
@@ -354,30 +387,37 @@ def _category_of(sku, categories: pd.Series):
     return lookup_labels(sku, categories)
 
 
-def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, list[str]]:
-    """The dated order lines with units, gmv, cogs and labels, and the notes about them.
+def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """The dated order lines with units, gmv, cogs and labels, the notes about them, the SKUs.
 
     Memoized per ``order_lines`` and ``items`` objects: kpis overall, by
-    category and by channel share it. Columns ``day``, ``sku``, ``order_id``,
-    ``units``, ``gmv``, ``cogs`` (0 where the cost is unknown),
-    ``_unknown_cost``, ``category`` and ``channel`` (labels).
+    category and by channel share it. Columns ``day``, ``sku``, ``_sku``
+    (integer code of the SKU in the third item returned, the SKUs), ``_order`` (integer
+    code of the ``order_id``; -1 when missing), ``units``, ``gmv``, ``cogs``
+    (0 where the cost is unknown), ``_unknown_cost``, ``category`` and
+    ``channel`` (labels). At scale every per-line lookup goes through the
+    integer codes: the text columns are factorized once here.
     """
 
     def compute():
         notes: list[str] = []
         sku = lines["sku"].astype("str").array
+        sku_code, sku_uniques = pd.factorize(sku, use_na_sentinel=True)
+        sku_code = np.where(sku_code < 0, len(sku_uniques), sku_code)  # missing SKU: its own code
+        sku_keys = pd.Series(np.append(np.asarray(sku_uniques, dtype=object), None))
         day = to_day(lines["order_ts"])
         undated = int(day.isna().sum())
         if undated:
             notes.append(f"{undated:,} order lines have no valid order_ts and are left out of every measure.")
         qty = number(lines["qty"])
-        cost = lookup_numbers(sku, costs)
+        cost = lookup_numbers(sku_keys, costs)[sku_code]
         unknown_cost = np.isnan(cost)
         frame = pd.DataFrame(
             {
                 "day": day.to_numpy(),
                 "sku": sku,
-                "order_id": lines["order_id"].astype("str").array,
+                "_sku": sku_code,
+                "_order": pd.factorize(lines["order_id"].astype("str").array)[0],
                 "units": qty,
                 "gmv": number(lines["paid_amount"]),
                 "cogs": np.where(unknown_cost, 0.0, cost * qty),
@@ -391,10 +431,11 @@ def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, lis
                 f"{int(unknown.sum()):,} order lines of {len(skus):,} SKUs without items.unit_cost "
                 f"(e.g. {', '.join(skus[:5])}): cogs and gross margin of their periods are NaN."
             )
-        frame["category"] = _category_of(sku, categories)
+        frame["category"] = _category_of(sku_keys, categories).take(sku_code)
         if "channel" in lines.columns:
             frame["channel"] = label(lines["channel"])
-        return frame[day.notna().to_numpy()].reset_index(drop=True), notes
+        frame = frame[day.notna().to_numpy()].reset_index(drop=True)
+        return frame, notes, sku_keys.to_numpy()
 
     return memoized("kpis.sales_lines", (lines, items), compute)
 
@@ -407,15 +448,20 @@ def _returned_units(ws, lines, freq, by, categories, notes) -> pd.DataFrame | No
     returns = require(ws, "returns", ["order_id", "sku", "qty", "return_date"], "kpis")
 
     def compute():
+        # only the lines of returned orders can match a return: select them first
+        # (one hash lookup per line) instead of merging every order line
+        returned_orders = returns["order_id"].astype("str").unique()
+        of_returned = lines["order_id"].astype("str").isin(returned_orders).to_numpy()
+        subset = lines[of_returned]
         origin = pd.DataFrame(
             {
-                "order_id": lines["order_id"].astype("str").array,
-                "sku": lines["sku"].astype("str").array,
-                "day": to_day(lines["order_ts"]).to_numpy(),
+                "order_id": subset["order_id"].astype("str").array,
+                "sku": subset["sku"].astype("str").array,
+                "day": to_day(subset["order_ts"]).to_numpy(),
             }
         )
-        if "channel" in lines.columns:
-            origin["channel"] = label(lines["channel"])
+        if "channel" in subset.columns:
+            origin["channel"] = label(subset["channel"])
         origin = origin.drop_duplicates(["order_id", "sku"])
         frame = pd.DataFrame(
             {
@@ -487,7 +533,8 @@ def _stock_measures(ws, freq, by, costs, categories, notes) -> pd.DataFrame | No
     # period and a breakdown then only sum those.
     def compute_days():
         days = health._stock_days(ws)
-        days["category"] = _category_of(days["sku"].to_numpy(), categories)
+        codes, uniques = pd.factorize(days["sku"].to_numpy())
+        days["category"] = _category_of(uniques, categories).take(codes)
         return days.groupby(["date", "category"], as_index=False).agg(
             sku_days=("out", "size"), stockout_days=("out", "sum")
         )
@@ -504,11 +551,14 @@ def _stock_measures(ws, freq, by, costs, categories, notes) -> pd.DataFrame | No
                 "on_hand": number(stock["on_hand"]),
             }
         ).dropna(subset=["day"])
-        cost = lookup_numbers(frame["sku"], costs)
+        codes, uniques = pd.factorize(frame["sku"].array, use_na_sentinel=True)
+        codes = np.where(codes < 0, len(uniques), codes)  # missing SKU: its own code
+        keys = pd.Series(np.append(np.asarray(uniques, dtype=object), None))
+        cost = lookup_numbers(keys, costs)[codes]
         no_cost = np.isnan(cost)
         skus = sorted(frame.loc[no_cost, "sku"].unique()) if no_cost.any() else []
         frame["value"] = frame["on_hand"].fillna(0.0).to_numpy() * np.nan_to_num(cost)
-        frame["category"] = _category_of(frame["sku"].to_numpy(), categories)
+        frame["category"] = _category_of(keys, categories).take(codes)
         return frame.groupby(["day", "category"], as_index=False)["value"].sum(), skus
 
     frame, skus = memoized("kpis.stock_values", (stock, ws.items), compute_values)

@@ -90,12 +90,24 @@ def _variance(ws: Workspace, tolerance_units: float, tolerance_share: float) -> 
     lines = pd.DataFrame(
         {"sku": counts["sku"].astype("str").array, "date": to_day(counts["date"]).array, "counted_units": number(counts["counted_qty"])}
     )
+    # Snapshots of counted SKUs only, keyed by the integer code of the SKU among the
+    # counted ones: the daily book of every SKU is millions of rows at scale, and
+    # grouping and matching on text would dominate the report.
+    counted = pd.Index(lines["sku"].dropna().unique())
+    code = counted.get_indexer(stock["sku"].astype("str").array)
+    of_counted = code >= 0
     snap = pd.DataFrame(
-        {"sku": stock["sku"].astype("str").array, "book_date": to_day(stock["date"]).array, "on_hand": number(stock["on_hand"])}
+        {
+            "_sku": code[of_counted],
+            "book_date": to_day(stock["date"][of_counted]).array,
+            "on_hand": number(stock["on_hand"])[of_counted],
+        }
     ).dropna(subset=["book_date"])
-    snap = snap.groupby(["sku", "book_date"], as_index=False)["on_hand"].sum().sort_values("book_date")
+    snap = snap.groupby(["_sku", "book_date"], as_index=False)["on_hand"].sum().sort_values("book_date", kind="stable")
+    lines["_sku"] = counted.get_indexer(lines["sku"])
     lines = lines.sort_values("date", kind="stable")
-    lines = pd.merge_asof(lines, snap, left_on="date", right_on="book_date", by="sku", direction="backward")
+    lines = pd.merge_asof(lines, snap, left_on="date", right_on="book_date", by="_sku", direction="backward")
+    lines = lines.drop(columns="_sku")
     missing = lines["book_date"].isna()
     if missing.any():
         rows = lines.loc[missing].head(5)
