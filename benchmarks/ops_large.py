@@ -143,7 +143,6 @@ def large_shop(n_skus: int = 10_000, n_lines: int = 10_000_000, years: int = 3, 
     month_end = dates.is_month_end
     discontinued = status == "discontinued"
     stop_day = np.where(discontinued, rng.integers(T // 3, T, N), T)
-    opening = on_hand.copy()
     for d in range(T):
         arrived = pipeline[:, d]
         on_hand += arrived
