@@ -139,8 +139,8 @@ def test_forecast_quantiles_empirical_for_smooth_and_count_for_intermittent():
     y = np.vstack([rng.normal(100, 10, 300), rng.poisson(0.2, 300) * 3.0])
     frame = forecast(_long(y), 7, model="auto", quantiles=(0.1, 0.9))
     smooth, sparse = frame[frame.sku == "S0"], frame[frame.sku == "S1"]
-    assert set(frame.attrs["demand_class"]["demand_class"]) == {"smooth", "lumpy"} or \
-        frame.attrs["demand_class"]["demand_class"][0] == "smooth"
+    assert set(pd.DataFrame(frame.attrs["demand_class"])["demand_class"]) == {"smooth", "lumpy"} or \
+        pd.DataFrame(frame.attrs["demand_class"])["demand_class"][0] == "smooth"
     width = (smooth["p90"] - smooth["p10"]).to_numpy()
     assert 20 < width[0] < 35                                    # ~2 x 1.28 x 10 (empirical one-step residuals)
     assert (np.diff(width) >= 0).all()                           # widens with h (SES spread)
@@ -168,7 +168,7 @@ def test_forecast_falls_back_and_says_why():
     demand.loc[demand.sku == "S1", "in_stock"] = False           # every period censored
     frame = forecast(demand, 3, model="ses")
     assert frame.loc[frame.sku == "S1", "model"].iloc[0] == "zero"
-    chain = frame.attrs["warnings"].query("sku == 'S1'")
+    chain = pd.DataFrame(frame.attrs["warnings"]).query("sku == 'S1'")
     assert list(chain["used"]) == ["zero"] and "censored" in chain["reason"].iloc[-1]
     assert frame["mean"].notna().all()
     np.testing.assert_allclose(frame.loc[frame.sku == "S0", "mean"], 3.0)
@@ -207,3 +207,13 @@ def test_masking_stockouts_removes_low_bias_on_demo_shop(demo, cut):
         relative_bias[censor] = float((mean - actual).sum() / actual.sum())
     assert relative_bias[False] < -0.1                            # zeros: biased low
     assert abs(relative_bias[True]) + 0.05 < abs(relative_bias[False])
+
+
+def test_two_forecasts_concatenate():
+    # plans made on different days are stacked for accuracy tracking: their attrs must not block it
+    rng = np.random.default_rng(3)
+    demand = _long(np.vstack([rng.poisson(5, 120) * 1.0, rng.poisson(0.3, 120) * 1.0]))
+    first = forecast(demand, 7, model="ses")
+    second = forecast(demand[demand["date"] < demand["date"].max()], 7, model="ses")
+    both = pd.concat([first, second], ignore_index=True)
+    assert len(both) == len(first) + len(second) == 28

@@ -105,10 +105,12 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
         date, one ``pNN`` column per quantile [units/period]. Never negative,
         never NaN. ``model`` is the model actually used (a fallback when the
         requested one could not forecast the SKU). ``frame.attrs["warnings"]``
-        lists each step of a fallback (``sku, requested, used, reason``) along
-        :data:`FALLBACK_CHAIN` (ets -> ses -> seasonal_naive -> naive; 0 for a
-        SKU without any observed period);
-        ``frame.attrs["demand_class"]`` the class of each SKU.
+        lists each step of a fallback (records ``sku, requested, used,
+        reason``; ``pd.DataFrame(frame.attrs["warnings"])`` makes a table of
+        them) along :data:`FALLBACK_CHAIN` (ets -> ses -> seasonal_naive ->
+        naive; 0 for a SKU without any observed period);
+        ``frame.attrs["demand_class"]`` the class of each SKU (records ``sku,
+        demand_class, adi, cv2``).
 
     Raises
     ------
@@ -161,9 +163,11 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     for q, v in zip(quantiles, values):
         frame[quantile_column(q)] = v.ravel()
     frame["model"] = np.repeat(names.astype(str), horizon)
-    frame.attrs["warnings"] = pd.DataFrame(log, columns=["sku", "requested", "used", "reason"])
+    # attrs hold plain records, not DataFrames: pandas compares attrs when it concatenates
+    # frames, and DataFrames in attrs would make pd.concat of two forecasts fail
+    frame.attrs["warnings"] = pd.DataFrame(log, columns=["sku", "requested", "used", "reason"]).to_dict("records")
     frame.attrs["demand_class"] = pd.DataFrame({"sku": panel.skus, "demand_class": classes.demand_class,
-                                                "adi": classes.adi, "cv2": classes.cv2})
+                                                "adi": classes.adi, "cv2": classes.cv2}).to_dict("records")
     return frame
 
 
