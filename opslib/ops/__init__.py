@@ -14,6 +14,8 @@ DataFrames: no widgets, no files, no printing. One module per report:
   :func:`lead_time_samples`;
 - :mod:`opslib.ops.exceptions`: :func:`stock_exceptions` (dead, slow and
   excess stock with value, weeks of cover and a proposed action);
+- :mod:`opslib.ops.accuracy`: :func:`forecast_accuracy` (realized WAPE, bias,
+  MASE/RMSSE and interval coverage of past plans by demand class or horizon);
 - :mod:`opslib.ops.report`: :func:`monthly_report` (every report of one
   month, with the KPI tiles against the month before) and
   :mod:`opslib.ops.export`: :func:`write_excel` and :func:`write_html`.
@@ -22,6 +24,7 @@ Missing tables or columns raise :class:`opslib.DataError` naming the table,
 the column and the fix.
 """
 
+from opslib.ops.accuracy import ACCURACY_COLUMNS, HORIZON_BUCKETS, forecast_accuracy
 from opslib.ops.exceptions import ACTIONS, stock_exceptions
 from opslib.ops.export import column_kind, format_value, highlight_rows, write_excel, write_html
 from opslib.ops.kpis import ADDITIVE_MEASURES, KPI_COLUMNS, kpis, repurchase_rate
@@ -53,6 +56,9 @@ __all__ = [
     "lead_time_samples",
     "ACTIONS",
     "stock_exceptions",
+    "ACCURACY_COLUMNS",
+    "HORIZON_BUCKETS",
+    "forecast_accuracy",
     "TILE_MEASURES",
     "MonthlyReport",
     "monthly_report",
