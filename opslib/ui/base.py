@@ -18,9 +18,12 @@ import ipywidgets as widgets
 
 from opslib.data.workspace import Workspace
 
-__all__ = ["GuardedApp", "open_workspace"]
+__all__ = ["ALL_CATEGORIES", "GuardedApp", "open_workspace", "section"]
 
 log = logging.getLogger("opslib.ui")
+
+#: Category dropdown value meaning "no category filter".
+ALL_CATEGORIES = ""
 
 _PANEL_STYLE = (
     "background:#fde2e1;color:#8a1c13;border:1px solid #e0a09a;"
@@ -53,6 +56,12 @@ class GuardedApp:
         self.log_output = widgets.Output()
         self._errors: dict[str, str] = {}
         self.refusal: str | None = None
+
+    @property
+    def selected_category(self) -> str | None:
+        """The category filter as the engine functions take it (None: all categories)."""
+        value = self.category.value
+        return None if value in (ALL_CATEGORIES, None) else value
 
     def _callback(self, func: Callable[[], None]) -> Callable[[dict], None]:
         """Wrap a refresh so that it runs inside ``log_output`` (exceptions stay visible)."""
@@ -89,6 +98,11 @@ class GuardedApp:
                 f"<ul style='margin:4px 0'>{items}</ul></div>"
             )
         self.error_panel.value = "".join(parts)
+
+
+def section(title: str) -> widgets.HTML:
+    """A section heading of an app page."""
+    return widgets.HTML(f"<h3 style='margin:18px 0 6px 0'>{html.escape(title)}</h3>")
 
 
 def open_workspace(*, as_read_when_refused: bool = True) -> tuple[Workspace, str | None]:

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from opslib.data import health
 from opslib.data.workspace import Workspace
-from opslib.ui.base import GuardedApp, open_workspace
+from opslib.ui.base import ALL_CATEGORIES, GuardedApp, open_workspace, section
 from opslib.ui.charts import figure_output, sales_figure, show_figure, stockout_figure
 from opslib.ui.tables import findings_html, frame_html
 
@@ -26,15 +26,8 @@ __all__ = ["DataHealthApp", "data_health_app", "open_workspace", "ALL_CATEGORIES
 
 log = logging.getLogger(__name__)
 
-#: Dropdown value meaning "no category filter".
-ALL_CATEGORIES = ""
-
 FREQUENCIES = (("Day", "D"), ("Week", "W"), ("Month", "MS"))
 _FREQ_WORD = {"D": "day", "W": "week", "MS": "month"}
-
-
-def _section(title: str) -> widgets.HTML:
-    return widgets.HTML(f"<h3 style='margin:18px 0 6px 0'>{html.escape(title)}</h3>")
 
 
 def _card(label: str, value: str, note: str = "") -> str:
@@ -154,12 +147,12 @@ class DataHealthApp(GuardedApp, widgets.VBox):
                 widgets.HBox([self.category]),
                 self.headline,
                 self.warnings_panel,
-                _section("Sales over time"),
+                section("Sales over time"),
                 self.frequency,
                 self.sales_view,
-                _section("Top SKUs"),
+                section("Top SKUs"),
                 self.top_table,
-                _section("Stock-outs"),
+                section("Stock-outs"),
                 self.stockout_note,
                 widgets.HBox(
                     [
@@ -167,9 +160,9 @@ class DataHealthApp(GuardedApp, widgets.VBox):
                         widgets.Box([self.stockout_table], layout=widgets.Layout(width="50%", overflow="auto")),
                     ]
                 ),
-                _section("Tables"),
+                section("Tables"),
                 self.overview_table,
-                _section("Validation findings"),
+                section("Validation findings"),
                 self.findings_note,
                 self.findings_table,
                 self.log_output,
@@ -179,12 +172,6 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         self.add_class("opslib-data-health")
 
     # ------------------------------------------------------------------ wiring
-
-    @property
-    def selected_category(self) -> str | None:
-        """The category filter as the health functions take it (None: all)."""
-        value = self.category.value
-        return None if value in (ALL_CATEGORIES, None) else value
 
     # ------------------------------------------------------------------ content
 

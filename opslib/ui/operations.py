@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 
 from opslib import ops
 from opslib.data.workspace import Workspace
-from opslib.ui.base import GuardedApp, open_workspace
+from opslib.ui.base import ALL_CATEGORIES, GuardedApp, open_workspace, section
 from opslib.ui.charts import figure_output, show_figure
 from opslib.ui.tables import frame_html
 
@@ -29,16 +29,9 @@ __all__ = ["ALL_CATEGORIES", "OperationsApp", "kpi_trend_figure", "operations_ap
 
 log = logging.getLogger(__name__)
 
-#: Dropdown value meaning "no category filter".
-ALL_CATEGORIES = ""
-
 _RED = "#fde2e1"
 _COLOURS = {"FCE4E4": "#fce4e4", "FFF2CC": "#fff2cc"}
 _MONEY_COLOUR, _LINE_COLOUR, _HIGHLIGHT = "#4c78a8", "#f58518", "#e45756"
-
-
-def _section(title: str) -> widgets.HTML:
-    return widgets.HTML(f"<h3 style='margin:18px 0 6px 0'>{html.escape(title)}</h3>")
 
 
 def _note(text: str) -> str:
@@ -245,27 +238,27 @@ class OperationsApp(GuardedApp, widgets.VBox):
                 widgets.HBox([self.month, self.category]),
                 self.kpi_note,
                 self.kpi_panel,
-                _section("Trends"),
+                section("Trends"),
                 widgets.HBox(
                     [
                         widgets.Box([self.trend_view], layout=widgets.Layout(width="50%")),
                         widgets.Box([self.rates_view], layout=widgets.Layout(width="50%")),
                     ]
                 ),
-                _section("Stock movement (in / out / stock)"),
+                section("Stock movement (in / out / stock)"),
                 self.movement_note,
                 self.movement_table,
-                _section("Reconciliation exceptions"),
+                section("Reconciliation exceptions"),
                 self.reconciliation_note,
                 self.reconciliation_table,
-                _section("Stocktake"),
+                section("Stocktake"),
                 self.stocktake_note,
                 self.stocktake_table,
                 self.stocktake_lines_table,
-                _section("Suppliers"),
+                section("Suppliers"),
                 self.supplier_note,
                 self.supplier_table,
-                _section("Dead, slow and excess stock"),
+                section("Dead, slow and excess stock"),
                 self.exceptions_note,
                 self.exceptions_table,
                 self.log_output,
@@ -275,12 +268,6 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.add_class("opslib-operations")
 
     # ------------------------------------------------------------------ wiring
-
-    @property
-    def selected_category(self) -> str | None:
-        """The category filter (None: the whole shop)."""
-        value = self.category.value
-        return None if value in (ALL_CATEGORIES, None) else value
 
     @property
     def selected_month(self) -> pd.Period | None:
