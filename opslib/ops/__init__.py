@@ -24,7 +24,6 @@ Missing tables or columns raise :class:`opslib.DataError` naming the table,
 the column and the fix.
 """
 
-from opslib.ops.accuracy import ACCURACY_COLUMNS, HORIZON_BUCKETS, forecast_accuracy
 from opslib.ops.exceptions import ACTIONS, stock_exceptions
 from opslib.ops.export import column_kind, format_value, highlight_rows, write_excel, write_html
 from opslib.ops.kpis import ADDITIVE_MEASURES, KPI_COLUMNS, kpis, repurchase_rate
@@ -72,3 +71,15 @@ __all__ = [
     "format_value",
     "highlight_rows",
 ]
+
+_LAZY = {"forecast_accuracy", "ACCURACY_COLUMNS", "HORIZON_BUCKETS"}
+
+
+def __getattr__(name: str):
+    # accuracy tracking imports the forecast engine (scipy.stats, over a second): load it only
+    # when asked for, so that the apps open without it
+    if name in _LAZY:
+        from opslib.ops import accuracy
+
+        return getattr(accuracy, name)
+    raise AttributeError(f"module 'opslib.ops' has no attribute {name!r}")
