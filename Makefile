@@ -13,7 +13,7 @@ UV_BOOT := .tools/uv
 UV      := $(shell command -v uv 2>/dev/null || echo $(UV_BOOT)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: app test env demo lock clean help bench bench-apps bench-forecast bench-inventory bench-ops
+.PHONY: app test env demo lock clean help bench bench-apps bench-forecast bench-inventory bench-ops bench-promo
 
 help:
 	@echo "make app    serve the apps at http://$(HOST):$(PORT) (DATA=/path/to/folder for your own data)"
@@ -50,10 +50,13 @@ bench-forecast: env
 bench-inventory: env
 	@for f in benchmarks/inventory_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
+bench-promo: env demo
+	@for f in benchmarks/promo_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
 bench-ops: env demo
 	@for f in benchmarks/ops_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
-bench: bench-forecast bench-inventory bench-ops bench-apps
+bench: bench-forecast bench-inventory bench-promo bench-ops bench-apps
 
 lock:
 	$(UV) lock
