@@ -17,6 +17,7 @@ import pandas as pd
 from opslib.forecast import (classify_demand, combine, historic_average, holt, naive, seasonal_naive, select_models,
                              seasonally_adjusted, simple_exponential_smoothing, smape, theta)
 from opslib.forecast.core import forecast_arrays
+from opslib.forecast.holt_winters import holt_winters
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m3"
 H, M = 18, 12
@@ -51,11 +52,16 @@ def main() -> None:
         "opslib Holt, seasonally adjusted (HOLT)": lambda: seasonally_adjusted(holt, y, H, M),
         "opslib damped, seasonally adjusted (DAMPEN)": lambda: seasonally_adjusted(holt, y, H, M, damped=True),
         "opslib theta (THETA)": lambda: theta(y, H, season_length=M),
+        "opslib holt_winters (damped, mult. seasonal; theta where NaN)": lambda: holt_winters(y, H, M),
     }
     results = {}
     for name, run in models.items():
         start = time.perf_counter()
         results[name] = run()
+        if "holt_winters" in name:
+            ok = np.isfinite(results[name].mean).all(axis=1, keepdims=True)
+            results[name] = results[name]._replace(mean=np.where(ok, results[name].mean,
+                                                                 results["opslib theta (THETA)"].mean))
         seconds = time.perf_counter() - start
         rows.append((name, float(np.mean(smape(actual, results[name].mean))), seconds))
     shd = [results[k] for k in ("opslib SES, seasonally adjusted (SINGLE)", "opslib Holt, seasonally adjusted (HOLT)",
@@ -70,7 +76,7 @@ def main() -> None:
     classes = classify_demand(y, season_length=M).demand_class
     selection = select_models(y, H, season_length=M, demand_class=classes)
     mean, _, _, _ = forecast_arrays(y, H, M, selection.model, classes, ())
-    rows.append(("opslib auto (backtest selection)", float(np.mean(smape(actual, mean))),
+    rows.append(("opslib auto (backtest: select, pool or fixed)", float(np.mean(smape(actual, mean))),
                  time.perf_counter() - start))
     chosen = pd.Series(selection.model).value_counts()
 
@@ -84,7 +90,9 @@ def main() -> None:
     result = pd.DataFrame(rows, columns=["method", "sMAPE", "seconds"]).sort_values("sMAPE")
     print(f"M3 monthly: {len(ids)} series, h = {H}, sMAPE mean over series")
     print(result.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    print("auto chose:", ", ".join(f"{k} {v}" for k, v in chosen.items()))
+    print("auto strategy per class (nested backtest score, training data only):")
+    print(selection.strategy.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("auto chose:", ", ".join(f"{k} {v}" for k, v in chosen.head(8).items()), f"... ({len(chosen)} distinct)")
 
 
 if __name__ == "__main__":

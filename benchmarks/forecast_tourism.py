@@ -41,21 +41,31 @@ def main() -> None:
         actual = np.vstack([test[k][:h] for k in ids])
         scale_m = m if m > 1 else 1
         rows, results = [], {}
-        for name in ("naive", "seasonal_naive", "ses", "holt", "holt_damped", "theta"):
+        for name in ("naive", "seasonal_naive", "ses", "holt", "holt_damped", "theta") + (("holt_winters",) if m > 1 else ()):
             start = time.perf_counter()
             results[name] = MODELS[name](y, h, m)
-            rows.append((name, results[name].mean, time.perf_counter() - start))
+            mean = results[name].mean
+            if name == "holt_winters":
+                mean = np.where(np.isfinite(mean).all(axis=1, keepdims=True), mean, results["theta"].mean)
+            rows.append((name + (" (theta where NaN)" if name == "holt_winters" else ""), mean,
+                         time.perf_counter() - start))
         rows.append(("combine mean S-H-D", combine([results[k] for k in ("ses", "holt", "holt_damped")]).mean, np.nan))
         rows.append(("combine mean D-theta", combine([results[k] for k in ("holt_damped", "theta")]).mean, np.nan))
         start = time.perf_counter()
         classes = classify_demand(y, season_length=m).demand_class
         selection = select_models(y, h, season_length=m, demand_class=classes)
         auto, _, _, _ = forecast_arrays(y, h, m, selection.model, classes, ())
-        rows.append(("auto (backtest selection)", auto, time.perf_counter() - start))
+        rows.append(("auto (backtest: select, pool or fixed)", auto, time.perf_counter() - start))
         table = pd.DataFrame([(name, float(np.nanmean(mase(actual, f, y, season_length=scale_m))), s)
                               for name, f, s in rows], columns=["opslib model", "MASE", "seconds"])
         print(f"\nTourism {group.lower()}: {len(ids)} series, h = {h}, m = {m}; published: {PUBLISHED[group]}")
         print(table.sort_values("MASE").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if "holt_winters" in results:
+            print(f"(holt_winters: NaN, hence theta, on {int((~np.isfinite(results['holt_winters'].mean)).any(axis=1).sum())} series)")
+        print("auto strategy per class (nested backtest score, training data only):")
+        print(selection.strategy.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        chosen = pd.Series(selection.model).value_counts()
+        print("auto chose:", ", ".join(f"{k} {v}" for k, v in chosen.head(8).items()), f"... ({len(chosen)} distinct)")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import pytest
 
 from opslib import DataError
 from opslib.forecast import accuracy, backtest, forecast, from_panel, select_models
-from opslib.forecast.backtest import AUTO_CANDIDATES
+from opslib.forecast.backtest import AUTO_CANDIDATES, auto_candidates
+from opslib.forecast.combine import parse_combination
 
 
 def _long(y, start="2024-01-01", freq="D"):
@@ -56,11 +57,20 @@ def test_backtest_vectorized_equals_per_sku():
     demand = _long(y)
     models = ["ses", "theta", "croston_sba", "auto"]
     together = backtest(demand, 14, windows=3, models=models)
+    fixed = together[together.model != "auto"]
     for sku, alone_frame in demand.groupby("sku"):
-        alone = backtest(alone_frame, 14, windows=3, models=models)
-        part = together[together.sku == sku].reset_index(drop=True)
+        alone = backtest(alone_frame, 14, windows=3, models=models[:-1])
+        part = fixed[fixed.sku == sku].reset_index(drop=True)
         pd.testing.assert_frame_equal(part, alone, check_dtype=False)
     assert set(together["model"]) == set(models) and len(together) == 3 * 3 * 14 * len(models)
+    # "auto" chooses its strategy per demand class across the panel (not per SKU alone); where it
+    # used one of the models above, its forecasts are that model's, run separately
+    auto = together[together.model == "auto"].set_index(["sku", "window", "h"])
+    single = fixed.set_index(["sku", "window", "h", "model"])["mean"]
+    same = auto[auto.model_used.isin(models[:-1])]
+    assert len(same) > 0
+    want = single.loc[[(s, w, h, u) for (s, w, h), u in same["model_used"].items()]].to_numpy()
+    np.testing.assert_allclose(same["mean"].to_numpy(), want, rtol=1e-12)
     acc = accuracy(together, by=("model",))
     assert acc["coverage_80"].between(0, 1).all() and (acc["mase"] > 0).all()
 
@@ -98,8 +108,11 @@ def test_selection_picks_a_trend_model_for_trending_series():
     t = np.arange(96)
     y = 100 + 3.0 * t + rng.normal(0, 2, (5, 96))
     sel = select_models(y, 12, season_length=12)
-    assert not set(sel.model) & {"ses", "seasonal_naive"}
-    assert set(sel.model) <= set(AUTO_CANDIDATES["smooth"])
+    members = {k for name in sel.model for k in (parse_combination(name) or ("", (name,)))[1]}
+    assert not members & {"ses", "seasonal_naive"}
+    assert members <= set(auto_candidates(12)["smooth"])
+    assert set(auto_candidates(12)["smooth"]) - set(AUTO_CANDIDATES["smooth"]) == {"holt_winters"}
+    assert auto_candidates(7) == AUTO_CANDIDATES                                  # daily: no holt_winters
 
 
 def test_forecast_auto_uses_the_selected_models():
@@ -126,3 +139,51 @@ def test_selection_builds_combinations_from_its_members_once():
     diffs = np.diff(train, axis=1) ** 2
     expected = np.sqrt(((direct - actual) ** 2).mean(axis=1) / diffs.mean(axis=1))
     np.testing.assert_allclose(sel.errors["comb_shd"], expected, rtol=1e-12)
+
+
+def test_one_standard_error_pool_by_hand():
+    from opslib.forecast.combine import one_standard_error_pool
+
+    # model 1 vs best model 0: d = 0.2, -0.1, 0.1 -> mean 0.0667 <= sd 0.1528 / sqrt(3) = 0.0882: pooled.
+    # model 2: d = 1, 1, 1.1 -> mean 1.033 > 0.0577 / sqrt(3): not pooled. Model 3 never scored: not pooled.
+    e = np.array([[[1.0, 1.2, 2.0, np.nan]], [[1.0, 0.9, 2.0, np.nan]], [[1.0, 1.1, 2.1, np.nan]]])
+    assert one_standard_error_pool(e).tolist() == [[True, True, False, False]]
+    assert one_standard_error_pool(e[:1]).tolist() == [[True, False, False, False]]      # one window: the best
+
+
+def test_combination_names_run_the_mean_of_their_members():
+    from opslib.forecast.combine import combination_name
+    from opslib.forecast.core import MODELS, forecast_arrays, model_function
+
+    rng = np.random.default_rng(4)
+    y = 30 + rng.normal(0, 3, (3, 60))
+    name = combination_name(["ses", "theta"])
+    assert name == "mean(ses+theta)" and parse_combination(name) == ("mean", ("ses", "theta"))
+    want = (MODELS["ses"](y, 5, 1).mean + MODELS["theta"](y, 5, 1).mean) / 2
+    np.testing.assert_allclose(model_function(name)(y, 5, 1).mean, want, rtol=1e-12)
+    mean, _, used, _ = forecast_arrays(y, 5, 1, [name] * 3, np.array(["smooth"] * 3), (0.1, 0.9))
+    np.testing.assert_allclose(mean, want, rtol=1e-12)
+    assert list(used) == [name] * 3
+    with pytest.raises(KeyError):
+        model_function("mean(ses+prophet)")
+
+
+def test_strategy_scores_are_out_of_sample_errors_of_earlier_choices():
+    # The nested score of a fixed candidate is its RMSSE on windows 1 and 2 (window 0 only chooses),
+    # recomputed here directly from the naive forecast.
+    rng = np.random.default_rng(8)
+    y = 100 + np.cumsum(rng.normal(0, 1, (6, 80)), axis=1)
+    h = 10
+    cands = {"smooth": ("naive", "historic_average")}
+    sel = select_models(y, h, season_length=1, demand_class=["smooth"] * 6, windows=3, history=80, candidates=cands)
+    values = []
+    for c in (80 - 2 * h, 80 - h):
+        train, actual = y[:, :c], y[:, c:c + h]
+        f = train[:, -1:]
+        values.append(np.sqrt(((f - actual) ** 2).mean(axis=1) / (np.diff(train, axis=1) ** 2).mean(axis=1)))
+    row = sel.strategy.iloc[0]
+    assert row["demand_class"] == "smooth" and row["n_scored"] == 12
+    np.testing.assert_allclose(row["score_naive"], np.mean(values), rtol=1e-12)
+    # random walks: the naive forecast beats the historic mean out of sample, and auto follows it
+    assert row["score_naive"] < row["score_historic_average"]
+    assert set(sel.model) <= {"naive", "mean(naive+historic_average)"}

@@ -19,7 +19,7 @@ from opslib.forecast.frequency import future_dates
 from opslib.forecast.panel import to_panel
 
 __all__ = ["backtest", "accuracy", "select_models", "selection_history", "Selection", "AUTO_CANDIDATES",
-           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS"]
+           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS", "selection_windows", "STRATEGIES", "SEASONAL_CANDIDATES", "auto_candidates"]
 
 COMPONENTS: dict[str, tuple[str, ...]] = {"comb_shd": ("ses", "holt", "holt_damped")}
 """Combinations ``select_models`` builds from its members' forecasts instead of refitting them."""
@@ -46,6 +46,18 @@ AUTO_CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 """Models ``model="auto"`` compares per demand class; other classes use :data:`~opslib.forecast.core.AUTO_BY_CLASS`."""
 
+SEASONAL_CANDIDATES: dict[str, tuple[str, ...]] = {"smooth": ("holt_winters",), "erratic": ("holt_winters",)}
+"""Added to :data:`AUTO_CANDIDATES` on monthly and quarterly data (m = 12 or 4), where seasonality
+evolves over the years; not on daily or weekly data, where the grid search would double the cost of
+``auto`` at the 10,000-SKU size and the multiplicative guard refuses most SKUs (days without sales)."""
+
+
+def auto_candidates(season_length: int) -> dict[str, tuple[str, ...]]:
+    """The candidates of ``model="auto"`` per demand class for a season length (see :data:`SEASONAL_CANDIDATES`)."""
+    if int(season_length) not in (4, 12):
+        return dict(AUTO_CANDIDATES)
+    return {c: names + SEASONAL_CANDIDATES.get(c, ()) for c, names in AUTO_CANDIDATES.items()}
+
 SELECTION_ERROR: dict[str, str] = {
     "smooth": "rmsse", "erratic": "rmsse",
     "intermittent": "rmsse_cumulative", "lumpy": "rmsse_cumulative", "discontinued": "rmsse_cumulative",
@@ -71,11 +83,17 @@ class Selection(NamedTuple):
         model: the selection error averaged over the windows (NaN: not a candidate).
     error_name : numpy.ndarray of str
         The error used for each series (``rmsse``, ``rmsse_cumulative`` or ``""`` when not selected by backtest).
+    strategy : pandas.DataFrame or None
+        One row per demand class selected with ``strategy="backtest"``: the
+        strategy chosen (``select``, ``pool`` or a model name), the number of
+        (series, window) pairs scored, and the nested out-of-sample score
+        ``score_<option>`` of every option.
     """
 
     model: np.ndarray
     errors: pd.DataFrame
     error_name: np.ndarray
+    strategy: pd.DataFrame | None = None
 
 
 def _cutoffs(T: int, horizon: int, windows: int, step: int) -> list[int]:
@@ -269,10 +287,62 @@ def _is_quantile(column: str) -> bool:
         return False
 
 
-def select_models(y, horizon: int, *, season_length: int, demand_class=None, windows: int = 2,
+def selection_windows(horizon: int, season_length: int) -> tuple[int, int]:
+    """``(windows, step)`` of ``model="auto"``'s selection backtest [count, periods].
+
+    Daily data (m = 7, thousands of SKUs): 2 windows ``horizon`` apart, the cost
+    of the 10,000-SKU interactive size. Other frequencies (monthly, quarterly,
+    yearly panels of a few hundred series with short histories): 4 windows
+    ceil(horizon / 2) apart, so that a choice rests on more than two
+    forecast origins and the choice of strategy can be checked on three of them.
+    """
+    horizon, m = int(horizon), int(season_length)
+    if m == 7:
+        return 2, horizon
+    return 4, max(1, -(-horizon // 2))
+
+
+STRATEGIES = ("select", "pool")
+"""Per-series strategies ``select_models`` compares with each fixed candidate (see its Notes)."""
+
+
+def _window_error(mean, actual, scale, cumulative) -> np.ndarray:
+    """RMSSE (or RMSSE of cumulative demand where ``cumulative``) of each row; NaN where unscorable."""
+    err = np.maximum(mean, 0.0) - actual
+    missing = np.isnan(actual)
+    err = np.where(missing, 0.0, err)
+    scored = (~missing).sum(axis=1)
+    sq = np.where(cumulative[:, None], np.cumsum(err, axis=1) ** 2, err ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.sqrt(sq.sum(axis=1) / np.maximum(scored, 1) / scale)
+    return np.where(np.isfinite(value) & (scored > 0), value, np.nan)
+
+
+def _pick(strategy, errors: np.ndarray) -> np.ndarray:
+    """Boolean (n, K) members per row of a strategy, from per-window errors (W, n, K)."""
+    W, n, K = errors.shape
+    if strategy == "pool":
+        from opslib.forecast.combine import one_standard_error_pool
+
+        return one_standard_error_pool(errors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(errors, axis=0)
+    finite = np.isfinite(mean)
+    out = np.zeros((n, K), dtype=bool)
+    if strategy == "select":
+        best = np.argmin(np.where(finite, mean, np.inf), axis=1)
+        rows = np.flatnonzero(finite.any(axis=1))
+        out[rows, best[rows]] = True
+    else:                                                         # a fixed candidate (column index)
+        out[:, strategy] = finite[:, strategy]
+    return out
+
+
+def select_models(y, horizon: int, *, season_length: int, demand_class=None, windows: int | None = None,
                   step: int | None = None, candidates: dict[str, Sequence[str]] | None = None,
-                  history: int | None = None) -> Selection:
-    """Choose a model per series by rolling-origin backtest on a class-appropriate scale-free error.
+                  history: int | None = None, strategy: str = "backtest") -> Selection:
+    """Choose a model (or a pool of models to average) per series by rolling-origin backtest.
 
     Parameters
     ----------
@@ -282,55 +352,95 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     season_length : int
     demand_class : array-like of str, optional
         Class per series (:func:`opslib.forecast.classify_demand` of ``y`` when not given).
-    windows : int, default 2
+    windows : int, optional
+        Default from :func:`selection_windows` (2 for daily data, 4 otherwise).
     step : int, optional
-        Default ``horizon``.
+        Periods between cut-offs; default from :func:`selection_windows` (``horizon``
+        for daily data, ceil(horizon / 2) otherwise) when ``windows`` is not given,
+        else ``horizon``.
     candidates : dict, optional
-        Class -> candidate model names; default :data:`AUTO_CANDIDATES`. A class
+        Class -> candidate model names; default :func:`auto_candidates` (:data:`AUTO_CANDIDATES`,
+        plus :data:`SEASONAL_CANDIDATES` on monthly and quarterly data). A class
         not listed uses :data:`~opslib.forecast.core.AUTO_BY_CLASS`.
     history : int, optional
         Each window trains on its last ``history`` periods only; default
         :func:`selection_history`. Pass ``y.shape[1]`` to train on everything.
+    strategy : {"backtest", "select", "pool"}, default "backtest"
+        ``"select"``: per series the candidate with the smallest mean error.
+        ``"pool"``: per series the mean of the candidates within one standard
+        error of the best (:func:`opslib.forecast.combine.one_standard_error_pool`).
+        ``"backtest"``: per demand class, whichever of "select", "pool" and each
+        single candidate for every series of the class did best out of sample
+        in the backtest itself (see Notes).
 
     Returns
     -------
     Selection
+        ``model`` holds a :data:`~opslib.forecast.core.MODELS` name or, for a
+        pool, a combination name such as ``"mean(theta+comb_shd)"`` (run by
+        :func:`opslib.forecast.core.model_function`).
 
     Notes
     -----
     For each window (cut-offs as in :func:`backtest`) each candidate model runs
-    once on all series that list it; the error (:data:`SELECTION_ERROR`) is
-    averaged over the windows and the smallest wins (ties: the first candidate).
+    once on all series that list it, and its error (:data:`SELECTION_ERROR`)
+    is recorded per window. A combination of :data:`COMPONENTS` is the mean of
+    its members' forecasts of the same window (each member fitted once).
+
+    The choice of strategy ("backtest") is itself made out of sample, by a
+    nested rolling origin: for each window w >= 1, every strategy chooses from
+    windows 0..w-1 only and is scored on window w (a pool by the error of the
+    pooled mean forecast); the strategy with the smallest mean score over the
+    series of the class and those windows wins (ties: the order "select",
+    "pool", then the candidates), except that "pool" is preferred whenever its
+    mean score exceeds the best's by at most one standard error of their paired
+    differences (the one-standard-error rule again: when the backtest cannot
+    tell them apart, the combination is the safer bet). It is then applied with all windows. A
+    per-series choice adapts to each series but is noisy on a few windows; a
+    single model or a pool for all is steadier; the backtest decides which
+    matters more for the panel at hand.
+
     A series whose every window lacks training data (or whose scale is zero)
-    keeps the class default. A combination of :data:`COMPONENTS` is the mean of
-    its members' forecasts of the same window (each member fitted once). The
-    windows are only used for selection: :func:`opslib.forecast.forecast` then
-    refits the chosen model on the trailing ``history`` periods up to the last one.
+    keeps the class default. The windows are only used for selection:
+    :func:`opslib.forecast.forecast` then refits the choice on the trailing
+    ``history`` periods up to the last one.
     """
+    from opslib.forecast.combine import combination_name, combine
+
     y = np.asarray(y, dtype=float)
     n, T = y.shape
     m = int(season_length)
     horizon = int(horizon)
+    if strategy not in ("backtest",) + STRATEGIES:
+        raise DataError(f"select_models: strategy must be 'backtest', 'select' or 'pool'; got {strategy!r}.")
+    if windows is None:
+        windows, default_step = selection_windows(horizon, m)
+        step = default_step if step is None else int(step)
     step = horizon if step is None else int(step)
     if demand_class is None:
         demand_class = classify_demand(y, season_length=m).demand_class
     demand_class = np.asarray(demand_class).astype(str)
-    candidates = AUTO_CANDIDATES if candidates is None else candidates
+    candidates = auto_candidates(m) if candidates is None else candidates
     default = np.array([AUTO_BY_CLASS.get(c, "ses") for c in demand_class], dtype=object)
     all_models = list(dict.fromkeys(name for names in candidates.values() for name in names))
+    K = len(all_models)
     rows_of = {name: np.flatnonzero(np.isin(demand_class, [c for c, ms in candidates.items() if name in ms]))
                for name in all_models}
     error_name = np.array([SELECTION_ERROR.get(c, "") if c in candidates else "" for c in demand_class])
-    total = np.zeros((n, len(all_models)))
-    count = np.zeros((n, len(all_models)))
+    cumulative_all = error_name == "rmsse_cumulative"
     history = selection_history(horizon, m) if history is None else int(history)
-    from opslib.forecast.combine import combine
+    cutoffs = _cutoffs(T, horizon, int(windows), step)
+    W = len(cutoffs)
+    per_window = np.full((W, n, K), np.nan)                       # error of each candidate per window
+    forecasts = np.full((W, n, K, horizon), np.nan)               # their forecasts (to score pools)
+    actuals, scales = np.full((W, n, horizon), np.nan), np.full((W, n), np.nan)
 
-    for c in _cutoffs(T, horizon, windows, step):
+    for w, c in enumerate(cutoffs):
         train, actual = y[:, max(0, c - history):c], y[:, c:c + horizon]
         observed_before = (~np.isnan(train)).sum(axis=1)
         _, scale = _scales(train, m)
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+        actuals[w], scales[w] = actual, scale
         # rows each model runs on: its own candidates plus those of the combinations it is a member of
         need = {name: rows_of[name][observed_before[rows_of[name]] >= 2] for name in all_models}
         for combo, members in COMPONENTS.items():
@@ -355,25 +465,62 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
                 continue
             have, result = raw[name]
             mean = np.maximum(result.mean[np.searchsorted(have, rows)], 0.0)
-            err = mean - actual[rows]
-            missing = np.isnan(actual[rows])
-            err = np.where(missing, 0.0, err)
-            scored = (~missing).sum(axis=1)
-            cumulative = error_name[rows] == "rmsse_cumulative"
-            sq = np.where(cumulative[:, None], np.cumsum(err, axis=1) ** 2, err ** 2)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                value = np.sqrt(sq.sum(axis=1) / np.maximum(scored, 1) / scale[rows])
-            ok = np.isfinite(value) & (scored > 0)
-            total[rows[ok], k] += value[ok]
-            count[rows[ok], k] += 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        errors = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            forecasts[w, rows, k] = mean
+            per_window[w, rows, k] = _window_error(mean, actual[rows], scale[rows], cumulative_all[rows])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        errors = np.nanmean(per_window, axis=0) if W else np.full((n, K), np.nan)
     for k, name in enumerate(all_models):
         not_candidate = np.ones(n, dtype=bool)
         not_candidate[rows_of[name]] = False
         errors[not_candidate, k] = np.nan
+
+    # which strategy per class: nested out-of-sample score (choose on windows < w, score on window w)
+    used = {}
+    report = []
+    for cls in [c for c in candidates if np.any(demand_class == c)]:
+        rows = np.flatnonzero(demand_class == cls)
+        options = list(STRATEGIES) + [all_models.index(k) for k in candidates[cls]]
+        labels = list(STRATEGIES) + list(candidates[cls])
+        if strategy != "backtest":
+            used[cls] = strategy
+            continue
+        scores = np.full((len(options), W, len(rows)), np.nan)
+        for w in range(1, W):
+            past = per_window[:w][:, rows]
+            for j, option in enumerate(options):
+                members = _pick(option, past)
+                count = members.sum(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    pooled = (np.where(members[:, :, None], np.nan_to_num(forecasts[w][rows]), 0.0).sum(axis=1)
+                              / count[:, None])
+                value = _window_error(pooled, actuals[w][rows], scales[w][rows], cumulative_all[rows])
+                scores[j, w] = np.where(count > 0, value, np.nan)
+        ok = np.isfinite(scores).all(axis=0)                        # (W, rows): scored by every option
+        if ok.any():
+            mean_score = np.array([scores[j][ok].mean() for j in range(len(options))])
+            best = int(np.argmin(mean_score))
+            pool = options.index("pool")
+            d = scores[pool][ok] - scores[best][ok]
+            if len(d) >= 2 and d.mean() <= d.std(ddof=1) / np.sqrt(len(d)):
+                best = pool                                     # within noise of the best: combine
+        else:
+            mean_score, best = np.full(len(options), np.nan), 0
+        used[cls] = options[best]
+        report.append({"demand_class": cls, "strategy": labels[best], "n_scored": int(ok.sum()),
+                       **{f"score_{label}": float(v) for label, v in zip(labels, mean_score)}})
+
+    chosen = default.copy()
+    masked = np.where(np.isfinite(errors)[None], per_window, np.nan)
+    for cls, option in used.items():
+        rows = np.flatnonzero(demand_class == cls)
+        members = _pick(option, masked[:, rows])
+        for i, row in enumerate(rows):
+            picked = np.flatnonzero(members[i])
+            if len(picked):
+                chosen[row] = combination_name([all_models[k] for k in picked])
     evaluated = np.isfinite(errors).any(axis=1)
-    best = np.argmin(np.where(np.isfinite(errors), errors, np.inf), axis=1)
-    chosen = np.where(evaluated, np.asarray(all_models, dtype=object)[best], default)
     error_name = np.where(evaluated, error_name, "")
-    return Selection(chosen.astype(object), pd.DataFrame(errors, columns=all_models), error_name)
+    strategy_table = pd.DataFrame(report, columns=None if report else ["demand_class", "strategy", "n_scored"])
+    return Selection(chosen.astype(object), pd.DataFrame(errors, columns=all_models), error_name, strategy_table)

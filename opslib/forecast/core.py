@@ -10,11 +10,13 @@ import pandas as pd
 from scipy import stats
 
 from opslib.errors import DataError
-from opslib.forecast import baselines, ets, intermittent, smoothing
-from opslib.forecast.combine import combine
+from opslib.forecast import baselines, ets, holt_winters, intermittent, smoothing
+from opslib.forecast.combine import combine, parse_combination
 from opslib.forecast.classify import classify_demand
 from opslib.forecast.frequency import future_dates
 from opslib.forecast.panel import to_panel
+from opslib.forecast.parallel import EXOG_MODELS, check_engine, run_model
+from opslib.forecast.regression import arimax
 from opslib.forecast.result import PointForecast
 from opslib.forecast.seasonal import seasonally_adjusted
 
@@ -40,6 +42,8 @@ MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
     "adida": lambda y, h, m: intermittent.adida(y, h),
     "imapa": lambda y, h, m: intermittent.imapa(y, h),
     "ets": lambda y, h, m: ets.ets(y, h, season_length=m),
+    "arimax": lambda y, h, m: arimax(y, h, season_length=m),
+    "holt_winters": lambda y, h, m: holt_winters.holt_winters(y, h, m),
 }
 """Model name -> function(history (n, T), horizon, season_length).
 
@@ -47,8 +51,29 @@ SES, Holt, damped Holt and Theta run on the seasonally adjusted series when the
 series is seasonal (:func:`opslib.forecast.seasonal.seasonally_adjusted`, as in the
 M3/M4 benchmarks); ``comb_shd`` is the mean of those three (COMB S-H-D). ``ets`` is
 statsmodels' ``ETSModel`` chosen by AICc per series (:func:`opslib.forecast.ets.ets`;
-a likelihood fit per series, not vectorized: about 0.1-2 s per series).
+a likelihood fit per series, not vectorized: about 0.1-2 s per series). ``holt_winters``
+is the damped-trend, multiplicative-seasonal Holt-Winters method, vectorized
+(:func:`opslib.forecast.holt_winters.holt_winters`; NaN, hence a fallback, for series
+that are not strictly positive or have fewer than two seasons).
 """
+
+
+def model_function(name: str) -> Callable[[np.ndarray, int, int], PointForecast]:
+    """The function of a model name: an entry of :data:`MODELS` or a combination of them.
+
+    A combination name such as ``"mean(theta+holt_damped)"`` or ``"median(ses+theta+comb_shd)"``
+    (:func:`opslib.forecast.combine.combination_name`, members from :data:`MODELS`; ``model="auto"``
+    writes these when it averages a pool of models) runs each member and combines their forecasts
+    (:func:`opslib.forecast.combine.combine`). Raises ``KeyError`` for an unknown name.
+    """
+    if name in MODELS:
+        return MODELS[name]
+    parsed = parse_combination(name)
+    if parsed is None or any(k not in MODELS for k in parsed[1]):
+        raise KeyError(name)
+    how, members = parsed
+    return lambda y, h, m: combine([MODELS[k](y, h, m) for k in members], how=how)
+
 
 FALLBACK_CHAIN = ("ets", "ses", "seasonal_naive", "naive")
 """Where a series goes when its model gives no forecast: the models after the failed one
@@ -60,7 +85,9 @@ AUTO_BY_CLASS = {
 }
 """The model ``model="auto"`` uses for a demand class it does not backtest, or a SKU too short to backtest."""
 
-_EMPIRICAL_CLASSES = ("smooth", "erratic", "new")
+_EMPIRICAL_CLASSES = ("smooth", "erratic")
+"""Classes whose quantiles come from in-sample residuals; the others (new SKUs included: too few
+residuals to trust their tails) from a count distribution. See :func:`_quantiles`."""
 
 
 def quantile_column(quantile: float) -> str:
@@ -69,7 +96,8 @@ def quantile_column(quantile: float) -> str:
 
 
 def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantiles=(0.1, 0.5, 0.9),
-             season_length: int | None = None, censor_stockouts: bool = True) -> pd.DataFrame:
+             season_length: int | None = None, censor_stockouts: bool = True, exog: pd.DataFrame | None = None,
+             engine: str | None = None) -> pd.DataFrame:
     """Forecast every SKU of a long demand table, with quantiles.
 
     Parameters
@@ -97,6 +125,20 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     censor_stockouts : bool, default True
         Treat ``in_stock`` False periods as missing (demand not observed), not
         as zero demand. False: count them as the sales they recorded.
+    exog : pandas.DataFrame, optional
+        Regressors of ``model="arimax"`` (regression with ARMA errors,
+        :func:`opslib.forecast.regression.arimax`): a long table ``sku, date,
+        <regressor columns>`` (numbers or booleans) covering each SKU from its
+        first observation to the end of the horizon, the future rows being the
+        plan (prices, promotions, calendar); build it with
+        :func:`opslib.forecast.features.exogenous_design`. None: the regressors
+        of :func:`opslib.forecast.features.demand_regressors` (``promo`` from
+        ``promo_id`` over the history, no promotion planned ahead). Other
+        models take no regressors.
+    engine : {None, "processes"}, default None
+        None: run in this process. "processes": the per-series likelihood
+        models (``ets``, ``arimax``) run over a process pool by SKU
+        (:func:`opslib.forecast.parallel.run_model`); same results.
 
     Returns
     -------
@@ -119,11 +161,11 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
 
     Notes
     -----
-    Quantiles: for smooth, erratic and new series with at least
+    Quantiles: for smooth and erratic series with at least
     :data:`MIN_RESIDUALS` in-sample one-step residuals e, the forecast mean plus
     the empirical quantile of e times the model's h-step spread (sqrt(1 + (h-1)
     alpha^2) for SES, sqrt(h) for naive, ...). Otherwise (intermittent, lumpy,
-    short series, models without in-sample fit) the per-period demand is
+    new, short series, models without in-sample fit) the per-period demand is
     negative binomial with the forecast mean mu and the observed
     variance-to-mean ratio d of the history (variance d mu), Poisson when d <= 1.
     All values are clipped at 0.
@@ -136,6 +178,10 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     if any(not 0 < q < 1 for q in quantiles):
         raise DataError(f"forecast: quantiles must lie strictly between 0 and 1; got {quantiles}.")
     horizon = int(horizon)
+    check_engine(engine)
+    if exog is not None and model not in EXOG_MODELS:
+        raise DataError(f"forecast: exog is used by the regression model(s) {list(EXOG_MODELS)} only; got "
+                        f"model={model!r}. Fix: pass model='arimax', or leave exog out.")
 
     panel = to_panel(demand, censor=censor_stockouts)
     y = panel.values
@@ -151,7 +197,16 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     else:
         names = np.full(n, model, dtype=object)
         fit_on = y
-    mean, values, names, log_rows = forecast_arrays(fit_on, horizon, m, names, classes.demand_class, quantiles)
+    regressors = None
+    if model in EXOG_MODELS:
+        from opslib.forecast.features import demand_regressors, regressor_array
+
+        observed = ~np.isnan(y)
+        first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), y.shape[1])
+        regressors = regressor_array(demand_regressors(demand, horizon) if exog is None else exog, panel.skus,
+                                     panel.dates, future_dates(panel.dates[-1], horizon, panel.frequency), first)
+    mean, values, names, log_rows = forecast_arrays(fit_on, horizon, m, names, classes.demand_class, quantiles,
+                                                    exog=regressors, engine=engine)
     log = [(panel.skus[r], requested, used, reason) for r, requested, used, reason in log_rows]
 
     dates = future_dates(panel.dates[-1], horizon, panel.frequency)
@@ -172,11 +227,14 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
 
 
 def forecast_arrays(y: np.ndarray, horizon: int, season_length: int, names, demand_class,
-                    quantiles) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, list]:
+                    quantiles, *, exog=None, engine: str | None = None
+                    ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, list]:
     """Run the named model of each row on a (n, T) array, with fallbacks and quantiles.
 
     The array engine behind :func:`forecast` and :func:`opslib.forecast.backtest.backtest`:
-    each model runs once on all rows that use it.
+    each model runs once on all rows that use it. ``exog``
+    (:class:`opslib.forecast.regression.Regressors` of the rows, history and
+    horizon) goes to the regression model; ``engine`` as in :func:`forecast`.
 
     Returns
     -------
@@ -198,7 +256,8 @@ def forecast_arrays(y: np.ndarray, horizon: int, season_length: int, names, dema
     reasons: dict[int, str] = {}
     for name in pd.unique(names):
         rows = np.flatnonzero(names == name)
-        result = MODELS[name](y[rows], horizon, m)
+        result = (run_model(name, y[rows], horizon, m, exog=None if exog is None else exog[rows], engine=engine)
+                  if name in MODELS else model_function(name)(y[rows], horizon, m))
         mean[rows] = result.mean
         for r, why in zip(rows, result.params.get("reason", ())):
             if why:
@@ -243,7 +302,16 @@ def forecast_arrays(y: np.ndarray, horizon: int, season_length: int, names, dema
 
 
 def _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles) -> list[np.ndarray]:
-    """Quantiles per series and horizon: empirical residuals or a count distribution (see ``forecast``)."""
+    """Quantiles per series and horizon: empirical residuals or a count distribution (see ``forecast``).
+
+    The count distribution is negative binomial with mean = the forecast mean and
+    variance = d x mean, d the variance-to-mean ratio of the observed history
+    (Poisson when d <= 1). Its quantiles are integers, so the closed interval
+    [q_0.1, q_0.9] of a correct forecast covers more than 80% of outcomes (96% for
+    Poisson(0.3)); judge calibration by the randomized PIT coverage
+    (:func:`opslib.forecast.calibration.pit_interval_coverage`), which
+    ``benchmarks/forecast_coverage.py`` reports per demand class.
+    """
     n, horizon = mean.shape
     residuals = y - fitted
     n_resid = (~np.isnan(residuals)).sum(axis=1)
