@@ -4,7 +4,7 @@ vectorized model with a straightforward per-series implementation written here i
 The per-series references for Croston, SBA, TSB, ADIDA and iMAPA transcribe the official M5
 benchmark code (Mcompetitions/M5-methods, ``validation/Point Forecasts - Benchmarks.R``) on
 the series of observed values (NaN periods dropped). ``SexpS`` there optimises alpha in
-[0.1, 0.3] with L-BFGS-B; opslib uses a two-stage 21-point grid, transcribed as such below.
+[0.1, 0.3] with L-BFGS-B; opslib uses a golden-section search, transcribed as such below.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
 
 from opslib.forecast import (adida, croston, croston_optimized, croston_sba, historic_average, holt, imapa,
                              moving_average, naive, seasonal_naive, simple_exponential_smoothing, tsb)
-from opslib.forecast.intermittent import TSB_OCCURRENCE_GRID, TSB_SIZE_GRID
-from opslib.forecast.smoothing import ALPHA_GRID, BETA_GRID, GRID_POINTS, PHI_GRID, _holt_run
+from opslib.forecast.intermittent import TSB_OCCURRENCE_GRID, TSB_SIZE_GRID, _tsb_grid, demand_sizes_and_intervals
+from opslib.forecast.smoothing import ALPHA_GRID, BETA_GRID, GOLDEN_ITERATIONS, PHI_GRID, _holt_run
 
 TOL = 1e-10
 
@@ -37,15 +37,31 @@ def ref_ses(x, alpha):
 
 
 def ref_ses_alpha(x, lo=0.1, hi=0.3):
-    """Two-stage grid search of opslib, one series, one alpha at a time."""
+    """Golden-section search of opslib, one series, one alpha at a time (textbook form, e.g.
+    Press et al., Numerical Recipes, 3rd ed., section 10.2): keep [a, d] when SSE(c) <= SSE(d), else
+    [c, b]; then also try the bound the bracket still touches; first smallest of (c, d, bound)."""
     if len(x) < 2:
         return lo
-    coarse = list(np.linspace(lo, hi, GRID_POINTS))
-    best = min(coarse, key=lambda a: (ref_ses(x, a)[1], coarse.index(a)))
-    step = coarse[1] - coarse[0]
-    fine = [min(max(best + o, lo), hi) for o in np.linspace(-step, step, GRID_POINTS)]
-    sses = [ref_ses(x, a)[1] for a in fine]
-    return fine[int(np.argmin(sses))]
+    g = (5 ** 0.5 - 1) / 2
+    sse = lambda a: ref_ses(x, a)[1]                       # noqa: E731
+    a, b = lo, hi
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = sse(c), sse(d)
+    for _ in range(GOLDEN_ITERATIONS):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = sse(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = sse(d)
+    e = lo if a == lo else (hi if b == hi else c)
+    best, best_sse = c, fc
+    for point, value in ((d, fd), (e, sse(e))):
+        if value < best_sse:
+            best, best_sse = point, value
+    return best
 
 
 def ref_sexps(x):
@@ -344,3 +360,49 @@ def test_constant_series_gives_constant_forecast():
         np.testing.assert_allclose(model(y, 5).mean, 4.0, atol=TOL, err_msg=model.__name__)
     np.testing.assert_allclose(seasonal_naive(y, 5, 7).mean, 4.0)
     np.testing.assert_allclose(moving_average(y, 5, 3).mean, 4.0)
+
+
+def test_demand_sizes_and_intervals_by_hand_and_aligned_right():
+    # [nan, 0, 0, 3, nan, 0, 2, 0, 0, 4]: observed [0, 0, 3, 0, 2, 0, 0, 4] -> sizes [3, 2, 4] and
+    # M5 intervals [2, 2, 3] (the NaN periods do not count); [5, 0, 1]: sizes [5, 1], intervals [nan, 2]
+    y = np.array([[np.nan, 0, 0, 3, np.nan, 0, 2, 0, 0, 4], [5, 0, 1] + [np.nan] * 7])
+    sizes, intervals = demand_sizes_and_intervals(y)
+    np.testing.assert_array_equal(sizes, [[3, 2, 4], [5, 1, np.nan]])
+    np.testing.assert_array_equal(intervals, [[2, 2, 3], [np.nan, 2, np.nan]])
+    right_sizes, right_intervals = demand_sizes_and_intervals(y, align="right")
+    np.testing.assert_array_equal(right_sizes, [[3, 2, 4], [np.nan, 5, 1]])
+    np.testing.assert_array_equal(right_intervals, [[2, 2, 3], [np.nan, np.nan, 2]])
+    # on the test panel (leading NaN, censored gaps, all-zero rows): right = left shifted to the end
+    left, _ = demand_sizes_and_intervals(intermittent_panel())
+    right, _ = demand_sizes_and_intervals(intermittent_panel(), align="right")
+    for a, b in zip(left, right):
+        np.testing.assert_array_equal(a[~np.isnan(a)], b[~np.isnan(b)])
+        assert np.isnan(b[:np.isnan(b).sum()]).all()
+
+
+@pytest.mark.parametrize("a, b", [(0.2, 0.2), (0.1, 0.3), (0.8, 0.01)])
+def test_tsb_fixed_parameters_match_the_reference(a, b):
+    # the fixed-(a, b) path (one loop over time) against the M5 recursion at that single grid point
+    def ref_tsb_fixed(x):
+        z = [v for v in x if v != 0]
+        if not z:
+            return 0.0
+        p, size = (1.0 if x[0] != 0 else 0.0), z[0]
+        for v in x[1:]:
+            p += a * ((1.0 if v != 0 else 0.0) - p)
+            size = size if v == 0 else size + b * (v - size)
+        return p * size
+
+    y = intermittent_panel()
+    result = tsb(y, 2, a=a, b=b)
+    for i, row in enumerate(y):
+        x = observed(row)
+        if not x:
+            assert np.isnan(result.mean[i]).all()
+            continue
+        np.testing.assert_allclose(result.mean[i], ref_tsb_fixed(x), atol=TOL, rtol=0)
+    # the grid kernel at that single point gives the same numbers on rows with demand
+    first_size = demand_sizes_and_intervals(y)[0][:, 0]
+    final, _ = _tsb_grid(y, np.array([a]), np.array([b]))
+    rows = ~np.isnan(first_size)
+    np.testing.assert_allclose(result.mean[rows, 0], final[rows, 0, 0], atol=TOL, rtol=0)

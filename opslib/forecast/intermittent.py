@@ -15,6 +15,8 @@ starts the level at the first value, and ``SexpS`` chooses alpha in [0.1, 0.3].
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from opslib.forecast.panel import right_align
@@ -35,47 +37,97 @@ def _as_panel(y) -> np.ndarray:
     return y[None, :] if y.ndim == 1 else y
 
 
-def demand_sizes_and_intervals(y) -> tuple[np.ndarray, np.ndarray]:
-    """Non-zero demand sizes and M5 inter-demand intervals, left-aligned with NaN padding.
+def demand_sizes_and_intervals(y, *, align: str = "left") -> tuple[np.ndarray, np.ndarray]:
+    """Non-zero demand sizes and M5 inter-demand intervals, aligned with NaN padding.
 
     Parameters
     ----------
     y : array-like, shape (n_series, n_periods)
         NaN periods are skipped.
+    align : {"left", "right"}, default "left"
+        Where each row's demands sit: from the first column (NaN after them)
+        or ending in the last column (NaN before them).
 
     Returns
     -------
     sizes, intervals : numpy.ndarray, shape (n_series, max number of demands)
-        ``sizes[i, r]`` is the r-th non-zero value of series i;
-        ``intervals[i, r]`` the M5 interval ending at that demand [observed
-        periods], NaN for the first demand when the series starts with it.
+        With ``align="left"``, ``sizes[i, r]`` is the r-th non-zero value of
+        series i and ``intervals[i, r]`` the M5 interval ending at that demand
+        [observed periods], NaN for the first demand when the series starts
+        with it. ``align="right"`` shifts each row to end in the last column.
+
+    Notes
+    -----
+    Work is proportional to the number of demands once the demand periods are
+    found: ranks come from the per-row counts, and the position of a period
+    among the observed ones is its column minus the first observed column,
+    except on rows with a NaN after their first observation, where it is counted.
     """
     y = _as_panel(y)
     n = y.shape[0]
-    observed = ~np.isnan(y)
-    position = np.cumsum(observed, axis=1) - 1                 # index among observed periods
-    demand = observed & (np.nan_to_num(y) > 0)
-    rows, cols = np.nonzero(demand)
-    rank = np.cumsum(demand, axis=1)[rows, cols] - 1
-    width = max(int(rank.max(initial=-1)) + 1, 1)
+    ev = _demand_events(y)
+    width = max(int(ev.counts.max(initial=0)), 1)
+    column = ev.rank if align == "left" else width - ev.counts[ev.rows] + ev.rank
     sizes = np.full((n, width), np.nan)
-    sizes[rows, rank] = y[rows, cols]
-    pos = position[rows, cols]
-    previous = np.zeros(len(pos))
-    same = np.r_[False, rows[1:] == rows[:-1]]
-    previous[same] = pos[:-1][same[1:]]
+    sizes[ev.rows, column] = ev.sizes
+    intervals = np.full((n, width), np.nan)
+    intervals[ev.rows, column] = ev.intervals
+    return sizes, intervals
+
+
+class _DemandEvents(NamedTuple):
+    """The demand periods of a panel, row by row (row-major order).
+
+    ``rows``, ``rank`` (index among the row's demands), ``position`` (index among
+    the row's observed periods), ``sizes`` and M5 ``intervals`` (NaN for a first
+    demand at the first observed period) per demand; ``counts`` demands and
+    ``n_obs`` observed periods per row.
+    """
+
+    rows: np.ndarray
+    rank: np.ndarray
+    position: np.ndarray
+    sizes: np.ndarray
+    intervals: np.ndarray
+    counts: np.ndarray
+    n_obs: np.ndarray
+
+
+def _demand_events(y: np.ndarray) -> _DemandEvents:
+    n, T = y.shape
+    observed = ~np.isnan(y)
+    with np.errstate(invalid="ignore"):
+        demand = y > 0
+    counts = np.count_nonzero(demand, axis=1)
+    rows, cols = np.nonzero(demand)
+    row_start = np.cumsum(counts) - counts
+    rank = np.arange(len(rows)) - np.repeat(row_start, counts)
+    n_obs = np.count_nonzero(observed, axis=1)
+    first = np.argmax(observed, axis=1)
+    pos = cols - first[rows]                                   # index among observed periods ...
+    gappy = np.flatnonzero((n_obs > 0) & (n_obs < T - first))
+    if len(gappy):                                             # ... counted on rows with gaps
+        seen = np.cumsum(observed[gappy], axis=1, dtype=np.int32) - 1
+        which = np.full(n, -1)
+        which[gappy] = np.arange(len(gappy))
+        in_gappy = which[rows] >= 0
+        pos[in_gappy] = seen[which[rows[in_gappy]], cols[in_gappy]]
+    previous = np.zeros(len(pos), dtype=pos.dtype)
+    same = rank > 0
+    previous[same] = pos[np.flatnonzero(same) - 1]
     gap = (pos - previous).astype(float)
     gap[gap == 0] = np.nan                                     # a first demand at the first period
-    intervals = np.full((n, width), np.nan)
-    intervals[rows, rank] = gap
-    return sizes, intervals
+    return _DemandEvents(rows, rank, pos, y[rows, cols], gap, counts, n_obs)
 
 
 def mean_interval(y) -> np.ndarray:
     """Mean M5 inter-demand interval per series (NaN without any interval)."""
-    _, intervals = demand_sizes_and_intervals(y)
-    count = (~np.isnan(intervals)).sum(axis=1)
-    return np.where(count > 0, np.nansum(intervals, axis=1) / np.maximum(count, 1), np.nan)
+    y = _as_panel(y)
+    ev = _demand_events(y)
+    valid = ~np.isnan(ev.intervals)
+    count = np.bincount(ev.rows[valid], minlength=len(y))
+    total = np.bincount(ev.rows[valid], weights=ev.intervals[valid], minlength=len(y))
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _flat(value: np.ndarray, horizon: int) -> np.ndarray:
@@ -121,7 +173,7 @@ def croston_sba(y, horizon: int, *, alpha: float = 0.1) -> PointForecast:
 def croston_optimized(y, horizon: int) -> PointForecast:
     """M5 "optCro": Croston with sizes and intervals each smoothed by SES with alpha chosen in [0.1, 0.3]."""
     y = _as_panel(y)
-    sizes, intervals = demand_sizes_and_intervals(y)
+    sizes, intervals = demand_sizes_and_intervals(y, align="right")
     z = simple_exponential_smoothing(sizes, 1).mean[:, 0]
     p = simple_exponential_smoothing(intervals, 1).mean[:, 0]
     return PointForecast(_flat(_ratio(y, z, p, 1.0), horizon), None, None, {})
@@ -136,41 +188,166 @@ def _ratio(y, z, p, multiplier):
     return np.where(has_obs, value, np.nan)
 
 
-def _croston(y, horizon, alpha, multiplier):
-    sizes, intervals = demand_sizes_and_intervals(y)
-    z = ses_level(sizes, alpha)
-    p = ses_level(intervals, alpha)
-    return PointForecast(_flat(_ratio(y, z, p, multiplier), horizon), None, None, {"alpha": np.full(len(y), alpha)})
+class _Periods(NamedTuple):
+    """A panel in time-major layout for the Croston and TSB recursions.
+
+    ``values`` (T, n) C-contiguous with NaN set to 0, ``observed`` (T, n) as
+    0/1 floats, ``first_size`` the first non-zero value of each row (NaN
+    without one), ``n_obs`` observed periods per row.
+    """
+
+    values: np.ndarray
+    observed: np.ndarray
+    first_size: np.ndarray
+    n_obs: np.ndarray
 
 
-def _tsb_run(y, first_size, a, b):
-    """TSB for parameter arrays a, b (n, G): returns final p * z and the one-step SSE."""
+def _periods(y: np.ndarray, block: int = 1024) -> _Periods:
     n, T = y.shape
-    prob = np.full(a.shape, np.nan)
-    size = np.broadcast_to(first_size[:, None], a.shape).copy()
-    sse = np.zeros(a.shape)
+    values = np.empty((T, n))
+    observed = np.empty((T, n))
+    for i in range(0, n, block):                               # blocked transpose: cache-friendly
+        part = values[:, i:i + block]
+        part[...] = y[i:i + block].T
+        missing = np.isnan(part)
+        np.logical_not(missing, out=observed[:, i:i + block], casting="unsafe")
+        np.copyto(part, 0.0, where=missing)
+    with np.errstate(invalid="ignore"):
+        demand = y > 0
+    first = np.argmax(demand, axis=1)
+    first_size = np.where(demand.any(axis=1), y[np.arange(n), first], np.nan)
+    return _Periods(values, observed, first_size, np.count_nonzero(~np.isnan(y), axis=1))
+
+
+def _croston(y, horizon, alpha, multiplier):
+    """Croston with fixed alpha: one loop over time, numpy over series (time-major rows).
+
+    Per observed period: a demand updates the size level z (which starts at the
+    first size, so the first demand leaves it unchanged) and, when the M5 interval
+    counter is positive, the interval level p (which starts at the first such
+    interval); the counter then restarts at 1; a zero adds 1 to the counter.
+    """
+    n = len(y)
+    per = _periods(y)
+    z = np.nan_to_num(per.first_size)
+    p = np.zeros(n)
+    started = np.zeros(n, dtype=bool)
+    counter = np.zeros(n)
+    err, upd = np.empty(n), np.empty(n)
+    demand, valid = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    for t in range(per.values.shape[0]):
+        yt = per.values[t]
+        np.greater(yt, 0.0, out=demand)
+        np.subtract(yt, z, out=err)                            # sizes
+        err *= demand
+        err *= alpha
+        z += err
+        np.greater(counter, 0.0, out=valid)                    # intervals
+        valid &= demand
+        np.subtract(counter, p, out=upd)
+        upd *= alpha
+        upd += p
+        np.copyto(upd, counter, where=~started)
+        np.copyto(p, upd, where=valid)
+        started |= valid
+        np.subtract(per.observed[t], demand, out=err)          # 1 on an observed zero
+        counter += err
+        np.copyto(counter, 1.0, where=demand)
+    z = np.where(np.isnan(per.first_size), np.nan, z)
+    p = np.where(started, p, np.nan)
+    return PointForecast(_flat(_ratio(y, z, p, multiplier), horizon), None, None, {"alpha": np.full(n, alpha)})
+
+
+def _tsb_grid(y: np.ndarray, a_grid: np.ndarray, b_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TSB for every (a, b) of the two grids at once: final p * z and the one-step SSE, (n, Ga, Gb).
+
+    One loop over time on time-major rows. The probability p (n, Ga) and the
+    size z (n, Gb) are smoothed on their own; only the one-step error
+    p_{t-1} z_{t-1} - y_t is formed on (n, Ga, Gb), in place. The first observed
+    period starts the recursion (no error counted there); NaN periods are skipped.
+    """
+    n = len(y)
+    per = _periods(y)
+    T = per.values.shape[0]
+    observed = ~np.isnan(y)
+    first = np.argmax(observed, axis=1)
+    counted = per.observed.copy()                              # periods whose one-step error counts
+    counted[first, np.arange(n)] = 0.0
+    every = counted.all(axis=1)
+    with np.errstate(invalid="ignore"):
+        start = (y[np.arange(n), first] > 0).astype(float)
+    prob = np.repeat(start[:, None], len(a_grid), axis=1)
+    size = np.repeat(np.nan_to_num(per.first_size)[:, None], len(b_grid), axis=1)
+    a, b = np.asarray(a_grid, dtype=float)[None, :], np.asarray(b_grid, dtype=float)[None, :]
+    sse = np.zeros((n, len(a_grid), len(b_grid)))
+    err = np.empty(sse.shape)
+    ep, ez = np.empty(prob.shape), np.empty(size.shape)
+    demand = np.empty(n, dtype=bool)
     for t in range(T):
-        yt = y[:, t, None]
-        err = prob * size - yt
-        has = ~np.isnan(err)
-        sse += np.where(has, err * err, 0.0)
-        observed = ~np.isnan(yt)
-        occurred = (yt > 0).astype(float)
-        started = ~np.isnan(prob)
-        new_prob = np.where(started, prob + a * (occurred - prob), occurred)
-        new_size = np.where(started & (yt > 0), size + b * (yt - size), size)
-        prob = np.where(observed, new_prob, prob)
-        size = np.where(observed, new_size, size)
-    return prob * size, sse
+        yt = per.values[t]
+        np.multiply(prob[:, :, None], size[:, None, :], out=err)   # one-step forecast
+        err -= yt[:, None, None]
+        if not every[t]:
+            err *= counted[t][:, None, None]
+        np.multiply(err, err, out=err)
+        sse += err
+        np.greater(yt, 0.0, out=demand)
+        np.subtract(demand[:, None], prob, out=ep)                 # occurrence
+        ep *= per.observed[t][:, None]
+        ep *= a
+        prob += ep
+        np.subtract(yt[:, None], size, out=ez)                     # size, on demand periods
+        ez *= demand[:, None]
+        ez *= b
+        size += ez
+    return prob[:, :, None] * size[:, None, :], sse
 
 
-def tsb(y, horizon: int) -> PointForecast:
+def _tsb_fixed(y: np.ndarray, a: float, b: float) -> np.ndarray:
+    """TSB forecast p_T z_T at fixed (a, b), one loop over time on time-major rows.
+
+    The probability starts at the first observed period's occurrence (so that
+    period leaves it unchanged) and moves on every observed period; the size
+    starts at the first size and moves on demand periods (the first one leaves
+    it unchanged): the M5 recursion of :func:`tsb`. 0 without demand, NaN
+    without observations.
+    """
+    n = len(y)
+    per = _periods(y)
+    observed = ~np.isnan(y)
+    with np.errstate(invalid="ignore"):
+        prob = (y[np.arange(n), np.argmax(observed, axis=1)] > 0).astype(float)
+    size = np.nan_to_num(per.first_size)
+    err = np.empty(n)
+    demand = np.empty(n, dtype=bool)
+    for t in range(per.values.shape[0]):
+        yt = per.values[t]
+        np.greater(yt, 0.0, out=demand)
+        np.subtract(demand, prob, out=err)                     # occurrence
+        err *= per.observed[t]
+        err *= a
+        prob += err
+        np.subtract(yt, size, out=err)                         # size
+        err *= demand
+        err *= b
+        size += err
+    value = np.where(np.isnan(per.first_size), 0.0, prob * size)
+    return np.where(per.n_obs > 0, value, np.nan)
+
+
+def tsb(y, horizon: int, *, a: float | None = None, b: float | None = None) -> PointForecast:
     """Teunter-Syntetos-Babai (M5 "TSB"): smoothed demand probability x smoothed size.
 
     Parameters
     ----------
     y : array-like, shape (n_series, n_periods) or (n_periods,)
     horizon : int
+    a, b : float, optional
+        Fixed smoothing parameters of the occurrence probability (``a``, M5
+        name; statsforecast's ``alpha_p``) and of the demand size (``b``;
+        statsforecast's ``alpha_d``). A parameter not given is chosen on its M5
+        grid. With both given no search is needed: one loop over time,
+        numpy over series (:func:`_tsb_fixed`).
 
     Returns
     -------
@@ -193,14 +370,19 @@ def tsb(y, horizon: int) -> PointForecast:
     """
     y = _as_panel(y)
     n = y.shape[0]
-    sizes, _ = demand_sizes_and_intervals(y)
-    first_size = sizes[:, 0]
-    A, B = (g.ravel() for g in np.meshgrid(TSB_OCCURRENCE_GRID, TSB_SIZE_GRID, indexing="ij"))
-    final, sse = _tsb_run(y, first_size, np.broadcast_to(A, (n, len(A))), np.broadcast_to(B, (n, len(B))))
+    if a is not None and b is not None:
+        value = _tsb_fixed(y, float(a), float(b))
+        return PointForecast(_flat(value, horizon), None, None, {"a": np.full(n, float(a)), "b": np.full(n, float(b))})
+    a_grid = TSB_OCCURRENCE_GRID if a is None else np.array([float(a)])
+    b_grid = TSB_SIZE_GRID if b is None else np.array([float(b)])
+    A, B = (g.ravel() for g in np.meshgrid(a_grid, b_grid, indexing="ij"))    # a outer, b inner: the M5 loop
+    final, sse = (x.reshape(n, -1) for x in _tsb_grid(y, a_grid, b_grid))
     k = np.argmin(sse, axis=1)
     value = final[np.arange(n), k]
+    with np.errstate(invalid="ignore"):
+        has_demand = (y > 0).any(axis=1)
     has_obs = (~np.isnan(y)).any(axis=1)
-    value = np.where(np.isnan(first_size) & has_obs, 0.0, value)
+    value = np.where(has_demand, value, np.where(has_obs, 0.0, np.nan))
     return PointForecast(_flat(value, horizon), None, None, {"a": A[k], "b": B[k]})
 
 

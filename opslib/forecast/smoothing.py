@@ -1,12 +1,16 @@
 """Exponential smoothing, vectorized over series: SES and Holt (optionally damped).
 
-Every model runs one loop over time on a (series x candidate parameters) array,
-so all series and all candidate parameters are fitted at once. Missing values
+Every model runs one loop over time with numpy over all series at once: SES on
+a time-major copy of the panel (each step touches one contiguous row), its alpha
+found per series by a vectorized golden-section search; Holt on a (series x
+candidate parameters) array. Missing values
 (NaN: before a series starts, on censored periods) are skipped: the state is
 carried forward unchanged (SES) or along its trend (Holt) and no error is counted.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -14,8 +18,11 @@ from opslib.forecast.result import PointForecast
 
 __all__ = ["simple_exponential_smoothing", "holt", "theta", "ses_level"]
 
-GRID_POINTS = 21
-"""Candidate values per parameter in each stage of the grid search."""
+GOLDEN_ITERATIONS = 12
+"""Golden-section iterations of the per-series alpha search: the bracket shrinks to
+0.618^12 = 0.3% of the search range (6e-4 on [0.1, 0.3])."""
+
+_INVERSE_PHI = (5 ** 0.5 - 1) / 2
 
 
 def _as_panel(y) -> np.ndarray:
@@ -23,46 +30,131 @@ def _as_panel(y) -> np.ndarray:
     return y[None, :] if y.ndim == 1 else y
 
 
-def _ses_run(y: np.ndarray, alpha: np.ndarray, keep_fitted: bool = False):
-    """Run SES on ``y`` (n, T) for candidate ``alpha`` (n, G).
+class _TimeMajor(NamedTuple):
+    """A panel prepared for the SES recursion: time-major, NaN-free.
 
-    The level starts at the first observation (as the M5 benchmark code does);
-    each later observation y_t gives the one-step error e_t = y_t - l_{t-1} and
-    l_t = l_{t-1} + alpha e_t. Returns (level (n, G), sse (n, G), count (n, G),
-    fitted (n, T) for G == 1 or None).
+    ``values`` (T, n) C-contiguous: each time step is one contiguous row. Leading NaN
+    (before a series' first observation) hold the first observation, so the
+    recursion starts there with error 0. Later NaN hold 0 and ``weight`` (T, n)
+    is 0 there (1 elsewhere), so their error is multiplied away; ``weight`` is
+    None when there are no such periods. ``first`` is the index of each
+    series' first observation, ``count`` its number of one-step errors.
+    """
 
-    Implementation: the level is set to the first observation from the start
-    (its error there is 0, so nothing changes), which removes the "not started"
-    branch; an unobserved period gets error 0 (no update, nothing counted). The
-    loop works in place on contiguous (n, G) buffers: about twice as fast as
-    the straightforward form.
+    values: np.ndarray
+    weight: np.ndarray | None
+    first: np.ndarray
+    count: np.ndarray
+
+
+def _time_major(y: np.ndarray, block: int = 1024) -> _TimeMajor:
+    """Prepare ``y`` (n, T) for the SES recursion (see :class:`_TimeMajor`).
+
+    The transpose is copied in blocks of ``block`` series (cache-friendly: about
+    four times faster than one strided copy on an M5-sized panel).
     """
     n, T = y.shape
-    alpha = np.asarray(alpha, dtype=float)
     observed = ~np.isnan(y)
-    has_any = observed.any(axis=1)
-    first = np.argmax(observed, axis=1)
-    start = np.where(has_any, y[np.arange(n), first], np.nan)
-    level = np.array(np.broadcast_to(start[:, None], np.broadcast_shapes(alpha.shape, (n, 1))), dtype=float)
+    n_obs = np.count_nonzero(observed, axis=1)
+    has_any = n_obs > 0
+    first = np.argmax(observed, axis=1)                      # 0 for an empty series
+    start = y[np.arange(n), first]                           # NaN for an empty series
+    any_gaps = bool(np.any(has_any & (n_obs < T - first)))   # a NaN after the first observation
+    values = np.empty((T, n))
+    weight = np.empty((T, n)) if any_gaps else None
+    steps = np.arange(T)[:, None]
+    for i in range(0, n, block):
+        part = values[:, i:i + block]
+        part[...] = y[i:i + block].T
+        leading = steps < first[None, i:i + block]
+        if any_gaps:
+            gaps = np.isnan(part) & ~leading & has_any[None, i:i + block]
+            np.logical_not(gaps, out=weight[:, i:i + block], casting="unsafe")
+            part[gaps] = 0.0
+        np.copyto(part, np.broadcast_to(start[None, i:i + block], part.shape), where=leading)
+    count = np.where(has_any, n_obs - 1, 0).astype(float)
+    return _TimeMajor(values, weight, first, count)
+
+
+def _ses_kernel(panel: _TimeMajor, alpha: np.ndarray, fitted: np.ndarray | None = None):
+    """SES recursion over a time-major panel for one alpha per series (n,).
+
+    Returns the final level and the sum of squared one-step errors (n,);
+    ``fitted`` (T, n), when given, receives the level before each period's update.
+    Each step is five in-place ufunc calls on contiguous length-n rows.
+    """
+    values, weight = panel.values, panel.weight
+    level = values[0].copy()
     sse = np.zeros(level.shape)
     err = np.empty(level.shape)
     tmp = np.empty(level.shape)
-    y_t = np.ascontiguousarray(np.nan_to_num(y).T)
-    missing_t = np.ascontiguousarray(~observed.T)
-    fitted = np.full((n, T), np.nan) if keep_fitted else None
-    for t in range(T):
-        if keep_fitted:
-            fitted[:, t] = level[:, 0]
-        np.subtract(y_t[t][:, None], level, out=err)
-        np.copyto(err, 0.0, where=missing_t[t][:, None])
-        np.multiply(err, err, out=tmp)
-        sse += tmp
+    if fitted is not None:
+        fitted[0] = level
+    for t in range(1, values.shape[0]):
+        if fitted is not None:
+            fitted[t] = level
+        np.subtract(values[t], level, out=err)
+        if weight is not None:
+            err *= weight[t]
         np.multiply(alpha, err, out=tmp)
         level += tmp
-    count = np.broadcast_to((observed.sum(axis=1) - has_any)[:, None].astype(float), level.shape)
-    if keep_fitted:
-        fitted[np.arange(T)[None, :] <= first[:, None]] = np.nan   # no forecast before the second observation
-    return level, sse, count, fitted
+        np.multiply(err, err, out=err)
+        sse += err
+    return level, sse
+
+
+def _golden_alpha(panel: _TimeMajor, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-series minimiser of the one-step SSE on [lo, hi] by golden-section search.
+
+    Two interior points c < d of the bracket [a, b]; each iteration keeps [a, d]
+    when SSE(c) <= SSE(d), else [c, b], and evaluates one new point, all series
+    at once (one SES run per iteration). After ``GOLDEN_ITERATIONS`` iterations
+    the bound the bracket still touches (lo if a never moved, else hi if b never
+    moved) is evaluated too, so that a minimum on the boundary is found exactly.
+    The answer is the first of (c, d, that bound) with the smallest SSE; a series
+    without any one-step error gets ``lo``. Returns (alpha, final level).
+    """
+    n = panel.values.shape[1]
+    a, b = np.full(n, float(lo)), np.full(n, float(hi))
+    c = b - _INVERSE_PHI * (b - a)
+    d = a + _INVERSE_PHI * (b - a)
+    lc, fc = _ses_kernel(panel, c)
+    ld, fd = _ses_kernel(panel, d)
+    for _ in range(GOLDEN_ITERATIONS):
+        left = fc <= fd
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+        x = np.where(left, b - _INVERSE_PHI * (b - a), a + _INVERSE_PHI * (b - a))
+        lx, fx = _ses_kernel(panel, x)
+        c, d = np.where(left, x, d), np.where(left, c, x)
+        lc, ld = np.where(left, lx, ld), np.where(left, lc, lx)
+        fc, fd = np.where(left, fx, fd), np.where(left, fc, fx)
+    e = np.where(a == lo, lo, np.where(b == hi, hi, c))
+    le, fe = _ses_kernel(panel, e)
+    best, level, sse = c, lc, fc
+    for x, lx, fx in ((d, ld, fd), (e, le, fe)):
+        better = fx < sse
+        best, level, sse = np.where(better, x, best), np.where(better, lx, level), np.where(better, fx, sse)
+    return np.where(panel.count == 0, lo, best), level
+
+
+def _ses_fit(y: np.ndarray, alpha: float | None, alpha_range: tuple[float, float], keep_fitted: bool):
+    """SES of every row of ``y``: (alpha (n,), final level (n,), fitted (n, T) or None)."""
+    panel = _time_major(y)
+    n, T = y.shape
+    level = None
+    if alpha is None:
+        chosen, level = _golden_alpha(panel, alpha_range[0], alpha_range[1])
+    else:
+        chosen = np.full(n, float(alpha))
+    fitted = None
+    if keep_fitted or level is None:
+        history = np.empty((T, n)) if keep_fitted else None
+        level = _ses_kernel(panel, chosen, history)[0]
+        if keep_fitted:
+            history[np.arange(T)[:, None] <= panel.first[None, :]] = np.nan   # none before the second observation
+            fitted = history.T
+    return chosen, level, fitted
 
 
 def ses_level(y, alpha) -> np.ndarray:
@@ -80,27 +172,8 @@ def ses_level(y, alpha) -> np.ndarray:
         The level after the last observation (NaN for a row without any).
     """
     y = _as_panel(y)
-    a = np.broadcast_to(np.asarray(alpha, dtype=float), (y.shape[0],))[:, None]
-    return _ses_run(y, a)[0][:, 0]
-
-
-def _grid_search(run, lo: float, hi: float, n: int) -> np.ndarray:
-    """Per-series minimiser of ``run(alpha (n, G)) -> (sse, count)`` on [lo, hi].
-
-    Stage 1: ``GRID_POINTS`` equally spaced values on [lo, hi]. Stage 2:
-    ``GRID_POINTS`` equally spaced values on [best - step, best + step] clipped
-    to [lo, hi] (step = stage-1 spacing). Ties go to the smallest alpha; a series
-    without any one-step error keeps ``lo``.
-    """
-    coarse = np.linspace(lo, hi, GRID_POINTS)
-    step = coarse[1] - coarse[0] if GRID_POINTS > 1 else 0.0
-    grid = np.broadcast_to(coarse, (n, GRID_POINTS))
-    sse, count = run(grid)
-    best = grid[np.arange(n), np.argmin(sse, axis=1)]
-    fine = np.clip(best[:, None] + np.linspace(-step, step, GRID_POINTS)[None, :], lo, hi)
-    sse, count = run(fine)
-    choice = fine[np.arange(n), np.argmin(sse, axis=1)]
-    return np.where(count[:, 0] > 0, choice, lo)
+    a = np.array(np.broadcast_to(np.asarray(alpha, dtype=float), (y.shape[0],)))
+    return _ses_kernel(_time_major(y), a)[0]
 
 
 def simple_exponential_smoothing(y, horizon: int, *, alpha: float | None = None,
@@ -116,8 +189,8 @@ def simple_exponential_smoothing(y, horizon: int, *, alpha: float | None = None,
     alpha : float, optional
         Fixed smoothing parameter for all series. When None, it is chosen per
         series in ``alpha_range`` by minimising the in-sample one-step squared
-        error with a two-stage grid search (21 points, then 21 points around
-        the best within one grid step).
+        error with a golden-section search (12 iterations, then the touched
+        bound; see ``_golden_alpha``), all series at once.
     alpha_range : (float, float), default (0.1, 0.3)
         Search range; the default is that of the M5 benchmark "SES" and of
         statsforecast's SimpleExponentialSmoothingOptimized.
@@ -139,14 +212,9 @@ def simple_exponential_smoothing(y, horizon: int, *, alpha: float | None = None,
     .. [1] Hyndman, R.J., Athanasopoulos, G. (2021). Forecasting: principles and practice, 3rd ed. OTexts.
     """
     y = _as_panel(y)
-    n = y.shape[0]
-    if alpha is None:
-        chosen = _grid_search(lambda a: _ses_run(y, a)[1:3], alpha_range[0], alpha_range[1], n)
-    else:
-        chosen = np.full(n, float(alpha))
-    level, _, _, fitted = _ses_run(y, chosen[:, None], keep_fitted=True)
+    chosen, level, fitted = _ses_fit(y, alpha, alpha_range, keep_fitted=True)
     h = np.arange(1, horizon + 1)
-    mean = np.repeat(level, horizon, axis=1)
+    mean = np.repeat(level[:, None], horizon, axis=1)
     spread = np.sqrt(1.0 + (h[None, :] - 1) * chosen[:, None] ** 2)
     return PointForecast(mean, fitted, spread, {"alpha": chosen})
 
