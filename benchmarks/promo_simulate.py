@@ -1,26 +1,49 @@
 """Monte Carlo promotion ROI on the demo shop: interval coverage on held-out promotions, and speed.
 
-Run: ``.venv/bin/python benchmarks/promo_simulate.py [n_promotions]``. For each of the last
-single-SKU-scoped ``percent_off`` promotions of the demo shop, the response is fitted on the
-promotion's category with the data before its start only (``fit_own_price_response``, then
-``pool_elasticities``), the baseline is the weekday average of the clean history before the start
-(``baseline_from_history``), and the plan is simulated with 2,000 draws. Per promoted SKU the
-P10-P90 interval of the simulated window bump (incremental units) and of the lift (Q/B) are
-compared with the truth in ``promo_effects`` (an 80% interval: nominal coverage 0.80).
-Then the runtime per simulation (2,000 draws) and of a 10,000-draw x 500-SKU plan.
+Run: ``.venv/bin/python benchmarks/promo_simulate.py [n_promotions]``.
+
+1. Coverage. For each of the last single-SKU-scoped ``percent_off`` promotions of the demo shop, the
+   response is fitted on the promotion's category with the data before its start only
+   (``fit_own_price_response``, then ``pool_elasticities``), the baseline is the weekday average of the
+   clean history before the start (``baseline_from_history``) and its uncertainty is backtested on that
+   history (``baseline_uncertainty``). The plan is simulated with 2,000 draws three ways: *before*
+   (baseline taken as known, expected units: the pre-issue behaviour), *count noise* (baseline known,
+   gamma-Poisson noise of the window's units) and *after* (baseline level uncertain and count noise).
+   Per promoted SKU, the P10-P90 interval (nominal coverage 0.80) is compared with the units the demo
+   shop actually sold in the window (``demand``) and with the true expected bump (``promo_effects``).
+2. Speed. 10,000 draws x 500 SKUs, and a scenario update of one SKU (10,000 draws, with tornado) through
+   ``simulate`` and through a prepared ``Simulator`` (tables indexed once, what the app calls on every
+   slider change), each against the pre-issue implementation (commit 1eec306, loaded from git) in the
+   same run, because the machine is shared and timings are inflated by its load (printed).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import opslib
 from opslib.data import daily_demand, load_ground_truth
-from opslib.promo import PromotionPlan, baseline_from_history, fit_own_price_response, pool_elasticities, simulate
+from opslib.promo import (
+    PromotionPlan,
+    Simulator,
+    baseline_from_history,
+    baseline_uncertainty,
+    fit_own_price_response,
+    pool_elasticities,
+    simulate,
+)
+
+REFERENCE_COMMIT = "1eec306"
+"""The implementation before issue 5's speed and baseline-uncertainty work."""
 
 
 def held_out(promotions: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -29,63 +52,114 @@ def held_out(promotions: pd.DataFrame, n: int) -> pd.DataFrame:
     return p.iloc[np.linspace(0, len(p) - 1, min(n, len(p))).round().astype(int)]
 
 
-def main(n: int = 12) -> None:
+def reference_module():
+    """The pre-issue ``opslib.promo.simulate``, read from git (no checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        text = subprocess.run(["git", "show", f"{REFERENCE_COMMIT}:opslib/promo/simulate.py"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"reference implementation unavailable ({error}); ratios are not printed")
+        return None
+    path = Path(tempfile.mkdtemp()) / "promo_simulate_reference.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("promo_simulate_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def coverage(n: int):
     ws = opslib.load_demo()
     demand = daily_demand(ws)
     truth = load_ground_truth()["promo_effects"].query("role == 'promoted'")
     items = ws.items
-    rows, timings = [], []
+    rows, last = [], None
     for _, promo in held_out(ws.promotions, n).iterrows():
         start, end = pd.Timestamp(promo["start"]), pd.Timestamp(promo["end"])
         skus = promo["scope"].split(":", 1)[1].split("|")
         category = items.set_index("sku").loc[skus[0], "category"]
         cat_skus = items.loc[items["category"] == category, "sku"].tolist()
-        history = demand[(pd.to_datetime(demand["date"]) < start) & demand["sku"].isin(cat_skus)]
+        dates = pd.to_datetime(demand["date"])
+        history = demand[(dates < start) & demand["sku"].isin(cat_skus)]
         known = ws.promotions[pd.to_datetime(ws.promotions["start"]) < start]
-        t0 = time.perf_counter()
         fit = fit_own_price_response(history, known, items, ws.calendar, skus=sorted(history["sku"].unique()))
         pooled = pool_elasticities(fit.estimates).estimates.set_index("sku")
-        t_fit = time.perf_counter() - t0
         response = fit.estimates.set_index("sku")
         response[["elasticity", "elasticity_se"]] = pooled[["elasticity", "elasticity_se"]]
-        clean_history = history[history["sku"].isin(skus)]
-        baseline = baseline_from_history(clean_history, skus, start, end)
+        response = response.reset_index()
+        own = history[history["sku"].isin(skus)]
+        baseline = baseline_from_history(own, skus, start, end)
+        uncertainty = baseline_uncertainty(own, skus, start, end)
         plan = PromotionPlan(skus=tuple(skus), start=start, end=end, depth=float(promo["depth"]),
-                             funding_share=float(promo["funding_share"] or 0), fixed_cost=float(promo["fixed_cost"] or 0),
-                             name=promo["promo_id"])
-        t0 = time.perf_counter()
-        result = simulate(plan, response.reset_index(), baseline, items, draws=2000, seed=0)
-        timings.append(time.perf_counter() - t0)
-        per = result.skus.merge(truth[truth["promo_id"] == promo["promo_id"]][
-            ["sku", "lift", "baseline_units", "incremental_units"]].rename(
-            columns={"baseline_units": "true_baseline", "incremental_units": "true_bump", "lift": "true_lift"}), on="sku")
-        for _, r in per.iterrows():
-            b = r["baseline_units"]
-            lift = [1 + r[f"incremental_units_{k}"] / b if b > 0 else np.nan for k in ("p10", "p50", "p90")]
-            rows.append({"promo": promo["promo_id"], "sku": r["sku"], "depth": plan.depth, "days": plan.days,
-                         "baseline": b, "true_baseline": r["true_baseline"],
-                         "bump_p10": r["incremental_units_p10"], "bump_p50": r["incremental_units_p50"],
-                         "bump_p90": r["incremental_units_p90"], "true_bump": r["true_bump"],
-                         "lift_p10": lift[0], "lift_p50": lift[1], "lift_p90": lift[2], "true_lift": r["true_lift"],
-                         "P(roi>0)": result.probability_profitable,
-                         "profit_p50": result.summary.set_index("metric").at["profit", "p50"], "fit_s": t_fit})
+                             funding_share=float(promo["funding_share"] or 0),
+                             fixed_cost=float(promo["fixed_cost"] or 0), name=promo["promo_id"])
+        runs = {"before": simulate(plan, response, baseline, items, draws=2000, seed=0, tornado=False),
+                "count": simulate(plan, response, baseline, items, draws=2000, seed=0, tornado=False,
+                                  baseline_uncertainty=uncertainty.assign(baseline_log_se=0.0)),
+                "after": simulate(plan, response, baseline, items, draws=2000, seed=0, tornado=False,
+                                  baseline_uncertainty=uncertainty)}
+        window = demand[(dates >= start) & (dates <= end) & demand["sku"].isin(skus)]
+        sold = window.groupby("sku")["units"].sum()
+        short = (~window["in_stock"].astype(bool)).groupby(window["sku"]).sum() if "in_stock" in window else None
+        t = truth[truth["promo_id"] == promo["promo_id"]].set_index("sku")
+        for sku in skus:
+            before = runs["before"].skus.set_index("sku").loc[sku]
+            count = runs["count"].skus.set_index("sku").loc[sku]
+            after = runs["after"].skus.set_index("sku").loc[sku]
+            u = uncertainty.set_index("sku").loc[sku]
+            b = before["baseline_units"]
+            rows.append({
+                "promo": promo["promo_id"], "sku": sku, "depth": plan.depth, "days": plan.days, "baseline": b,
+                "log_se": u["baseline_log_se"], "omega": u["overdispersion"], "windows": u["backtest_windows"],
+                "sold": sold.get(sku, 0.0), "stockout_days": int(short.get(sku, 0)) if short is not None else 0,
+                "before_p10": b + before["incremental_units_p10"], "before_p90": b + before["incremental_units_p90"],
+                "count_p10": count["window_units_p10"], "count_p90": count["window_units_p90"],
+                "after_p10": after["window_units_p10"], "after_p50": after["window_units_p50"],
+                "after_p90": after["window_units_p90"],
+                "true_bump": t.at[sku, "incremental_units"],
+                "bump_before_p10": before["incremental_units_p10"], "bump_before_p90": before["incremental_units_p90"],
+                "bump_after_p10": after["incremental_units_p10"], "bump_after_p90": after["incremental_units_p90"]})
+        last = (plan, response, baseline, uncertainty, items)
     table = pd.DataFrame(rows)
-    table["bump_in"] = (table["true_bump"] >= table["bump_p10"]) & (table["true_bump"] <= table["bump_p90"])
-    table["lift_in"] = (table["true_lift"] >= table["lift_p10"]) & (table["true_lift"] <= table["lift_p90"])
+    for k in ("before", "count", "after"):
+        table[f"{k}_in"] = (table["sold"] >= table[f"{k}_p10"]) & (table["sold"] <= table[f"{k}_p90"])
+    for k in ("before", "after"):
+        table[f"bump_{k}_in"] = ((table["true_bump"] >= table[f"bump_{k}_p10"])
+                                 & (table["true_bump"] <= table[f"bump_{k}_p90"]))
     pd.set_option("display.width", 250)
-    pd.set_option("display.max_columns", 30)
-    print(table.round(2).to_string(index=False))
-    print(f"\n{len(table)} promoted SKUs in {table['promo'].nunique()} held-out promotions (80% intervals):")
-    print(f"  coverage of the true window bump (units):   {table['bump_in'].mean():.2f}")
-    print(f"  coverage of the true lift (Q/B):            {table['lift_in'].mean():.2f}")
-    print(f"  median |baseline error| / true baseline:    "
-          f"{(table['baseline'] / table['true_baseline'] - 1).abs().median():.2f}")
-    print(f"  median |bump P50 error| / true bump:        "
-          f"{((table['bump_p50'] - table['true_bump']).abs() / table['true_bump'].abs()).median():.2f}")
-    print(f"time per simulation (2,000 draws, 1-3 SKUs, with tornado): median {np.median(timings) * 1000:.0f} ms, "
-          f"max {np.max(timings) * 1000:.0f} ms")
+    pd.set_option("display.max_columns", 40)
+    show = ["promo", "sku", "depth", "days", "baseline", "log_se", "omega", "windows", "stockout_days", "sold",
+            "before_p10", "before_p90", "count_p10", "count_p90", "after_p10", "after_p50", "after_p90",
+            "before_in", "after_in"]
+    print(table[show].round(2).to_string(index=False))
+    stocked = table["stockout_days"] == 0
+    print(f"\n{len(table)} promoted SKUs in {table['promo'].nunique()} held-out promotions; P10-P90 intervals, "
+          "nominal coverage 0.80:")
+    print(f"{'interval':58s} {'units sold':>10s} {'(no stock-out)':>14s} {'true bump':>10s}")
+    for k, label in (("before", "before: baseline known, expected units"),
+                     ("count", "baseline known + count noise"),
+                     ("after", "after: baseline uncertain + count noise")):
+        bump = f"{table[f'bump_{k}_in'].mean():10.2f}" if f"bump_{k}_in" in table else f"{'':>10s}"
+        print(f"{label:58s} {table[f'{k}_in'].mean():10.2f} {table.loc[stocked, f'{k}_in'].mean():14.2f} {bump}"
+              f"   (n = {len(table)}, {int(stocked.sum())} without stock-out)")
+    print(f"median P90/P10 width ratio: before {np.median(table['before_p90'] / table['before_p10'].clip(1e-9)):.2f}, "
+          f"after {np.median(table['after_p90'] / table['after_p10'].clip(1e-9)):.2f}")
+    return last
 
-    # speed at scale (issue target: 10,000 draws x 500 SKUs under 2 s)
+
+def timed(function, repeat: int = 1) -> tuple[float, float]:
+    """Best and median wall time of ``repeat`` calls [s]."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - t0)
+    return min(times), float(np.median(times))
+
+
+def speed(last, reference) -> None:
     rng = np.random.default_rng(0)
     skus = [f"S{i:04d}" for i in range(500)]
     big_items = pd.DataFrame({"sku": skus, "price": rng.uniform(10, 100, 500)})
@@ -95,13 +169,58 @@ def main(n: int = 12) -> None:
                          "cannibalization_share_se": 0.1})
     days = pd.date_range("2024-06-01", "2024-06-07")
     base = pd.DataFrame({"sku": np.repeat(skus, len(days)), "date": np.tile(days, 500), "baseline_units": 3.0})
+    unc = pd.DataFrame({"sku": skus, "baseline_log_se": 0.2, "overdispersion": 0.3})
     plan = PromotionPlan(skus=tuple(skus), start=days[0], end=days[-1], depth=0.2, fixed_cost=2000.0)
+    cases = []
     for tornado in (False, True):
-        t0 = time.perf_counter()
-        r = simulate(plan, resp, base, big_items, draws=10_000, seed=0, tornado=tornado)
-        print(f"10,000 draws x 500 SKUs (tornado={tornado}): {time.perf_counter() - t0:.2f} s, "
-              f"P(ROI>0) = {r.probability_profitable:.3f}, median profit ROI = "
-              f"{r.draws['profit_roi'].median():.2f}")
+        cases.append((f"10,000 draws x 500 SKUs, tornado={tornado}", 1,
+                      lambda t=tornado: simulate(plan, resp, base, big_items, draws=10_000, seed=0, tornado=t),
+                      (lambda t=tornado: reference.simulate(reference.PromotionPlan(
+                          skus=tuple(skus), start=days[0], end=days[-1], depth=0.2, fixed_cost=2000.0), resp, base,
+                          big_items, draws=10_000, seed=0, tornado=t)) if reference else None))
+    cases.append(("10,000 x 500, baseline uncertain, tornado=False", 1,
+                  lambda: simulate(plan, resp, base, big_items, draws=10_000, seed=0, tornado=False,
+                                   baseline_uncertainty=unc), None))
+    if last is not None:
+        p, response, baseline, uncertainty, items = last
+        one = p.skus[:1]
+        b1 = baseline[baseline["sku"].isin(one)]
+        depths = iter(np.tile([0.1, 0.15, 0.2, 0.25, 0.3], 20))
+
+        def update(module, uncertain):
+            kw = {"baseline_uncertainty": uncertainty} if uncertain else {}
+            q = module.PromotionPlan(skus=one, start=p.start, end=p.end, depth=float(next(depths)))
+            return module.simulate(q, response, b1, items, draws=10_000, seed=0, tornado=True, **kw)
+
+        simulate(PromotionPlan(skus=one, start=p.start, end=p.end, depth=0.1), response, b1, items, draws=10_000,
+                 baseline_uncertainty=uncertainty)  # first call: draws the streams and caches them
+        cases.append(("one-SKU scenario update, simulate(), 10,000 draws, tornado", 5, lambda: update(
+            sys.modules["opslib.promo.simulate"], True), (lambda: update(reference, False)) if reference else None))
+        # what the app does: the tables are indexed once, then every slider change is one Simulator.simulate
+        simulator = Simulator(response, baseline, items, draws=10_000, seed=0, baseline_uncertainty=uncertainty)
+        simulator.simulate(PromotionPlan(skus=one, start=p.start, end=p.end, depth=0.1))
+
+        def slider():
+            return simulator.simulate(PromotionPlan(skus=one, start=p.start, end=p.end, depth=float(next(depths))))
+
+        cases.append(("one-SKU scenario update, prepared Simulator.simulate, same case", 5, slider,
+                      (lambda: update(reference, False)) if reference else None))
+    load = os.getloadavg()
+    print(f"\nspeed (machine shared, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on "
+          f"{os.cpu_count()} cores; compare the ratio, not the seconds)")
+    print(f"{'case (repeats: best / median)':66s} {'now [s]':>15s} {f'{REFERENCE_COMMIT} [s]':>15s} "
+          f"{'speed-up':>9s}")
+    for label, repeat, now, ref in cases:
+        t_now = timed(now, repeat)
+        t_ref = timed(ref, repeat) if ref is not None else (np.nan, np.nan)
+        print(f"{label:66s} {t_now[0]:7.3f}/{t_now[1]:7.3f} {t_ref[0]:7.3f}/{t_ref[1]:7.3f} "
+              f"{t_ref[0] / t_now[0]:9.1f}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def main(n: int = 12) -> None:
+    last = coverage(n)
+    speed(last, reference_module())
 
 
 if __name__ == "__main__":

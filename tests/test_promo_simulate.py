@@ -13,7 +13,9 @@ from opslib import DataError
 from opslib.promo import (
     WATERFALL_COMPONENTS,
     PromotionPlan,
+    Simulator,
     baseline_from_history,
+    baseline_uncertainty,
     breakeven_elasticity,
     compare,
     own_incremental_margin,
@@ -219,3 +221,210 @@ def test_bad_inputs_raise(items, baseline):
         simulate(plan(mechanic="flash_sale", depth=None, flash_price=150.0), exact(), baseline, items)
     with pytest.raises(DataError, match="draws"):
         simulate(plan(), exact(), baseline, items, draws=0)
+
+
+# --------------------------------------------------------------------------- draws, CRN, baseline uncertainty
+
+
+def test_draws_match_lognormal_closed_form(items, baseline):
+    # e ~ Normal(-3, 0.3) (truncation at 0 negligible): Q = B 0.8**e is lognormal with
+    # log-mean log B - 3 log 0.8 and log-sd 0.3 |log 0.8|; moments and quantiles in closed form
+    resp = exact().assign(elasticity_se=[0.3, 0.0, 0.0])
+    n = 20_000
+    r = simulate(plan(), resp, baseline, items, draws=n, seed=11, tornado=False)
+    mu, sigma = np.log(70.0) - 3.0 * np.log(0.8), 0.3 * -np.log(0.8)
+    q = r.draws["promo_units"].to_numpy()
+    mean = np.exp(mu + sigma ** 2 / 2)
+    sd = mean * np.sqrt(np.expm1(sigma ** 2))
+    assert abs(q.mean() - mean) < 4 * sd / np.sqrt(n)
+    assert q.std() == pytest.approx(sd, rel=0.03)
+    z = 1.2815515655446004
+    row = r.skus.iloc[0]
+    assert row["incremental_units_p10"] == pytest.approx(np.exp(mu - z * sigma) - 70, rel=0.01)
+    assert row["incremental_units_p90"] == pytest.approx(np.exp(mu + z * sigma) - 70, rel=0.01)
+
+
+def test_input_streams_do_not_depend_on_other_inputs(items, baseline):
+    # common random numbers per SKU and input: making the post-dip uncertain leaves the elasticity draws alone
+    resp = exact().assign(elasticity_se=[0.5, 0.2, 0.1], post_dip=-0.1, post_dip_se=0.0)
+    a = simulate(plan(skus=("A", "B")), resp, baseline, items, draws=500, seed=4)
+    b = simulate(plan(skus=("A", "B")), resp.assign(post_dip_se=0.05), baseline, items, draws=500, seed=4)
+    np.testing.assert_array_equal(a.draws["promo_units"], b.draws["promo_units"])
+    assert not np.allclose(a.draws["post_dip"], b.draws["post_dip"])
+
+
+def test_zero_baseline_uncertainty_changes_nothing_but_count_noise(items, baseline):
+    zero = pd.DataFrame({"sku": ["A", "B", "C"], "baseline_log_se": 0.0, "overdispersion": 0.0})
+    a = simulate(plan(), uncertain(), baseline, items, draws=300, seed=2)
+    b = simulate(plan(), uncertain(), baseline, items, draws=300, seed=2, baseline_uncertainty=zero)
+    columns = [c for c in a.draws.columns if c != "window_units"]
+    pd.testing.assert_frame_equal(a.draws[columns], b.draws[columns])
+
+
+def test_baseline_level_uncertainty_scales_units_lognormally(items, baseline):
+    # known response, baseline level exp(s z): Q = B L exp(s z) and the bump B (L - 1) exp(s z)
+    s, n = 0.25, 20_000
+    unc = pd.DataFrame({"sku": ["A"], "baseline_log_se": [s], "overdispersion": [0.0]})
+    r = simulate(plan(), exact(), baseline, items, draws=n, seed=5, baseline_uncertainty=unc)
+    lift = 0.8 ** -3.0
+    z = 1.2815515655446004
+    row = r.skus.iloc[0]
+    assert row["incremental_units_p10"] == pytest.approx(70 * (lift - 1) * np.exp(-z * s), rel=0.01)
+    assert row["incremental_units_p90"] == pytest.approx(70 * (lift - 1) * np.exp(z * s), rel=0.01)
+    b = r.draws["baseline_units"].to_numpy()
+    assert np.median(b) == pytest.approx(70, rel=0.01)
+    # the discount on baseline units and every margin move with the drawn level; the waterfall still sums
+    np.testing.assert_allclose(-r.draws["discount_on_baseline_units"], b * 100 * 0.2, rtol=1e-12)
+    np.testing.assert_allclose(r.draws[list(WATERFALL_COMPONENTS)].sum(axis=1), r.draws["profit"], rtol=1e-10)
+    assert "baseline_level" in set(r.tornado["input"])
+
+
+@pytest.mark.parametrize("omega", [0.0, 0.2])
+def test_window_units_have_gamma_poisson_moments(items, baseline, omega):
+    # expected window units q = 70 * 0.8**-3; realized: mean q, variance q + q**2 omega / 7 (7 days)
+    q, n = 70 * 0.8 ** -3.0, 20_000
+    unc = pd.DataFrame({"sku": ["A"], "baseline_log_se": [0.0], "overdispersion": [omega]})
+    r = simulate(plan(), exact(), baseline, items, draws=n, seed=9, tornado=False, baseline_uncertainty=unc)
+    y = r.draws["window_units"].to_numpy()
+    var = q + q ** 2 * omega / 7
+    assert abs(y.mean() - q) < 4 * np.sqrt(var / n)
+    assert y.var() == pytest.approx(var, rel=0.03)
+    np.testing.assert_allclose(r.draws["promo_units"], q, rtol=1e-12)
+
+
+def _weekly_level_demand(tau, omega=0.0, weeks=104, seed=0):
+    """Daily units with a level that jumps every week by exp(N(0, tau)) around 20/day."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2022-06-06", periods=7 * weeks)  # starts on a Monday
+    level = 20 * np.repeat(np.exp(rng.normal(0, tau, weeks)), 7) if tau else np.full(len(days), 20.0)
+    mean = level * (rng.gamma(1 / omega, omega, len(days)) if omega else 1.0)
+    return pd.DataFrame({"sku": "A", "date": days, "units": rng.poisson(mean).astype(float)}), days[-1]
+
+
+def test_baseline_uncertainty_recovers_level_noise_and_overdispersion():
+    def start(last):
+        return last + pd.Timedelta(days=1)
+
+    flat, last = _weekly_level_demand(0.0)
+    u = baseline_uncertainty(flat, ["A"], start(last), start(last) + pd.Timedelta(days=6))
+    assert u.loc[0, "backtest_windows"] == 52
+    assert u.loc[0, "baseline_log_se"] < 0.06  # Poisson counts around a known level: only the mean's error
+    assert u.loc[0, "overdispersion"] < 0.01
+    # independent weekly levels exp(N(0, 0.3)): the next week's level is off by about 0.3 in logs
+    jumpy, last = _weekly_level_demand(0.3, seed=1)
+    u = baseline_uncertainty(jumpy, ["A"], start(last), start(last) + pd.Timedelta(days=6))
+    assert 0.22 < u.loc[0, "baseline_log_se"] < 0.40
+    # daily gamma-Poisson with omega = 0.25 around a flat level
+    over, last = _weekly_level_demand(0.0, omega=0.25, seed=2)
+    u = baseline_uncertainty(over, ["A"], start(last), start(last) + pd.Timedelta(days=6))
+    assert u.loc[0, "overdispersion"] == pytest.approx(0.25, rel=0.25)
+    assert u.loc[0, "baseline_log_se"] < 0.08
+
+
+def test_baseline_uncertainty_bad_inputs(items, baseline):
+    flat, last = _weekly_level_demand(0.0, weeks=4)
+    with pytest.raises(DataError, match="no in-stock"):
+        baseline_uncertainty(flat, ["Z"], last + pd.Timedelta(days=1), last + pd.Timedelta(days=7))
+    with pytest.raises(DataError, match="before 'start'"):
+        baseline_uncertainty(flat, ["A"], last, last - pd.Timedelta(days=3))
+    few = baseline_uncertainty(flat, ["A"], last + pd.Timedelta(days=1), last + pd.Timedelta(days=7))
+    assert few.loc[0, "backtest_windows"] == 0 and few.loc[0, "baseline_log_se"] > 0  # sampling error only
+    with pytest.raises(DataError, match="no row for SKU"):
+        simulate(plan(), exact(), baseline, items, baseline_uncertainty=pd.DataFrame(
+            {"sku": ["B"], "baseline_log_se": [0.1]}))
+    with pytest.raises(DataError, match="finite and >= 0"):
+        simulate(plan(), exact(), baseline, items, baseline_uncertainty=pd.DataFrame(
+            {"sku": ["A"], "baseline_log_se": [-0.1]}))
+
+
+# --------------------------------------------------------------------------- prepared simulator
+
+
+def _assert_results_equal(a, b):
+    """Every table of two results equal to 1e-12 of each column's scale (same draws, same numbers)."""
+    for name in ("draws", "waterfall", "summary", "tornado", "guardrails", "skus"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert list(x.columns) == list(y.columns) and len(x) == len(y), name
+        for column in x.columns:
+            u, v = x[column].to_numpy(), y[column].to_numpy()
+            if u.dtype.kind != "f":
+                assert (u == v).all(), (name, column)
+                continue
+            assert np.array_equal(np.isnan(u), np.isnan(v)) and np.array_equal(np.isinf(u), np.isinf(v))
+            ok = np.isfinite(v)
+            scale = max(1.0, float(np.abs(v[ok]).max())) if ok.any() else 1.0
+            np.testing.assert_allclose(u[ok], v[ok], rtol=0, atol=1e-12 * scale, err_msg=f"{name}.{column}")
+    assert a.probability_profitable == b.probability_profitable
+    assert a.expected_shortfall == pytest.approx(b.expected_shortfall, rel=1e-12, abs=1e-12)
+
+
+def test_prepared_simulator_gives_the_numbers_of_simulate(items, baseline):
+    # one Simulator, the plan changed as a slider would (depth, mechanic, window, SKUs); each result equals a
+    # fresh simulate() call; baseline with an extra week on both sides so that the window can move
+    days = pd.date_range("2024-05-27", "2024-06-16")
+    wide = pd.DataFrame([(s, d, u + 0.1 * d.day) for s, u in {"A": 10.0, "B": 4.0, "C": 20.0}.items()
+                         for d in days], columns=["sku", "date", "baseline_units"])
+    unc = pd.DataFrame({"sku": ["A", "B", "C"], "baseline_log_se": [0.1, 0.2, 0.0], "overdispersion": 0.1})
+    sib = uncertain().drop(columns=["cannibalization_share", "cannibalization_share_se"]).assign(
+        sibling_effect=[-0.05, -0.1, -0.2], sibling_effect_se=[0.02, 0.03, 0.0])
+    plans = [plan(), plan(depth=0.3), plan(skus=("A", "B"), funding_share=0.2, fixed_cost=50.0),
+             plan(start="2024-06-05", end="2024-06-12"), plan(mechanic="flash_sale", depth=0.4, stock_cap=60.0),
+             plan(mechanic="coupon", depth=None, threshold=99.0, reward=10.0, skus=("B", "C")), plan(depth=0.1)]
+    for response, uncertainty in ((uncertain(), None), (uncertain(), unc), (sib, unc)):
+        simulator = Simulator(response, wide, items, draws=400, seed=6, baseline_uncertainty=uncertainty)
+        for p in plans:
+            prepared = simulator.simulate(p)
+            fresh = simulate(p, response, wide, items, draws=400, seed=6, baseline_uncertainty=uncertainty)
+            _assert_results_equal(prepared, fresh)
+            assert prepared.settings["cannibalization"] == fresh.settings["cannibalization"]
+        assert simulator.simulate(plans[0]).settings["cannibalization"] == (
+            "siblings" if response is sib else "share")
+    a = Simulator(uncertain(), wide, items, draws=300, seed=2).compare(plans[:3])
+    b = compare(plans[:3], uncertain(), wide, items, draws=300, seed=2)
+    pd.testing.assert_frame_equal(a.table, b.table, rtol=1e-12)
+
+
+def test_summary_quantiles_and_shortfall_match_numpy(items, baseline):
+    # the P10/P50/P90 of the tables are numpy's linear percentiles of the draws (a second method)
+    r = simulate(plan(skus=("A", "B")), uncertain(), baseline, items, draws=1001, seed=3)
+    d = r.draws
+    s = r.summary.set_index("metric")
+    for metric in ("profit", "incremental_units", "promotion_gmv", "spend", "profit_roi", "gmv_roi"):
+        np.testing.assert_allclose(s.loc[metric, ["p10", "p50", "p90"]].to_numpy(float),
+                                   np.percentile(d[metric], [10, 50, 90]), rtol=1e-13)
+        assert s.at[metric, "mean"] == pytest.approx(d[metric].mean(), rel=1e-13)
+    w = r.waterfall.set_index("component")
+    np.testing.assert_allclose(w.loc["post_dip", ["p10", "p50", "p90"]].to_numpy(float),
+                               np.percentile(d["post_dip"], [10, 50, 90]), rtol=1e-13)
+    assert r.expected_shortfall == pytest.approx(np.sort(d["profit"])[:101].mean(), rel=1e-13)
+    row = r.skus.set_index("sku").loc["B"]
+    units = simulate(plan(skus=("B",)), uncertain(), baseline, items, draws=1001, seed=3).draws["incremental_units"]
+    np.testing.assert_allclose(row[["incremental_units_p10", "incremental_units_p50", "incremental_units_p90"]]
+                               .to_numpy(float), np.percentile(units, [10, 50, 90]), rtol=1e-12)
+
+
+def test_tornado_elasticity_swing_is_the_closed_form(items, baseline):
+    # only A's elasticity is uncertain: its P10/P90 (normal quantiles, truncation at 0 negligible 6 se away)
+    # give the own incremental margin of notes 2.5 in closed form
+    resp = exact().assign(elasticity_se=[0.5, 0.0, 0.0])
+    t = simulate(plan(), resp, baseline, items, draws=50).tornado
+    assert len(t) == 1 and t.loc[0, "input"] == "elasticity"
+    z = 1.2815515655446004
+    for level, e in (("low", -3.0 - 0.5 * z), ("high", -3.0 + 0.5 * z)):
+        assert t.loc[0, level] == pytest.approx(e, rel=1e-8)
+        own = own_incremental_margin(70.0, 70.0 * 0.8 ** e, 100.0, 0.4, 0.2)
+        assert t.loc[0, f"profit_{level}"] == pytest.approx(float(own.incremental_margin), rel=1e-8)
+
+
+def test_simulator_baseline_duplicates_are_summed_and_plans_checked(items, baseline):
+    halves = pd.concat([baseline.assign(baseline_units=baseline["baseline_units"] / 2)] * 2, ignore_index=True)
+    a = Simulator(exact(), halves, items, draws=20).simulate(plan(), tornado=False)
+    b = simulate(plan(), exact(), baseline, items, draws=20, tornado=False)
+    np.testing.assert_allclose(a.draws["profit"], b.draws["profit"], rtol=1e-12)
+    simulator = Simulator(exact(), baseline, items, draws=20)
+    with pytest.raises(DataError, match="absent from table 'items'"):
+        simulator.simulate(plan(skus=("A", "ZZ")))
+    with pytest.raises(DataError, match="misses window days"):
+        simulator.simulate(plan(end="2024-06-10"))
+    with pytest.raises(DataError, match="draws"):
+        Simulator(exact(), baseline, items, draws=0)

@@ -14,7 +14,8 @@
 * :mod:`opslib.promo.evaluation`: post-event evaluation, realized lift
   against an ``UnobservedComponents`` counterfactual (CausalImpact style);
 * :mod:`opslib.promo.simulate`: Monte Carlo ROI of a :class:`PromotionPlan`
-  over the uncertain response, margin waterfall, tornado, scenario comparison.
+  over the uncertain response, margin waterfall, tornado, scenario comparison;
+  :class:`Simulator` for scenario updates on tables indexed once.
 """
 
 from opslib.promo.baskets import (
@@ -78,7 +79,9 @@ from opslib.promo.simulate import (
     Comparison,
     PromotionPlan,
     SimulationResult,
+    Simulator,
     baseline_from_history,
+    baseline_uncertainty,
     compare,
     simulate,
 )
@@ -137,10 +140,12 @@ __all__ = [
     "pool_elasticities",
     "PromotionPlan",
     "SimulationResult",
+    "Simulator",
     "Comparison",
     "WATERFALL_COMPONENTS",
     "UNCERTAIN_INPUTS",
     "baseline_from_history",
+    "baseline_uncertainty",
     "simulate",
     "compare",
     "TopUpModel",

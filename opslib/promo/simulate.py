@@ -20,26 +20,49 @@ and draw ``k``::
     pre_ik  ~ Normal(phi_pre_i, se), capped at 0           # log multiplier before the window
     c_ik   ~ Beta(mean, sd) of the cannibalization share   # share of the bump taken from siblings
 
-Random numbers are drawn per SKU from ``SeedSequence([seed, crc32(sku)])``:
-the same seed gives the same draws for the same SKU in any plan (common
-random numbers), so the difference between two plans is not Monte Carlo
-noise (:func:`compare`).
+    B_ik   = B_i exp(s_i z_ik)                             # baseline level, when its uncertainty is given
+    Y_ik   ~ gamma-Poisson(mean Q_ik, omega_i)             # realized window units (count noise)
+
+Random numbers are drawn per SKU and uncertain input from
+``SeedSequence([seed, crc32(sku), k])`` (``k`` the input's position in
+:data:`UNCERTAIN_INPUTS`): the same seed gives the same draws for the same
+SKU and input in any plan, whatever else is uncertain (common random
+numbers), so the difference between two plans is not Monte Carlo noise
+(:func:`compare` draws them once for all its plans; small streams are also
+cached for scenario updates). The evaluation runs over chunks of draws
+(threads over the cores; per-draw results do not depend on the chunking),
+with the sums over SKUs taken before anything is put into pandas.
+
+For scenario updates (an app re-simulating on every slider change),
+:class:`Simulator` indexes the ``items``, ``response``, ``baseline`` and
+``baseline_uncertainty`` tables once into numpy arrays; each changed plan
+(SKUs, window, mechanic, depth, funding) is then array work, and the tables
+of the result are built once at the end. :func:`simulate` and :func:`compare`
+build a ``Simulator`` per call and give the same numbers.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from opslib.data.schema import PROMO_MECHANICS
 from opslib.errors import DataError
-from opslib.promo.economics import breakeven_elasticity, breakeven_lift, max_profitable_depth
+from opslib.promo.economics import (
+    breakeven_elasticity,
+    breakeven_lift,
+    max_profitable_depth,
+)
 
 __all__ = [
     "PromotionPlan",
@@ -48,8 +71,10 @@ __all__ = [
     "WATERFALL_COMPONENTS",
     "UNCERTAIN_INPUTS",
     "baseline_from_history",
+    "baseline_uncertainty",
     "simulate",
     "compare",
+    "Simulator",
 ]
 
 PRICE_MECHANICS = ("percent_off", "flash_sale", "second_half_price", "bogo", "threshold",
@@ -62,8 +87,8 @@ WATERFALL_COMPONENTS: tuple[str, ...] = (
 """Changes from the baseline margin to the promotion margin; they sum to the incremental profit."""
 
 UNCERTAIN_INPUTS: tuple[str, ...] = ("elasticity", "post_dip", "pre_dip", "cannibalization", "mechanic_effect",
-                                     "sibling_effect")
-"""Uncertain inputs per SKU, in the order of the per-SKU random streams (never reorder)."""
+                                     "sibling_effect", "baseline_level", "window_noise")
+"""Uncertain inputs per SKU; the position of each names its random stream (append only, never reorder)."""
 
 
 def _fail(parameter: str, rule: str, received, fix: str):
@@ -314,70 +339,215 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
     return pd.concat(out, ignore_index=True)
 
 
+def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, *, lookback_days: int = 182,
+                         min_days: int = 14, origins: int = 52) -> pd.DataFrame:
+    """Uncertainty of :func:`baseline_from_history` over a window: backtest of its level, and count noise.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame
+        The ``demand`` table, as for :func:`baseline_from_history` (days
+        out of stock or promoted are left out).
+    skus : sequence of str
+    start, end : date-like
+        The promotion window (inclusive); only history before ``start`` is
+        used.
+    lookback_days, min_days : int
+        As in :func:`baseline_from_history`.
+    origins : int, default 52
+        Backtest windows: the baseline is recomputed at origins ``start - L -
+        7 j`` (``j = 0 .. origins - 1``, ``L`` the window length [days]) and
+        compared with the clean units of the following ``L`` days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per SKU: ``sku``; ``baseline_log_se``, the standard
+        deviation of the log error of the baseline's level [log units];
+        ``overdispersion`` ``omega`` [1] of daily units, ``Var = mu + omega
+        mu**2``; ``backtest_windows`` used (0: the sampling error of the
+        mean stands in); ``log_error_rms`` of the backtest [log units].
+        Pass it to :func:`simulate` as ``baseline_uncertainty``.
+
+    Notes
+    -----
+    With ``A_j`` and ``P_j`` the actual and baseline units of backtest window
+    ``j`` (its clean days only, ``n_j`` of them), ``r_j = log((A_j + 0.5) /
+    (P_j + 0.5))`` mixes the level error and the count noise, whose
+    variance is about ``v_j = (P_j + omega P_j**2 / n_j) / (P_j + 0.5)**2``
+    (delta method). The level error is what remains::
+
+        baseline_log_se**2 = max(mean(r_j**2) - mean(v_j), 0)
+
+    and ``omega`` is the moment estimate ``sum((y - mu)**2 - mu) / sum(mu**2)``
+    (at least 0) over the clean lookback days before ``start``, with ``mu``
+    the weekday-average baseline. The simulation draws the level as
+    ``exp(baseline_log_se z)`` (median-unbiased, one draw per SKU for the
+    window and its dips) and the window's realized units as gamma-Poisson
+    counts around the expected units.
+    """
+    f = "baseline_uncertainty"
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end < start:
+        raise DataError(f"{f}: parameter 'end' ({end.date()}) is before 'start' ({start.date()}). Fix: swap them.")
+    for name, value in (("lookback_days", lookback_days), ("min_days", min_days), ("origins", origins)):
+        if int(value) != value or value < 1:
+            raise DataError(f"{f}: parameter {name!r} must be a whole number >= 1; received {value!r}. "
+                            f"Fix: keep the default.")
+    missing = [c for c in ("sku", "date", "units") if c not in demand.columns]
+    if missing:
+        raise DataError(f"{f}: table 'demand' lacks column(s) {missing}. Fix: use opslib.data.daily_demand.")
+    skus = [str(s) for s in ([skus] if isinstance(skus, str) else skus)]
+    d = demand[demand["sku"].astype(str).isin(skus)]
+    d = d.assign(sku=d["sku"].astype(str), date=pd.to_datetime(d["date"]).dt.normalize())
+    d = d[d["date"] < start]
+    clean = np.ones(len(d), bool)
+    if "in_stock" in d.columns:
+        clean &= d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    if "promo_id" in d.columns:
+        clean &= d["promo_id"].isna().to_numpy()
+    d = d[clean]
+    length = (end - start).days + 1
+    rows = []
+    for sku in skus:
+        h = d[d["sku"] == sku]
+        if h.empty:
+            raise DataError(f"{f}: SKU {sku!r} has no in-stock, unpromoted day in table 'demand' before "
+                            f"{start.date()}. Fix: check the SKU.")
+        first = h["date"].min()
+        n_days = (start - first).days
+        y = np.full(n_days, np.nan)
+        y[(h["date"] - first).dt.days.to_numpy()] = h["units"].to_numpy(float)
+        dow = (first.day_of_week + np.arange(n_days)) % 7
+        mu_now, ok_now = _weekday_baseline(y, dow, n_days, lookback_days, min_days)
+        seen = np.isfinite(y) & ok_now
+        mu = mu_now[seen]
+        omega = float(max(0.0, np.sum((y[seen] - mu) ** 2 - mu) / np.sum(mu ** 2))) if np.sum(mu ** 2) > 0 else 0.0
+        r2, v = [], []
+        for j in range(int(origins)):
+            o = n_days - length - 7 * j
+            if o < min_days:
+                break
+            pred, ok = _weekday_baseline(y, dow, o, lookback_days, min_days)
+            if not ok.any():
+                continue
+            window = slice(o, o + length)
+            days = np.isfinite(y[window])
+            if days.sum() < max(1, length / 2):
+                continue
+            a = float(np.nansum(y[window]))
+            p = float(pred[window][days].sum())
+            r2.append(np.log((a + 0.5) / (p + 0.5)) ** 2)
+            v.append((p + omega * p ** 2 / days.sum()) / (p + 0.5) ** 2)
+        if len(r2) >= 4:
+            se2 = max(float(np.mean(r2) - np.mean(v)), 0.0)
+            rms = float(np.sqrt(np.mean(r2)))
+        else:  # too little history: the sampling error of the mean level
+            n = max(int(np.isfinite(y[max(0, n_days - lookback_days):]).sum()), 1)
+            level = max(float(np.nanmean(y[max(0, n_days - lookback_days):])), 1e-9) if n else 1e-9
+            se2, rms = (1 / level + omega) / n, np.nan
+        rows.append({"sku": sku, "baseline_log_se": float(np.sqrt(se2)), "overdispersion": omega,
+                     "backtest_windows": len(r2) if len(r2) >= 4 else 0, "log_error_rms": rms})
+    return pd.DataFrame(rows, columns=["sku", "baseline_log_se", "overdispersion", "backtest_windows",
+                                       "log_error_rms"])
+
+
+def _weekday_baseline(y: np.ndarray, dow: np.ndarray, origin: int, lookback_days: int, min_days: int):
+    """Baseline per day (all days of ``y``) fitted on the clean days before ``origin``, as
+    :func:`baseline_from_history` does; ``ok`` is False when there is no clean day."""
+    recent = y[max(0, origin - lookback_days):origin]
+    w = dow[max(0, origin - lookback_days):origin]
+    if np.isfinite(recent).sum() < min_days:
+        recent, w = y[:origin], dow[:origin]
+    seen = np.isfinite(recent)
+    if not seen.any():
+        return np.zeros(len(y)), np.zeros(len(y), bool)
+    level = recent[seen].mean()
+    sums = np.bincount(w[seen], weights=recent[seen], minlength=7)
+    counts = np.bincount(w[seen], minlength=7)
+    factor = np.ones(7)
+    if (counts > 0).all() and level > 0:
+        factor = sums / counts / level
+    return level * factor[dow], np.ones(len(y), bool)
+
+
 # --------------------------------------------------------------------------- inputs
 
 
-def _response_frame(response) -> pd.DataFrame:
-    frame = getattr(response, "estimates", response)
-    if not isinstance(frame, pd.DataFrame):
-        _fail("parameter 'response'", "must be a DataFrame or a fit_own_price_response / pool_elasticities "
-              "result", type(response).__name__, "pass fit.estimates with sku, elasticity, elasticity_se.")
-    missing = [c for c in ("sku", "elasticity", "elasticity_se") if c not in frame.columns]
-    if missing:
-        _fail("table 'response'", f"lacks column(s) {missing}", list(frame.columns),
-              "pass fit_own_price_response(...).estimates or pool_elasticities(...).estimates.")
-    return frame.assign(sku=frame["sku"].astype(str)).drop_duplicates("sku").set_index("sku")
+NORMAL_INPUTS: frozenset[str] = frozenset({"post_dip", "pre_dip", "mechanic_effect", "sibling_effect",
+                                           "baseline_level", "window_noise"})
+"""Inputs whose stream holds standard normal numbers; the others (elasticity, cannibalization) hold uniforms
+turned into draws by their inverse distribution function."""
+
+_STREAM_CACHE: OrderedDict = OrderedDict()
+_STREAM_CACHE_BYTES = 64 * 2 ** 20
+_stream_cache_used = [0]
 
 
-def _column(frame: pd.DataFrame, skus, name: str) -> np.ndarray:
-    if name not in frame.columns:
-        return np.full(len(skus), np.nan)
-    return frame[name].reindex(skus).to_numpy(dtype=float)
+def _stream(sku: str, seed: int, name: str, draws: int, out: np.ndarray | None = None,
+            cache: bool = True) -> np.ndarray:
+    """Random numbers of one SKU and one uncertain input from ``SeedSequence([seed, crc32(sku), k])``.
+
+    ``k`` is the position of ``name`` in :data:`UNCERTAIN_INPUTS`. The same seed gives the same numbers
+    for a SKU and input in any plan, whatever other SKUs and inputs are in it (common random numbers).
+    Standard normal numbers for :data:`NORMAL_INPUTS`, uniforms on [0, 1) for the others. With
+    ``cache``, the stream is kept (read-only, within a 64 MB budget, least recently used out) so that
+    scenario updates reuse it instead of drawing again.
+    """
+    key = (int(seed), sku, name, int(draws))
+    hit = _STREAM_CACHE.get(key) if cache else None
+    if hit is not None:
+        _STREAM_CACHE.move_to_end(key)
+        if out is not None:
+            out[...] = hit
+        return hit if out is None else out
+    values = np.empty(int(draws)) if out is None else out
+    rng = np.random.default_rng(np.random.SeedSequence(
+        [int(seed), zlib.crc32(sku.encode("utf-8")), UNCERTAIN_INPUTS.index(name)]))
+    if name in NORMAL_INPUTS:
+        rng.standard_normal(out=values)
+    else:
+        rng.random(out=values)
+    if cache:
+        kept = values.copy() if out is not None else values
+        kept.flags.writeable = False
+        _STREAM_CACHE[key] = kept
+        _stream_cache_used[0] += kept.nbytes
+        while _stream_cache_used[0] > _STREAM_CACHE_BYTES and _STREAM_CACHE:
+            _stream_cache_used[0] -= _STREAM_CACHE.popitem(last=False)[1].nbytes
+        return kept if out is None else values
+    return values
 
 
-def _window_baseline(baseline: pd.DataFrame, skus, start, end, pre_days: int, post_days: int):
-    """Baseline units per SKU in the window, the pre-window and the post-window [units]."""
-    if not isinstance(baseline, pd.DataFrame) or "sku" not in baseline.columns:
-        _fail("parameter 'baseline'", "must be a DataFrame with sku, date, baseline_units",
-              type(baseline).__name__, "use baseline_from_history(demand, skus, start, end) or a forecast.")
-    col = next((c for c in ("baseline_units", "mean", "units") if c in baseline.columns), None)
-    if col is None or "date" not in baseline.columns:
-        _fail("table 'baseline'", "needs columns sku, date and baseline_units (or mean, or units)",
-              list(baseline.columns), "rename the expected units per day to baseline_units.")
-    b = baseline.assign(sku=baseline["sku"].astype(str), date=pd.to_datetime(baseline["date"]).dt.normalize())
-    if b[col].isna().any() or (b[col] < 0).any():
-        _fail("table 'baseline', column " + repr(col), "must be >= 0 without gaps",
-              b.loc[b[col].isna() | (b[col] < 0)].head(5).to_dict("records"), "fill missing days.")
-    window = pd.date_range(start, end, freq="D")
-    table = b.groupby(["date", "sku"])[col].sum().unstack("sku")
-    absent = [s for s in skus if s not in table.columns]
-    if absent:
-        _fail("table 'baseline'", "has no rows for SKU(s) of the plan", absent[:5],
-              "compute the baseline for every promoted SKU (and siblings, for cannibalization).")
-    inside = table.reindex(window)
-    gaps = inside[list(skus)].isna().sum()
-    if gaps.any():
-        _fail("table 'baseline'", f"misses window days ({start.date()} to {end.date()})",
-              gaps[gaps > 0].head(5).to_dict(), "give one row per SKU and window day.")
-    daily = inside.mean()
+def _uniform_matrix(skus, seed: int, name: str, draws: int, memo: dict | None = None) -> np.ndarray:
+    """Streams of ``name`` for ``skus``, one row per SKU (cached when the matrix is small).
 
-    def total(days):
-        if not len(days):
-            return pd.Series(0.0, index=table.columns)
-        values = table.reindex(days).to_numpy(float)
-        values = np.where(np.isnan(values), daily.to_numpy(float)[None, :], values)
-        return pd.Series(values.sum(axis=0), index=table.columns)
+    ``memo`` (a dict kept by the caller, e.g. :func:`compare`) keeps every stream drawn, whatever
+    its size, so that several scenarios share one draw of the random numbers.
+    """
+    out = np.empty((len(skus), draws))
+    cache = out.nbytes <= _STREAM_CACHE_BYTES // 4
+    todo = []
+    for i, s in enumerate(skus):
+        if memo is not None and (s, name) in memo:
+            out[i] = memo[(s, name)]
+        else:
+            todo.append(i)
 
-    pre = total(pd.date_range(start - pd.Timedelta(days=pre_days), start - pd.Timedelta(days=1), freq="D")
-                if pre_days > 0 else [])
-    post = total(pd.date_range(end + pd.Timedelta(days=1), end + pd.Timedelta(days=post_days), freq="D")
-                 if post_days > 0 else [])
-    return inside.sum(), pre, post
+    def fill(rows):
+        for i in rows:
+            _stream(skus[i], seed, name, draws, out=out[i], cache=False)
 
-
-def _uniforms(sku: str, seed: int, draws: int) -> np.ndarray:
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(sku.encode("utf-8"))]))
-    return rng.random((draws, len(UNCERTAIN_INPUTS)))
+    if cache or len(todo) < 64 or _WORKERS == 1:
+        for i in todo:
+            _stream(skus[i], seed, name, draws, out=out[i], cache=cache)
+    else:  # large: no cache, the streams are drawn in parallel (each generator fills its own row)
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            list(pool.map(fill, np.array_split(np.asarray(todo), _WORKERS)))
+    if memo is not None:
+        for i in todo:
+            memo[(skus[i], name)] = out[i]
+    return out
 
 
 def _truncated_normal_negative(mean, se, u):
@@ -385,20 +555,35 @@ def _truncated_normal_negative(mean, se, u):
     se = np.asarray(se, float)
     safe = np.where(se > 0, se, 1.0)
     top = special.ndtr(-mean / safe)
-    x = mean + safe * special.ndtri(np.clip(u * top, 1e-300, 1 - 1e-16))
-    return np.where(se > 0, np.minimum(x, -1e-12), np.minimum(mean, 0.0))
+    x = np.asarray(u * top, dtype=float)  # a new array (no second copy), worked on in place
+    np.clip(x, 1e-300, 1 - 1e-16, out=x)
+    special.ndtri(x, out=x)
+    x *= safe
+    x += mean
+    np.minimum(x, -1e-12, out=x)
+    if np.all(se > 0):
+        return x
+    return np.where(se > 0, x, np.minimum(mean, 0.0))
 
 
-def _normal(mean, se, u):
+def _normal(mean, se, z):
+    """``mean + se * z`` from standard normal numbers ``z`` (NaN mean or se count as 0)."""
     mean = np.nan_to_num(np.asarray(mean, float))
     se = np.nan_to_num(np.asarray(se, float))
     if not np.any(se):
-        return np.broadcast_to(mean, np.shape(u))
-    return mean + se * special.ndtri(u)
+        return np.broadcast_to(mean, np.shape(z))
+    x = z * se
+    x += mean
+    return x
 
 
 def _beta(mean, sd, u):
-    """Beta draw with the given mean and sd (moments); ``sd = 0`` gives the mean."""
+    """Beta draw with the given mean and sd (moments); ``sd = 0`` gives the mean.
+
+    ``mean`` and ``sd`` are scalars or per-SKU columns (shape ``(skus, 1)``) of ``u`` (``(skus, draws)``).
+    Up to :data:`_EXACT_PPF_LIMIT` values of one distribution take the exact quantile function; more are
+    interpolated on a cached fine grid of it (maximum error about 1e-6 away from the tails).
+    """
     mean = np.clip(np.nan_to_num(np.asarray(mean, float)), 0.0, 1.0)
     sd = np.nan_to_num(np.asarray(sd, float))
     var = np.minimum(sd ** 2, 0.999 * mean * (1 - mean))
@@ -408,24 +593,43 @@ def _beta(mean, sd, u):
     u = np.asarray(u, float)
     if u.ndim == 0 or np.ndim(a) == 0:
         return np.where(ok, special.betaincinv(a, b, u), mean)
-    out = np.broadcast_to(mean, u.shape).astype(float)
+    out = np.array(np.broadcast_to(mean, u.shape), dtype=float)
     if not ok.any():
         return out
-    # the parameters vary by SKU (last axis): one quantile function per distinct (a, b)
-    a1, b1, ok1 = (np.broadcast_to(v, u.shape[-1:]) for v in (a, b, ok))
+    # the parameters vary by SKU (first axis): one quantile function per distinct (a, b)
+    rows = u.shape[0]
+    a1, b1, ok1 = (np.broadcast_to(v.reshape(-1), (rows,)) for v in (a, b, ok))
     pairs = {(float(x), float(y)) for x, y, z in zip(a1, b1, ok1) if z}
     for aa, bb in pairs:
-        cols = ok1 & (a1 == aa) & (b1 == bb)
-        values = u[..., cols]
+        sel = ok1 & (a1 == aa) & (b1 == bb)
+        every = bool(sel.all())
+        values = u if every else u[sel]
         if values.size <= _EXACT_PPF_LIMIT:
-            out[..., cols] = special.betaincinv(aa, bb, values)
+            result = special.betaincinv(aa, bb, values)
         else:  # many draws of one distribution: the exact quantile function on a fine grid, interpolated
-            grid = np.linspace(0.0, 1.0, 8193)
-            out[..., cols] = np.interp(values, grid, special.betaincinv(aa, bb, grid))
+            table, slope = _beta_quantile_grid(aa, bb)
+            pos = values * (len(table) - 1)
+            idx = pos.astype(np.intp)
+            np.minimum(idx, len(table) - 2, out=idx)
+            pos -= idx
+            pos *= slope[idx]
+            pos += table[idx]
+            result = pos
+        if every:
+            out = result
+        else:
+            out[sel] = result
     return out
 
 
-_EXACT_PPF_LIMIT = 50_000
+_EXACT_PPF_LIMIT = 8_193
+
+
+@lru_cache(maxsize=256)
+def _beta_quantile_grid(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """Beta(a, b) quantiles on 8,193 equally spaced levels and the slopes between them."""
+    table = special.betaincinv(a, b, np.linspace(0.0, 1.0, 8193))
+    return table, np.diff(table)
 
 
 @dataclass(frozen=True)
@@ -451,142 +655,442 @@ class _Inputs:
     sibling_margin: np.ndarray
     sibling_price: np.ndarray
     sibling_params: dict
+    overdispersion: np.ndarray
+    window_days: int
+    breakeven_lift: np.ndarray
 
 
-def _prepare(plan, response, baseline, items, *, pre_dip_days, post_dip_days, cannibalization):
-    if not isinstance(plan, PromotionPlan):
-        _fail("parameter 'plan'", "must be a PromotionPlan", type(plan).__name__, "build PromotionPlan(...).")
-    if not isinstance(items, pd.DataFrame) or any(c not in items.columns for c in ("sku", "price", "unit_cost")):
-        _fail("table 'items'", "needs columns sku, price, unit_cost",
-              list(getattr(items, "columns", [])), "pass workspace.items.")
-    it = items.assign(sku=items["sku"].astype(str)).drop_duplicates("sku").set_index("sku")
-    skus = list(plan.skus)
-    unknown = [s for s in skus if s not in it.index]
-    if unknown:
-        _fail("parameter 'plan.skus'", "names SKU(s) absent from table 'items'", unknown[:5],
-              "check the SKU codes against items['sku'].")
-    price = it.loc[skus, "price"].to_numpy(float)
-    cost = it.loc[skus, "unit_cost"].to_numpy(float)
-    bad = ~np.isfinite(price) | (price <= 0) | ~np.isfinite(cost) | (cost < 0) | (cost > price)
-    if bad.any():
-        _fail("table 'items'", "needs 0 <= unit_cost <= price > 0 for promoted SKUs",
-              it.loc[np.asarray(skus)[bad], ["price", "unit_cost"]].head(5).to_dict("index"),
-              "fix the item's price or unit cost.")
-    margin_rate = (price - cost) / price
-    demand_depth, cost_rate, component = plan.rates(price)
-    if np.any(demand_depth >= 1) or (plan.flash_price is not None and np.any(plan.flash_price > price)):
-        _fail("parameter 'plan.flash_price'", "must be below every promoted SKU's price", plan.flash_price,
-              "pass a flash price below the regular price or use depth.")
-    r = _response_frame(response)
-    absent = [s for s in skus if s not in r.index]
-    if absent:
-        _fail("table 'response'", "has no row for SKU(s) of the plan", absent[:5],
-              "fit them (fit_own_price_response(skus=...)) or pool (pool_elasticities).")
-    e, e_se = _column(r, skus, "elasticity"), _column(r, skus, "elasticity_se")
-    bad = ~np.isfinite(e) | ~np.isfinite(e_se) | (e_se < 0)
-    if bad.any():
-        _fail("table 'response', columns 'elasticity', 'elasticity_se'", "must be finite (se >= 0)",
-              list(np.asarray(skus)[bad][:5]), "pool the elasticities first (pool_elasticities) so that "
-              "every SKU has an estimate and a standard error.")
-    mech = f"mechanic_{plan.mechanic}"
-    params = {
-        "elasticity": (e, e_se),
-        "post_dip": (_column(r, skus, "post_dip"), _column(r, skus, "post_dip_se")),
-        "pre_dip": (_column(r, skus, "pre_dip"), _column(r, skus, "pre_dip_se")),
-        "cannibalization": (_column(r, skus, "cannibalization_share"),
-                            _column(r, skus, "cannibalization_share_se")),
-        "mechanic_effect": (_column(r, skus, mech), _column(r, skus, f"{mech}_se")),
-    }
-    share = params["cannibalization"][0]
-    if np.any(share[np.isfinite(share)] < 0) or np.any(share[np.isfinite(share)] > 1):
-        _fail("table 'response', column 'cannibalization_share'", "must be a fraction in [0, 1]",
-              share.tolist()[:5], "pass the share of the bump taken from siblings, e.g. 0.3.")
+def _check_settings(draws, seed, pre_dip_days, post_dip_days, cannibalization) -> None:
+    if int(draws) != draws or draws < 1:
+        _fail("parameter 'draws'", "must be a whole number >= 1", draws, "pass draws=2000.")
+    for name, value in (("pre_dip_days", pre_dip_days), ("post_dip_days", post_dip_days)):
+        if int(value) != value or value < 0:
+            _fail(f"parameter {name!r}", "must be a whole number of days >= 0", value, "use the fit's settings.")
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        _fail("parameter 'seed'", "must be a whole number >= 0", seed, "pass seed=0.")
     if cannibalization not in ("auto", "share", "siblings", "none"):
         _fail("parameter 'cannibalization'", "must be 'auto', 'share', 'siblings' or 'none'", cannibalization,
               "pass cannibalization='auto'.")
-    base, pre, post = _window_baseline(baseline, skus, plan.start, plan.end, pre_dip_days, post_dip_days)
-    mode = cannibalization
-    siblings: list[str] = []
-    if mode in ("auto", "siblings") and "category" in it.columns and "sibling_effect" in r.columns:
-        cats = set(it.loc[skus, "category"].astype(str))
-        pool = [s for s in base.index if s not in skus and s in it.index and s in r.index
-                and str(it.at[s, "category"]) in cats]
-        siblings = [s for s in pool if np.isfinite(r.at[s, "sibling_effect"])]
-    if mode == "auto":
-        mode = "share" if np.isfinite(share).any() else ("siblings" if siblings else "none")
-    if mode != "siblings":
-        siblings = []
-    if mode == "share":
-        params["cannibalization"] = (np.nan_to_num(share), np.nan_to_num(params["cannibalization"][1]))
-    else:
-        params["cannibalization"] = (np.zeros(len(skus)), np.zeros(len(skus)))
-    sp = it.loc[siblings, "price"].to_numpy(float) if siblings else np.zeros(0)
-    sc = it.loc[siblings, "unit_cost"].to_numpy(float) if siblings else np.zeros(0)
-    return _Inputs(
-        skus=tuple(skus), price=price, margin_rate=margin_rate, demand_depth=demand_depth, cost_rate=cost_rate,
-        cost_component=component, base=base.reindex(skus).to_numpy(float),
-        base_pre=pre.reindex(skus).to_numpy(float), base_post=post.reindex(skus).to_numpy(float),
-        params=params, cap=plan.stock_cap, funding_share=plan.funding_share, fixed_cost=plan.fixed_cost,
-        cannibalization_mode=mode, siblings=tuple(siblings),
-        sibling_base=base.reindex(siblings).to_numpy(float) if siblings else np.zeros(0),
-        sibling_margin=sp - sc, sibling_price=sp,
-        sibling_params={"sibling_effect": (_column(r, siblings, "sibling_effect"),
-                                           _column(r, siblings, "sibling_effect_se"))})
+
+
+def _first_rows(keys: pd.Series) -> tuple[np.ndarray, np.ndarray, dict]:
+    """SKU codes as str, the positions of each code's first row, and ``{code: position among firsts}``."""
+    codes = keys.astype(str).to_numpy(dtype=object)
+    first = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
+    return codes, first, {k: i for i, k in enumerate(codes[first])}
+
+
+def _rows_of(lookup: dict, skus) -> np.ndarray:
+    return np.fromiter((lookup.get(s, -1) for s in skus), dtype=np.intp, count=len(skus))
+
+
+def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` with NaN where ``rows`` is -1 (absent)."""
+    if not len(values):
+        return np.full(len(rows), np.nan)
+    return np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
+
+
+class _Tables:
+    """``items``, ``response``, ``baseline`` and ``baseline_uncertainty`` indexed once into numpy arrays.
+
+    Checks the tables' structure on construction; the per-plan checks (SKUs present, values usable) run
+    in :meth:`inputs`, on arrays only.
+    """
+
+    def __init__(self, response, baseline, items, baseline_uncertainty):
+        if not isinstance(items, pd.DataFrame) or any(c not in items.columns for c in ("sku", "price", "unit_cost")):
+            _fail("table 'items'", "needs columns sku, price, unit_cost",
+                  list(getattr(items, "columns", [])), "pass workspace.items.")
+        codes, first, self.item_row = _first_rows(items["sku"])
+        self.item_sku = codes[first]
+        self.price = items["price"].to_numpy(float)[first]
+        self.unit_cost = items["unit_cost"].to_numpy(float)[first]
+        self.category = items["category"].astype(str).to_numpy()[first] if "category" in items.columns else None
+
+        frame = getattr(response, "estimates", response)
+        if not isinstance(frame, pd.DataFrame):
+            _fail("parameter 'response'", "must be a DataFrame or a fit_own_price_response / pool_elasticities "
+                  "result", type(response).__name__, "pass fit.estimates with sku, elasticity, elasticity_se.")
+        missing = [c for c in ("sku", "elasticity", "elasticity_se") if c not in frame.columns]
+        if missing:
+            _fail("table 'response'", f"lacks column(s) {missing}", list(frame.columns),
+                  "pass fit_own_price_response(...).estimates or pool_elasticities(...).estimates.")
+        _, first, self.response_row = _first_rows(frame["sku"])
+        self._response, self._response_first, self._response_columns = frame, first, {}
+
+        if not isinstance(baseline, pd.DataFrame) or "sku" not in baseline.columns:
+            _fail("parameter 'baseline'", "must be a DataFrame with sku, date, baseline_units",
+                  type(baseline).__name__, "use baseline_from_history(demand, skus, start, end) or a forecast.")
+        col = next((c for c in ("baseline_units", "mean", "units") if c in baseline.columns), None)
+        if col is None or "date" not in baseline.columns:
+            _fail("table 'baseline'", "needs columns sku, date and baseline_units (or mean, or units)",
+                  list(baseline.columns), "rename the expected units per day to baseline_units.")
+        units = baseline[col].to_numpy(float)
+        bad = np.isnan(units) | (units < 0)
+        if bad.any():
+            b = baseline.assign(sku=baseline["sku"].astype(str),
+                                date=pd.to_datetime(baseline["date"]).dt.normalize())
+            _fail("table 'baseline', column " + repr(col), "must be >= 0 without gaps",
+                  b.loc[bad].head(5).to_dict("records"), "fill missing days.")
+        # (day, sku) matrix of the daily units, duplicates summed, NaN where a SKU has no row for a day
+        sku_code, skus = pd.factorize(baseline["sku"].astype(str), sort=True)
+        day = pd.to_datetime(baseline["date"]).to_numpy("datetime64[D]").astype(np.int64)
+        day_code, days = pd.factorize(day, sort=True)
+        cells = day_code.astype(np.int64) * len(skus) + sku_code
+        shape = (len(days), len(skus))
+        sums = np.bincount(cells, weights=units, minlength=shape[0] * shape[1]).reshape(shape)
+        counts = np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
+        sums[counts == 0] = np.nan
+        self.baseline_sku = np.asarray(skus, dtype=object)
+        self.baseline_col = {s: j for j, s in enumerate(self.baseline_sku)}
+        self.baseline_days = np.asarray(days, dtype=np.int64)
+        self.baseline = sums
+        self._sibling_rows = None
+
+        self.uncertainty = None
+        if baseline_uncertainty is not None:
+            t = baseline_uncertainty
+            if not isinstance(t, pd.DataFrame) or "sku" not in t.columns or "baseline_log_se" not in t.columns:
+                _fail("parameter 'baseline_uncertainty'", "must be a DataFrame with sku, baseline_log_se (and "
+                      "overdispersion)", type(t).__name__ if not isinstance(t, pd.DataFrame) else list(t.columns),
+                      "use baseline_uncertainty(demand, skus, start, end).")
+            _, first, lookup = _first_rows(t["sku"])
+            se = t["baseline_log_se"].to_numpy(float)[first]
+            od = t["overdispersion"].to_numpy(float)[first] if "overdispersion" in t.columns else np.zeros(len(first))
+            self.uncertainty = (t, first, lookup, se, od)
+
+    def response_column(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Column ``name`` of the response at ``rows`` (NaN for an absent SKU or column)."""
+        values = self._response_columns.get(name)
+        if values is None:
+            if name not in self._response.columns:
+                return np.full(len(rows), np.nan)
+            values = self._response[name].to_numpy(dtype=float)[self._response_first]
+            self._response_columns[name] = values
+        return _take(values, rows)
+
+    def days_at(self, days: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Baseline units on ``days`` (day numbers) for baseline ``columns``, NaN where absent."""
+        pos = np.searchsorted(self.baseline_days, days)
+        pos = np.minimum(pos, max(len(self.baseline_days) - 1, 0))
+        present = (self.baseline_days[pos] == days) if len(self.baseline_days) else np.zeros(len(days), bool)
+        out = self.baseline[np.ix_(pos, columns)] if len(self.baseline_days) else np.full(
+            (len(days), len(columns)), np.nan)
+        out[~present] = np.nan
+        return out
+
+    def sibling_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Item and response rows of every baseline SKU (-1 when absent), for the sibling pool."""
+        if self._sibling_rows is None:
+            self._sibling_rows = (_rows_of(self.item_row, self.baseline_sku),
+                                  _rows_of(self.response_row, self.baseline_sku))
+        return self._sibling_rows
+
+    def inputs(self, plan: PromotionPlan, *, pre_dip_days: int, post_dip_days: int,
+               cannibalization: str) -> _Inputs:
+        """The evaluator's arrays for one plan (checks the plan against the tables)."""
+        if not isinstance(plan, PromotionPlan):
+            _fail("parameter 'plan'", "must be a PromotionPlan", type(plan).__name__, "build PromotionPlan(...).")
+        skus = list(plan.skus)
+        rows = _rows_of(self.item_row, skus)
+        if np.any(rows < 0):
+            _fail("parameter 'plan.skus'", "names SKU(s) absent from table 'items'",
+                  [s for s, r in zip(skus, rows) if r < 0][:5], "check the SKU codes against items['sku'].")
+        price, cost = self.price[rows], self.unit_cost[rows]
+        bad = ~np.isfinite(price) | (price <= 0) | ~np.isfinite(cost) | (cost < 0) | (cost > price)
+        if bad.any():
+            _fail("table 'items'", "needs 0 <= unit_cost <= price > 0 for promoted SKUs",
+                  {s: {"price": p, "unit_cost": c} for s, p, c in zip(np.asarray(skus)[bad][:5], price[bad][:5],
+                                                                       cost[bad][:5])},
+                  "fix the item's price or unit cost.")
+        margin_rate = (price - cost) / price
+        demand_depth, cost_rate, component = plan.rates(price)
+        if np.any(demand_depth >= 1) or (plan.flash_price is not None and np.any(plan.flash_price > price)):
+            _fail("parameter 'plan.flash_price'", "must be below every promoted SKU's price", plan.flash_price,
+                  "pass a flash price below the regular price or use depth.")
+        r_rows = _rows_of(self.response_row, skus)
+        if np.any(r_rows < 0):
+            _fail("table 'response'", "has no row for SKU(s) of the plan", [s for s, r in zip(skus, r_rows)
+                                                                            if r < 0][:5],
+                  "fit them (fit_own_price_response(skus=...)) or pool (pool_elasticities).")
+        column = self.response_column
+        e, e_se = column("elasticity", r_rows), column("elasticity_se", r_rows)
+        bad = ~np.isfinite(e) | ~np.isfinite(e_se) | (e_se < 0)
+        if bad.any():
+            _fail("table 'response', columns 'elasticity', 'elasticity_se'", "must be finite (se >= 0)",
+                  list(np.asarray(skus)[bad][:5]), "pool the elasticities first (pool_elasticities) so that "
+                  "every SKU has an estimate and a standard error.")
+        mech = f"mechanic_{plan.mechanic}"
+        params = {
+            "elasticity": (e, e_se),
+            "post_dip": (column("post_dip", r_rows), column("post_dip_se", r_rows)),
+            "pre_dip": (column("pre_dip", r_rows), column("pre_dip_se", r_rows)),
+            "cannibalization": (column("cannibalization_share", r_rows),
+                                column("cannibalization_share_se", r_rows)),
+            "mechanic_effect": (column(mech, r_rows), column(f"{mech}_se", r_rows)),
+        }
+        share = params["cannibalization"][0]
+        if np.any(share[np.isfinite(share)] < 0) or np.any(share[np.isfinite(share)] > 1):
+            _fail("table 'response', column 'cannibalization_share'", "must be a fraction in [0, 1]",
+                  share.tolist()[:5], "pass the share of the bump taken from siblings, e.g. 0.3.")
+
+        # baseline of the window, the pre- and the post-window
+        cols = _rows_of(self.baseline_col, skus)
+        if np.any(cols < 0):
+            _fail("table 'baseline'", "has no rows for SKU(s) of the plan", [s for s, c in zip(skus, cols)
+                                                                             if c < 0][:5],
+                  "compute the baseline for every promoted SKU (and siblings, for cannibalization).")
+        start = plan.start.to_datetime64().astype("datetime64[D]").astype(np.int64)
+        window = np.arange(start, start + plan.days)
+        inside = self.days_at(window, cols)
+        gaps = np.isnan(inside).sum(axis=0)
+        if gaps.any():
+            _fail("table 'baseline'", f"misses window days ({plan.start.date()} to {plan.end.date()})",
+                  {s: int(g) for s, g in zip(skus, gaps) if g > 0}, "give one row per SKU and window day.")
+        base = inside.sum(axis=0)
+        daily = base / len(window)
+
+        def total(days):
+            if not len(days):
+                return np.zeros(len(skus))
+            values = self.days_at(days, cols)
+            return np.where(np.isnan(values), daily[None, :], values).sum(axis=0)
+
+        pre = total(np.arange(start - pre_dip_days, start))
+        post = total(np.arange(start + plan.days, start + plan.days + post_dip_days))
+
+        mode = cannibalization
+        sib = np.zeros(0, dtype=np.intp)
+        if mode in ("auto", "siblings") and self.category is not None and "sibling_effect" in self._response.columns:
+            item_rows, resp_rows = self.sibling_rows()
+            cats = np.unique(self.category[rows])
+            ok = (item_rows >= 0) & (resp_rows >= 0)
+            ok[cols] = False
+            ok[ok] = np.isin(self.category[item_rows[ok]], cats)
+            ok[ok] = np.isfinite(self.response_column("sibling_effect", resp_rows[ok]))
+            sib = np.flatnonzero(ok)
+        if mode == "auto":
+            mode = "share" if np.isfinite(share).any() else ("siblings" if len(sib) else "none")
+        if mode != "siblings":
+            sib = np.zeros(0, dtype=np.intp)
+        if mode == "share":
+            params["cannibalization"] = (np.nan_to_num(share), np.nan_to_num(params["cannibalization"][1]))
+        else:
+            params["cannibalization"] = (np.zeros(len(skus)), np.zeros(len(skus)))
+        sib_items, sib_resp = (r[sib] for r in self.sibling_rows()) if len(sib) else (sib, sib)
+        sp, sc = self.price[sib_items], self.unit_cost[sib_items]
+        sib_base = np.nansum(self.days_at(window, sib), axis=0) if len(sib) else np.zeros(0)
+
+        level_se, overdispersion = self._uncertainty(skus)
+        params["baseline_level"] = (np.zeros(len(skus)), level_se)
+        be_lift = np.asarray(breakeven_lift(margin_rate, np.minimum(cost_rate, 1.0), plan.funding_share,
+                                            np.clip(params["cannibalization"][0], 0, 1)), float).reshape(-1)
+        return _Inputs(
+            skus=tuple(skus), price=price, margin_rate=margin_rate, demand_depth=demand_depth, cost_rate=cost_rate,
+            cost_component=component, base=base, base_pre=pre, base_post=post,
+            params=params, cap=plan.stock_cap, funding_share=plan.funding_share, fixed_cost=plan.fixed_cost,
+            cannibalization_mode=mode, siblings=tuple(self.baseline_sku[sib]),
+            sibling_base=sib_base, sibling_margin=sp - sc, sibling_price=sp,
+            sibling_params={"sibling_effect": (self.response_column("sibling_effect", sib_resp),
+                                               self.response_column("sibling_effect_se", sib_resp))},
+            overdispersion=overdispersion, window_days=plan.days, breakeven_lift=be_lift)
+
+    def _uncertainty(self, skus) -> tuple[np.ndarray, np.ndarray]:
+        """``baseline_log_se`` and ``overdispersion`` per promoted SKU (zeros without a table)."""
+        if self.uncertainty is None:
+            return np.zeros(len(skus)), np.zeros(len(skus))
+        t, first, lookup, se_all, od_all = self.uncertainty
+        rows = _rows_of(lookup, skus)
+        if np.any(rows < 0):
+            _fail("table 'baseline_uncertainty'", "has no row for SKU(s) of the plan",
+                  [s for s, r in zip(skus, rows) if r < 0][:5],
+                  "compute it for every promoted SKU, or pass baseline_uncertainty=None for a known baseline.")
+        se, od = se_all[rows], od_all[rows]
+        bad = ~np.isfinite(se) | (se < 0) | ~np.isfinite(od) | (od < 0)
+        if bad.any():
+            shown = t.iloc[first[rows[bad][:5]]]
+            _fail("table 'baseline_uncertainty', columns 'baseline_log_se', 'overdispersion'",
+                  "must be finite and >= 0", shown.assign(sku=shown["sku"].astype(str)).set_index("sku")
+                  .to_dict("index"), "recompute with baseline_uncertainty().")
+        return se, od
 
 
 # --------------------------------------------------------------------------- evaluator
 
 
-def _evaluate(x: _Inputs, u: np.ndarray, us: np.ndarray) -> dict:
-    """Per-draw P&L from uniforms ``u`` (draws, skus, inputs) and ``us`` (draws, siblings)."""
-    p, g, d, rate = x.price, x.margin_rate, x.demand_depth, x.cost_rate
-    col = {name: k for k, name in enumerate(UNCERTAIN_INPUTS)}
-    e = _truncated_normal_negative(x.params["elasticity"][0], x.params["elasticity"][1], u[..., col["elasticity"]])
-    gamma = _normal(*x.params["mechanic_effect"], u[..., col["mechanic_effect"]])
-    q = x.base * (1 - d) ** e * np.exp(gamma)
-    if x.cap is not None:  # sell-out: flash units up to the cap, then the baseline rate for the rest
-        q_disc = np.minimum(q, x.cap)
-        q = np.where(q > x.cap, x.cap + x.base * (1 - x.cap / np.where(q > 0, q, 1)), q)
-    else:
-        q_disc = q
-    post = np.minimum(_normal(*x.params["post_dip"], u[..., col["post_dip"]]), 0.0)
-    pre = np.minimum(_normal(*x.params["pre_dip"], u[..., col["pre_dip"]]), 0.0)
-    share = _beta(*x.params["cannibalization"], u[..., col["cannibalization"]])
+_CHUNK_ELEMENTS = 1 << 17
+"""SKU x draw cells evaluated at once: the work arrays stay in cache and are reused."""
+
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+"""Threads evaluating chunks of draws (and drawing streams) in parallel; numpy releases the GIL."""
+
+_TOTALS = ("baseline_units", "promo_units", "incremental_units", "net_incremental_units", "window_units",
+           "promotion_gmv", "incremental_gmv", "baseline_margin", *WATERFALL_COMPONENTS, "spend")
+
+
+def _needed(x: _Inputs) -> list[str]:
+    """Uncertain inputs with a positive standard error for at least one promoted SKU."""
+    names = []
+    for name in UNCERTAIN_INPUTS:
+        if name in ("sibling_effect", "window_noise"):
+            continue
+        se = np.nan_to_num(np.asarray(x.params[name][1], float))
+        if np.any(se > 0):
+            names.append(name)
+    return names
+
+
+def _draw_uniforms(x: _Inputs, seed: int, draws: int, memo: dict | None = None) -> tuple[dict, np.ndarray | None]:
+    u = {name: _uniform_matrix(x.skus, seed, name, draws, memo) for name in (*_needed(x), "window_noise")}
+    se = np.nan_to_num(x.sibling_params["sibling_effect"][1])
+    us = _uniform_matrix(x.siblings, seed, "sibling_effect", draws, memo) if len(x.siblings) and np.any(se > 0) else None
+    return u, us
+
+
+def _weighted_sums(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sums over SKUs (axis 0) of ``values`` times each weight row: ``(k, draws)``, the same order per draw."""
+    if values.shape[1] == 1:
+        return weights @ values
+    return np.stack([np.einsum("ij,i->j", values, w) for w in weights])
+
+
+def _col(values) -> np.ndarray:
+    return np.asarray(values, float).reshape(-1, 1)
+
+
+def _evaluate(x: _Inputs, u: dict, us: np.ndarray | None, n: int, *, per_sku: bool = True) -> dict:
+    """Per-draw P&L from uniforms ``u[name]`` (skus, draws) and ``us`` (siblings, draws).
+
+    Inputs absent from ``u`` take their mean. The work runs in chunks of draws; per draw, the sums
+    over SKUs are the same operations in the same order, whatever the chunk.
+    """
+    m = len(x.skus)
+    p, g, rate = x.price, x.margin_rate, x.cost_rate
     m_r = p * g
-    bump = q - x.base
-    out = {"baseline_units": x.base, "promo_units": q, "incremental_units": bump}
-    cost = q_disc * p * rate  # gross, before funding
-    price_cost = cost if x.cost_component == "discount" else 0 * cost
-    out["own_lift_margin"] = bump * m_r
-    out["discount_on_baseline_units"] = -(x.base * p * rate) * (x.cost_component == "discount")
-    out["discount_on_incremental_units"] = -((q_disc - x.base) * p * rate) * (x.cost_component == "discount")
-    cann_units = share * np.maximum(bump, 0.0)
-    out["cannibalization"] = -cann_units * m_r
-    pre_units, post_units = x.base_pre * (1 - np.exp(pre)), x.base_post * (1 - np.exp(post))
-    out["pre_dip"], out["post_dip"] = -pre_units * m_r, -post_units * m_r
-    for name in ("coupon_cost", "gift_cost", "points_cost"):
-        out[name] = -cost * (x.cost_component == name)
-    funded = 0 if x.cost_component == "points_cost" else x.funding_share * cost
-    out["funding"] = funded
-    paid = q * p - price_cost - (cost if x.cost_component == "coupon_cost" else 0)
-    out["promotion_gmv"] = paid
-    lost_gmv = (cann_units + pre_units + post_units) * p
-    out["incremental_gmv"] = paid - x.base * p - lost_gmv
-    out["net_incremental_units"] = bump - cann_units - pre_units - post_units
-    out["baseline_margin"] = x.base * m_r
-    out["spend"] = cost - funded
-    totals = {k: np.broadcast_to(v, q.shape).sum(axis=-1) for k, v in out.items()}
-    if len(x.siblings):
-        theta = np.minimum(_normal(*x.sibling_params["sibling_effect"], us), 0.0)
-        lost = x.sibling_base * (1 - np.exp(theta))
-        totals["cannibalization"] = totals["cannibalization"] - (lost * x.sibling_margin).sum(axis=-1)
-        totals["incremental_gmv"] = totals["incremental_gmv"] - (lost * x.sibling_price).sum(axis=-1)
-        totals["net_incremental_units"] = totals["net_incremental_units"] - lost.sum(axis=-1)
-    totals["fixed_cost"] = -x.fixed_cost * np.ones_like(totals["own_lift_margin"])
-    totals["spend"] = totals["spend"] + x.fixed_cost
-    totals["profit"] = sum(totals[c] for c in WATERFALL_COMPONENTS)
-    totals["elasticity_draws"] = e
-    totals["sku_incremental_units"] = bump
+    weights = np.stack([np.ones(m), m_r, p, p * rate])
+    log_keep = np.log1p(-x.demand_depth)[:, None]
+    mean = {k: _col(v[0]) for k, v in x.params.items()}
+    se = {k: _col(v[1]) for k, v in x.params.items()}
+    base, base_pre, base_post = _col(x.base), _col(x.base_pre), _col(x.base_post)
+    inverse_shape = (np.nan_to_num(_col(x.overdispersion)) / max(x.window_days, 1))
+    disc = x.cost_component == "discount"
+    totals = {k: np.empty(n) for k in _TOTALS}
+    sku_bump = np.empty((m, n)) if per_sku else None
+    sku_units = np.empty((m, n)) if per_sku else None
+    be_lift = _col(x.breakeven_lift)
+    step = max(1, min(n, _CHUNK_ELEMENTS // max(m, 1)))
+    totals["profit"] = np.empty(n)
+
+    def chunk(c0: int) -> np.ndarray:
+        c1 = min(n, c0 + step)
+        sl = slice(c0, c1)
+        c = c1 - c0
+        if "elasticity" in u:
+            log_q = _truncated_normal_negative(mean["elasticity"], se["elasticity"], u["elasticity"][:, sl])
+        else:
+            log_q = np.repeat(np.minimum(mean["elasticity"], 0.0), c, axis=1)
+        log_q *= log_keep
+        if "mechanic_effect" in u:
+            log_q += _normal(mean["mechanic_effect"], se["mechanic_effect"], u["mechanic_effect"][:, sl])
+        else:
+            log_q += np.nan_to_num(mean["mechanic_effect"])
+        if "baseline_level" in u:
+            level_log = _normal(0.0, se["baseline_level"], u["baseline_level"][:, sl])
+            log_q += level_log
+            level = np.exp(level_log)
+            b = base * level
+        else:
+            level = np.ones((m, 1))
+            b = base
+        q = np.exp(log_q, out=log_q)
+        q *= base
+        if x.cap is not None:  # sell-out: flash units up to the cap, then the baseline rate for the rest
+            q_disc = np.minimum(q, x.cap)
+            q = np.where(q > x.cap, x.cap + b * (1 - x.cap / np.where(q > 0, q, 1)), q)
+        else:
+            q_disc = q
+        if "post_dip" in u:
+            post = np.minimum(_normal(mean["post_dip"], se["post_dip"], u["post_dip"][:, sl]), 0.0)
+        else:
+            post = np.minimum(np.nan_to_num(mean["post_dip"]), 0.0)
+        post_units = -base_post * np.expm1(post) * level
+        if "pre_dip" in u:
+            pre = np.minimum(_normal(mean["pre_dip"], se["pre_dip"], u["pre_dip"][:, sl]), 0.0)
+        else:
+            pre = np.minimum(np.nan_to_num(mean["pre_dip"]), 0.0)
+        pre_units = -base_pre * np.expm1(pre) * level
+        bump = q - b
+        if "cannibalization" in u:
+            share = _beta(mean["cannibalization"], se["cannibalization"], u["cannibalization"][:, sl])
+        else:
+            share = np.clip(np.nan_to_num(mean["cannibalization"]), 0.0, 1.0)
+        cann = np.maximum(bump, 0.0)
+        cann *= share
+        s_q = _weighted_sums(q, weights)
+        s_qd = _weighted_sums(q_disc, weights[3:]) if x.cap is not None else s_q[3:]
+        s_b = _weighted_sums(np.broadcast_to(b, (m, c)) if b.shape[1] > 1 else b, weights)
+        s_c = _weighted_sums(cann, weights[:3])
+        s_pre = _weighted_sums(pre_units, weights[:3])
+        s_post = _weighted_sums(post_units, weights[:3])
+        cost = s_qd[0]
+        t = {"baseline_units": s_b[0], "promo_units": s_q[0], "incremental_units": s_q[0] - s_b[0],
+             "baseline_margin": s_b[1], "own_lift_margin": s_q[1] - s_b[1],
+             "discount_on_baseline_units": -s_b[3] if disc else 0.0,
+             "discount_on_incremental_units": -(cost - s_b[3]) if disc else 0.0,
+             "cannibalization": -s_c[1], "pre_dip": -s_pre[1], "post_dip": -s_post[1]}
+        for name in ("coupon_cost", "gift_cost", "points_cost"):
+            t[name] = -cost if x.cost_component == name else 0.0
+        funded = 0.0 if x.cost_component == "points_cost" else x.funding_share * cost
+        t["funding"] = funded
+        paid = s_q[2] - (cost if disc or x.cost_component == "coupon_cost" else 0.0)
+        t["promotion_gmv"] = paid
+        t["incremental_gmv"] = paid - s_b[2] - (s_c[2] + s_pre[2] + s_post[2])
+        t["net_incremental_units"] = s_q[0] - s_b[0] - s_c[0] - s_pre[0] - s_post[0]
+        t["spend"] = cost - funded + x.fixed_cost
+        if us is not None or len(x.siblings):
+            sib_mean, sib_se = (_col(v) for v in x.sibling_params["sibling_effect"])
+            theta = np.minimum(_normal(sib_mean, sib_se, us[:, sl]) if us is not None
+                               else np.nan_to_num(sib_mean), 0.0)
+            lost = -_col(x.sibling_base) * np.expm1(theta)
+            sib_w = np.stack([np.ones(len(x.siblings)), x.sibling_margin, x.sibling_price])
+            s_l = _weighted_sums(lost, sib_w)
+            t["cannibalization"] = t["cannibalization"] - s_l[1]
+            t["incremental_gmv"] = t["incremental_gmv"] - s_l[2]
+            t["net_incremental_units"] = t["net_incremental_units"] - s_l[0]
+        t["fixed_cost"] = -x.fixed_cost
+        # realized window units: gamma-Poisson count noise around q (Wilson-Hilferty gamma quantile)
+        if "window_noise" in u:
+            w = np.reciprocal(np.maximum(q, 1e-12))
+            w += inverse_shape
+            w *= 1.0 / 9.0
+            z = u["window_noise"][:, sl] * np.sqrt(w)
+            z -= w
+            z += 1.0
+            np.maximum(z, 0.0, out=z)
+            units = z * z
+            units *= z
+            units *= q
+        else:
+            units = q
+        t["window_units"] = units.sum(axis=0) if units.shape[1] > 1 else np.full(c, units.sum())
+        t["profit"] = sum(t[k] for k in WATERFALL_COMPONENTS)
+        for k, v in t.items():
+            totals[k][sl] = v
+        if per_sku:
+            sku_bump[:, sl] = bump
+            sku_units[:, sl] = units
+        return np.count_nonzero(bump > be_lift * b, axis=1)
+
+    starts = range(0, n, step)
+    if len(starts) > 1 and _WORKERS > 1:  # numpy releases the GIL: chunks run on the cores in parallel
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            above = sum(pool.map(chunk, starts))
+    else:
+        above = sum(chunk(c0) for c0 in starts)
+    totals["sku_incremental_units"] = sku_bump
+    totals["sku_window_units"] = sku_units
+    totals["probability_above_breakeven"] = above / n
     return totals
 
 
@@ -608,7 +1112,9 @@ class SimulationResult:
         (net of the baseline, cannibalized and dip GMV), ``baseline_margin``,
         each of :data:`WATERFALL_COMPONENTS`, ``profit`` (their sum) and
         ``spend`` (promotional cost borne: discounts, coupons, gifts after
-        funding, points, fixed cost) [currency]; ``profit_roi`` and
+        funding, points, fixed cost) [currency]; ``window_units``, the
+        realized units of the promoted SKUs in the window, with count noise
+        around ``promo_units`` [units]; ``profit_roi`` and
         ``gmv_roi`` (NaN when ``spend`` is 0).
     waterfall : pandas.DataFrame
         Tidy: ``component, kind`` (``start`` for ``baseline_margin``,
@@ -634,8 +1140,10 @@ class SimulationResult:
         probability_above_breakeven`` (share of draws with a lift above the
         break-even lift), ``non_incremental_share`` used.
     skus : pandas.DataFrame
-        Per SKU: ``sku, baseline_units, incremental_units_mean, _p10, _p50,
-        _p90`` [units over the window].
+        Per SKU: ``sku, baseline_units, baseline_log_se, incremental_units_mean,
+        _p10, _p50, _p90`` and ``window_units_mean, _p10, _p50, _p90``
+        (realized window units, for comparison with what sells) [units over
+        the window].
     settings : dict
         draws, seed, pre/post dip days, cannibalization mode, seconds.
     """
@@ -666,7 +1174,7 @@ def _quantiles(values: np.ndarray) -> dict:
 
 def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.DataFrame, *, draws: int = 2000,
              seed: int = 0, pre_dip_days: int = 7, post_dip_days: int = 14, cannibalization: str = "auto",
-             tornado: bool = True) -> SimulationResult:
+             tornado: bool = True, baseline_uncertainty: pd.DataFrame | None = None) -> SimulationResult:
     """Monte Carlo P&L and ROI of a promotion plan.
 
     Parameters
@@ -703,6 +1211,15 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
         exp(theta_j))`` units at its own margin; ``auto``: ``share`` when
         the column is filled, else ``siblings`` when possible, else none.
     tornado : bool, default True
+    baseline_uncertainty : pandas.DataFrame, optional
+        Per SKU ``sku, baseline_log_se`` [log units] and ``overdispersion``
+        ``omega`` [1], as returned by :func:`baseline_uncertainty`. The
+        baseline level of each SKU is then drawn as ``B exp(s z)`` (the same
+        draw scales its window, pre- and post-window baseline, so the bump,
+        the discount on baseline units and the dips move with it), and the
+        realized window units carry gamma-Poisson count noise with
+        ``Var = Q + omega Q**2 / days``. Without it the baseline is taken as
+        known and the count noise is Poisson.
 
     Returns
     -------
@@ -729,59 +1246,160 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
     The draws of different SKUs are independent (the pooled category mean's
     uncertainty, shared by its SKUs, is not correlated across SKUs).
     """
-    t0 = time.perf_counter()
-    if int(draws) != draws or draws < 1:
-        _fail("parameter 'draws'", "must be a whole number >= 1", draws, "pass draws=2000.")
-    draws = int(draws)
-    for name, value in (("pre_dip_days", pre_dip_days), ("post_dip_days", post_dip_days)):
-        if int(value) != value or value < 0:
-            _fail(f"parameter {name!r}", "must be a whole number of days >= 0", value, "use the fit's settings.")
-    x = _prepare(plan, response, baseline, items, pre_dip_days=int(pre_dip_days),
-                 post_dip_days=int(post_dip_days), cannibalization=cannibalization)
-    u = np.stack([_uniforms(s, seed, draws) for s in x.skus], axis=1)  # (draws, skus, inputs)
-    us = (np.stack([_uniforms(s, seed, draws)[:, -1] for s in x.siblings], axis=1) if x.siblings
-          else np.zeros((draws, 0)))
-    t = _evaluate(x, u, us)
-    frame = pd.DataFrame({"draw": np.arange(draws)})
-    for name in ("baseline_units", "promo_units", "incremental_units", "net_incremental_units", "promotion_gmv",
-                 "incremental_gmv", "baseline_margin", *WATERFALL_COMPONENTS, "profit", "spend"):
-        frame[name] = t[name]
-    spend = frame["spend"].to_numpy()
+    return Simulator(response, baseline, items, draws=draws, seed=seed, pre_dip_days=pre_dip_days,
+                     post_dip_days=post_dip_days, cannibalization=cannibalization,
+                     baseline_uncertainty=baseline_uncertainty).simulate(plan, tornado=tornado)
+
+
+class Simulator:
+    """Monte Carlo ROI of promotion plans over tables indexed once: the entry point for scenario updates.
+
+    ``items``, ``response``, ``baseline`` and ``baseline_uncertainty`` are
+    checked and indexed into numpy arrays on construction; :meth:`simulate`
+    and :meth:`compare` then do array work only for a changed plan (SKUs,
+    window, mechanic, depth, funding, fees), and the random streams of each
+    SKU are drawn once and reused (common random numbers). An app keeps one
+    ``Simulator`` per workspace and calls :meth:`simulate` on every change of
+    the plan; :func:`simulate` and :func:`compare` build one per call and
+    give the same numbers.
+
+    Parameters
+    ----------
+    response, baseline, items, baseline_uncertainty
+        As in :func:`simulate`. The tables are read on construction; build a
+        new ``Simulator`` when they change.
+    draws : int, default 2000
+    seed : int, default 0
+    pre_dip_days, post_dip_days : int, default 7 and 14
+    cannibalization : {"auto", "share", "siblings", "none"}, default "auto"
+        As in :func:`simulate`.
+
+    Examples
+    --------
+    >>> simulator = Simulator(fit.estimates, baseline, workspace.items, draws=10_000)  # doctest: +SKIP
+    >>> for depth in (0.1, 0.2, 0.3):  # doctest: +SKIP
+    ...     result = simulator.simulate(PromotionPlan(skus=("SN0001",), start=start, end=end, depth=depth))
+    """
+
+    def __init__(self, response, baseline: pd.DataFrame, items: pd.DataFrame, *, draws: int = 2000, seed: int = 0,
+                 pre_dip_days: int = 7, post_dip_days: int = 14, cannibalization: str = "auto",
+                 baseline_uncertainty: pd.DataFrame | None = None):
+        _check_settings(draws, seed, pre_dip_days, post_dip_days, cannibalization)
+        self.draws = int(draws)
+        self.seed = int(seed)
+        self.pre_dip_days = int(pre_dip_days)
+        self.post_dip_days = int(post_dip_days)
+        self.cannibalization = cannibalization
+        self._tables = _Tables(response, baseline, items, baseline_uncertainty)
+
+    def inputs(self, plan: PromotionPlan) -> _Inputs:
+        return self._tables.inputs(plan, pre_dip_days=self.pre_dip_days, post_dip_days=self.post_dip_days,
+                                   cannibalization=self.cannibalization)
+
+    def simulate(self, plan: PromotionPlan, *, tornado: bool = True) -> SimulationResult:
+        """Monte Carlo P&L and ROI of ``plan`` (see :func:`simulate`).
+
+        Parameters
+        ----------
+        plan : PromotionPlan
+        tornado : bool, default True
+
+        Returns
+        -------
+        SimulationResult
+        """
+        return self._run(plan, tornado=tornado, memo=None)
+
+    def compare(self, plans: Sequence[PromotionPlan], *, tornado: bool = True) -> Comparison:
+        """Several plans on the same draws, side by side (see :func:`compare`).
+
+        Parameters
+        ----------
+        plans : sequence of PromotionPlan
+        tornado : bool, default True
+
+        Returns
+        -------
+        Comparison
+        """
+        plans = list(plans)
+        if not plans:
+            _fail("parameter 'plans'", "must hold at least one PromotionPlan", plans, "pass [plan_a, plan_b].")
+        memo: dict = {}  # common random numbers: every SKU's streams are drawn once for all plans
+        return _comparison(plans, tuple(self._run(p, tornado=tornado, memo=memo) for p in plans))
+
+    def _run(self, plan, *, tornado, memo) -> SimulationResult:
+        t0 = time.perf_counter()
+        x = self.inputs(plan)
+        u, us = _draw_uniforms(x, self.seed, self.draws, memo)
+        t = _evaluate(x, u, us, self.draws)
+        settings = {"draws": self.draws, "seed": self.seed, "pre_dip_days": self.pre_dip_days,
+                    "post_dip_days": self.post_dip_days}
+        return _result(plan, x, t, self.draws, tornado, settings, t0)
+
+
+_DRAW_COLUMNS = ("baseline_units", "promo_units", "incremental_units", "net_incremental_units", "window_units",
+                 "promotion_gmv", "incremental_gmv", "baseline_margin", *WATERFALL_COMPONENTS, "profit", "spend",
+                 "profit_roi", "gmv_roi")
+"""Columns of :attr:`SimulationResult.draws` after ``draw``."""
+
+_STATISTICS = ("baseline_margin", *WATERFALL_COMPONENTS, "profit", "promotion_margin", "incremental_units",
+               "net_incremental_units", "promotion_gmv", "incremental_gmv", "spend", "profit_roi", "gmv_roi")
+"""Per-draw quantities summarized by mean and P10/P50/P90 (waterfall and summary)."""
+
+_SUMMARY_LABELS = {
+    "incremental_units": "own-window units above baseline, Q - B [units]",
+    "net_incremental_units": "after cannibalization and pre/post dips [units]",
+    "promotion_gmv": "GMV of the promoted SKUs in the window, paid by customers [currency]",
+    "incremental_gmv": "GMV above baseline, net of cannibalized and dip GMV [currency]",
+    "profit": "incremental profit, breaks even at 0 [currency]",
+    "spend": "promotional spend borne: discounts, coupons, gifts after funding, points, fixed [currency]",
+    "profit_roi": "profit ROI = incremental profit / spend; breaks even at 0",
+    "gmv_roi": "GMV ROI (投产比, ROAS) = promotion GMV / spend",
+}
+
+_TORNADO_COLUMNS = ["sku", "input", "low", "high", "profit_low", "profit_high", "swing"]
+
+
+def _result(plan: PromotionPlan, x: _Inputs, t: dict, draws: int, tornado: bool, settings: dict,
+            t0: float) -> SimulationResult:
+    """The result tables from the evaluator's per-draw totals (pandas only here, once per table)."""
+    row = {name: k for k, name in enumerate((*_DRAW_COLUMNS, "promotion_margin"))}
+    block = np.empty((len(row), draws))  # one row per quantity: the draws table is a view of it
+    for name in _DRAW_COLUMNS[:-2]:
+        block[row[name]] = t[name]
+    spend, profit = block[row["spend"]], block[row["profit"]]
     positive = spend > 1e-9
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["profit_roi"] = np.where(positive, frame["profit"] / np.where(positive, spend, 1), np.nan)
-        frame["gmv_roi"] = np.where(positive, frame["promotion_gmv"] / np.where(positive, spend, 1), np.nan)
+        block[row["profit_roi"]] = np.where(positive, profit / np.where(positive, spend, 1), np.nan)
+        block[row["gmv_roi"]] = np.where(positive, block[row["promotion_gmv"]] / np.where(positive, spend, 1), np.nan)
+    np.add(block[row["baseline_margin"]], profit, out=block[row["promotion_margin"]])
+    frame = pd.DataFrame(block[:len(_DRAW_COLUMNS)].T, columns=list(_DRAW_COLUMNS), copy=False)
+    frame.insert(0, "draw", np.arange(draws))
+    ordered = block[[row[k] for k in _STATISTICS]]  # a copy, sorted by _row_statistics
+    stats_of = _row_statistics(ordered)
+    stat = dict(zip(_STATISTICS, stats_of.T))
 
-    rows = [{"component": "baseline_margin", "kind": "start", **_quantiles(frame["baseline_margin"])}]
-    rows += [{"component": c, "kind": "change", **_quantiles(frame[c])} for c in WATERFALL_COMPONENTS]
-    rows.append({"component": "incremental_profit", "kind": "total", **_quantiles(frame["profit"])})
-    rows.append({"component": "promotion_margin", "kind": "end",
-                 **_quantiles(frame["baseline_margin"] + frame["profit"])})
-    waterfall = pd.DataFrame(rows)
+    order = ("baseline_margin", *WATERFALL_COMPONENTS, "profit", "promotion_margin")
+    values = np.array([stat[k] for k in order])
+    waterfall = pd.DataFrame({
+        "component": ["baseline_margin", *WATERFALL_COMPONENTS, "incremental_profit", "promotion_margin"],
+        "kind": ["start", *["change"] * len(WATERFALL_COMPONENTS), "total", "end"],
+        "mean": values[:, 0], "p10": values[:, 1], "p50": values[:, 2], "p90": values[:, 3]})
 
     base_gmv = float((x.base * x.price).sum())
     g_plan = float((x.base * x.price * x.margin_rate).sum() / base_gmv) if base_gmv > 0 else float(
         np.mean(x.margin_rate))
-    labels = {
-        "incremental_units": "own-window units above baseline, Q - B [units]",
-        "net_incremental_units": "after cannibalization and pre/post dips [units]",
-        "promotion_gmv": "GMV of the promoted SKUs in the window, paid by customers [currency]",
-        "incremental_gmv": "GMV above baseline, net of cannibalized and dip GMV [currency]",
-        "profit": "incremental profit, breaks even at 0 [currency]",
-        "spend": "promotional spend borne: discounts, coupons, gifts after funding, points, fixed [currency]",
-        "profit_roi": "profit ROI = incremental profit / spend; breaks even at 0",
-        "gmv_roi": f"GMV ROI (投产比, ROAS) = promotion GMV / spend; breaks even at 1/g = {1 / g_plan:.2f}"
-                   if g_plan > 0 else "GMV ROI (投产比, ROAS) = promotion GMV / spend",
-    }
-    summary = pd.DataFrame([{"metric": k, "label": v, **_quantiles(frame[k])} for k, v in labels.items()])
-    profit = frame["profit"].to_numpy()
-    worst = np.sort(profit)[:max(1, int(np.ceil(0.1 * draws)))]
+    labels = dict(_SUMMARY_LABELS)
+    if g_plan > 0:
+        labels["gmv_roi"] += f"; breaks even at 1/g = {1 / g_plan:.2f}"
+    values = np.array([stat[k] for k in labels])
+    summary = pd.DataFrame({"metric": list(labels), "label": list(labels.values()), "mean": values[:, 0],
+                            "p10": values[:, 1], "p50": values[:, 2], "p90": values[:, 3]})
+    worst = ordered[_STATISTICS.index("profit"), :max(1, int(np.ceil(0.1 * draws)))]  # the lowest tenth
 
     # guardrails (closed form, economics.py)
     c_mean = x.params["cannibalization"][0]
-    lift_draws = (t["sku_incremental_units"] / np.where(x.base > 0, x.base, np.nan))
-    be_lift = np.asarray(breakeven_lift(x.margin_rate, np.minimum(x.cost_rate, 1.0), x.funding_share,
-                                        np.clip(c_mean, 0, 1)), float).reshape(-1)
     depth_ok = x.demand_depth > 0
     be_e = np.full(len(x.skus), np.nan)
     if depth_ok.any():
@@ -793,77 +1411,134 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
         "cost_rate": x.cost_rate,
         "promo_unit_margin": x.price * (x.margin_rate - (1 - (0 if x.cost_component == "points_cost"
                                                               else x.funding_share)) * x.cost_rate),
-        "breakeven_lift": be_lift, "breakeven_elasticity": be_e,
+        "breakeven_lift": x.breakeven_lift, "breakeven_elasticity": be_e,
         "max_profitable_depth": np.asarray(max_profitable_depth(
             x.margin_rate, min(x.funding_share, 0.999), np.clip(c_mean, 0, 1)), float).reshape(-1),
         "elasticity": x.params["elasticity"][0], "elasticity_se": x.params["elasticity"][1],
-        "probability_above_breakeven": np.nanmean(lift_draws > be_lift, axis=0),
+        "probability_above_breakeven": t["probability_above_breakeven"],
         "non_incremental_share": c_mean})
-    per_sku = pd.DataFrame({"sku": x.skus, "baseline_units": x.base})
-    q = _sku_quantiles(t["sku_incremental_units"])
-    for k, v in q.items():
-        per_sku[f"incremental_units_{k}"] = v
+    per_sku = {"sku": x.skus, "baseline_units": x.base, "baseline_log_se": x.params["baseline_level"][1]}
+    for column, sku_values in (("incremental_units", t["sku_incremental_units"]),
+                               ("window_units", t["sku_window_units"])):
+        for name, v in _sku_quantiles(sku_values).items():
+            per_sku[f"{column}_{name}"] = v
 
-    tornado_frame = _tornado(x, u, us) if tornado else pd.DataFrame(
-        columns=["sku", "input", "low", "high", "profit_low", "profit_high", "swing"])
-    settings = {"draws": draws, "seed": seed, "pre_dip_days": pre_dip_days, "post_dip_days": post_dip_days,
-                "cannibalization": x.cannibalization_mode, "siblings": len(x.siblings),
+    tornado_frame = _tornado(x) if tornado else pd.DataFrame(columns=_TORNADO_COLUMNS)
+    settings = {**settings, "cannibalization": x.cannibalization_mode, "siblings": len(x.siblings),
                 "seconds": time.perf_counter() - t0}
     return SimulationResult(plan, frame, waterfall, summary, float(np.mean(profit > 0)), float(worst.mean()),
-                            tornado_frame, guardrails, per_sku, settings)
+                            tornado_frame, guardrails, pd.DataFrame(per_sku), settings)
+
+
+def _row_statistics(rows: np.ndarray) -> np.ndarray:
+    """Mean, P10, P50, P90 of each row (finite values only), shape ``(4, rows)``; ``rows`` is sorted in place.
+
+    One in-place sort of all rows (no copies: fresh memory is slow to touch on a loaded machine).
+    """
+    out = np.empty((4, len(rows)))
+    out[0] = rows.mean(axis=1)
+    rows.sort(axis=1)  # NaN last
+    finite = np.isfinite(rows[:, 0]) & np.isfinite(rows[:, -1])
+    out[1:] = _percentiles_of_sorted(rows).T
+    for r in np.flatnonzero(~finite):
+        q = _quantiles(rows[r])
+        out[:, r] = q["mean"], q["p10"], q["p50"], q["p90"]
+    return out
 
 
 def _sku_quantiles(values: np.ndarray) -> dict:
-    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0)
-    return {"mean": values.mean(axis=0), "p10": p10, "p50": p50, "p90": p90}
+    """Mean and P10/P50/P90 per SKU (row) of a (skus, draws) array; the array is sorted in place."""
+    mean = values.mean(axis=1)
+    if values.size >= _CHUNK_ELEMENTS * 4 and _WORKERS > 1 and len(values) > 1:  # row blocks in parallel
+        blocks = [b for b in np.array_split(np.arange(len(values)), _WORKERS) if len(b)]
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            list(pool.map(lambda rows: values[rows[0]:rows[-1] + 1].sort(axis=1), blocks))
+    else:
+        values.sort(axis=1)
+    p10, p50, p90 = _percentiles_of_sorted(values).T
+    return {"mean": mean, "p10": p10, "p50": p50, "p90": p90}
 
 
-def _tornado(x: _Inputs, u: np.ndarray, us: np.ndarray) -> pd.DataFrame:
-    """One-at-a-time swing: each uncertain input at its P10 and P90, the others at their median."""
-    n_sku, n_in = len(x.skus), len(UNCERTAIN_INPUTS) - 1
-    cases = []
-    for i, s in enumerate(x.skus):
-        for k, name in enumerate(UNCERTAIN_INPUTS[:-1]):
-            mean, se = x.params[name]
-            if not (np.isfinite(se[i]) and se[i] > 0):
-                continue
-            cases.append((s, name, i, k, None))
-    sib = x.sibling_params["sibling_effect"]
-    for j, s in enumerate(x.siblings):
-        if np.isfinite(sib[1][j]) and sib[1][j] > 0:
-            cases.append((s, "sibling_effect", None, None, j))
-    columns = ["sku", "input", "low", "high", "profit_low", "profit_high", "swing"]
+def _percentiles_of_sorted(ordered: np.ndarray, levels=(0.1, 0.5, 0.9)) -> np.ndarray:
+    """P10/P50/P90 of each row of a row-sorted array, shape ``(rows, 3)``.
+
+    The ``linear`` method of :func:`numpy.percentile` (Hyndman and Fan's definition 7), with numpy's
+    interpolation formula, so the numbers are numpy's; a SIMD sort of the rows is several times
+    faster than numpy's multi-index partition.
+    """
+    n = ordered.shape[-1]
+    virtual = (n - 1) * np.asarray(levels, float)
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    low = previous.astype(np.intp)
+    a, b = ordered[..., low], ordered[..., np.minimum(low + 1, n - 1)]
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=np.broadcast_to(gamma >= 0.5, out.shape))
+    return out
+
+
+_LEVELS = (0.1, 0.5, 0.9)
+_NORMAL_AT = dict(zip(_LEVELS, special.ndtri(np.array(_LEVELS)).tolist()))
+"""Standard normal quantiles at the tornado's levels (the value of a normal stream there)."""
+
+
+def _tornado(x: _Inputs) -> pd.DataFrame:
+    """One-at-a-time swing: each uncertain input at its P10 and P90, the others at their median.
+
+    All swings are evaluated in one call of the evaluator, one column per case and level.
+    """
+    names = [n for n in UNCERTAIN_INPUTS if n not in ("sibling_effect", "window_noise")]
+    has = np.stack([np.nan_to_num(np.asarray(x.params[name][1], float)) > 0 for name in names], axis=1)
+    sku_rows, name_rows = np.nonzero(has)  # SKU by SKU, inputs in the order of UNCERTAIN_INPUTS
+    sib_mean, sib_se = x.sibling_params["sibling_effect"]
+    sib_rows = np.flatnonzero(np.isfinite(sib_se) & (sib_se > 0)) if len(x.siblings) else np.zeros(0, np.intp)
+    cases = len(sku_rows) + len(sib_rows)
     if not cases:
-        return pd.DataFrame(columns=columns)
-    n = 2 * len(cases)
-    uu = np.full((n, n_sku, n_in + 1), 0.5)
-    uus = np.full((n, len(x.siblings)), 0.5)
-    for c, (_, _, i, k, j) in enumerate(cases):
-        for r, level in enumerate((0.1, 0.9)):
-            if j is None:
-                uu[2 * c + r, i, k] = level
-            else:
-                uus[2 * c + r, j] = level
-    profit = _evaluate(x, uu, uus)["profit"]
-    rows = []
-    for c, (s, name, i, k, j) in enumerate(cases):
-        if j is None:
-            mean, se = x.params[name]
-            low, high = _input_value(name, mean[i], se[i], 0.1), _input_value(name, mean[i], se[i], 0.9)
-        else:
-            low, high = (sib[0][j] + sib[1][j] * stats.norm.ppf(0.1), sib[0][j] + sib[1][j] * stats.norm.ppf(0.9))
-        rows.append({"sku": s, "input": name, "low": low, "high": high, "profit_low": profit[2 * c],
-                     "profit_high": profit[2 * c + 1], "swing": abs(profit[2 * c + 1] - profit[2 * c])})
-    return pd.DataFrame(rows, columns=columns).sort_values("swing", ascending=False, kind="stable").reset_index(
-        drop=True)
+        return pd.DataFrame(columns=_TORNADO_COLUMNS)
+    n = 2 * cases
+    low_col, high_col = np.arange(0, n, 2), np.arange(1, n, 2)
+
+    def at(name, level):  # the stream value at a quantile level: a uniform, or a standard normal
+        return _NORMAL_AT[level] if name in NORMAL_INPUTS else level
+
+    uu, low, high = {}, np.empty(cases), np.empty(cases)
+    for k, name in enumerate(names):
+        sel = np.flatnonzero(name_rows == k)
+        if not len(sel):
+            continue
+        rows = sku_rows[sel]
+        uu[name] = np.full((len(x.skus), n), at(name, 0.5))
+        uu[name][rows, low_col[sel]] = at(name, 0.1)
+        uu[name][rows, high_col[sel]] = at(name, 0.9)
+        mean, se = (np.asarray(v, float)[rows] for v in x.params[name])
+        low[sel], high[sel] = (_input_values(name, mean, se, level) for level in (0.1, 0.9))
+    uus = None
+    if len(x.siblings):
+        uus = np.zeros((len(x.siblings), n))
+        sel = np.arange(len(sku_rows), cases)
+        uus[sib_rows, low_col[sel]] = _NORMAL_AT[0.1]
+        uus[sib_rows, high_col[sel]] = _NORMAL_AT[0.9]
+        low[sel] = sib_mean[sib_rows] + sib_se[sib_rows] * _NORMAL_AT[0.1]
+        high[sel] = sib_mean[sib_rows] + sib_se[sib_rows] * _NORMAL_AT[0.9]
+    profit = _evaluate(x, uu, uus, n, per_sku=False)["profit"]
+    profit_low, profit_high = profit[low_col], profit[high_col]
+    swing = np.abs(profit_high - profit_low)
+    order = np.argsort(-swing, kind="stable")
+    skus = np.concatenate([np.asarray(x.skus, dtype=object)[sku_rows], np.asarray(x.siblings, dtype=object)[sib_rows]])
+    inputs = np.concatenate([np.asarray(names, dtype=object)[name_rows],
+                             np.full(len(sib_rows), "sibling_effect", dtype=object)])
+    return pd.DataFrame({"sku": skus[order], "input": inputs[order], "low": low[order], "high": high[order],
+                         "profit_low": profit_low[order], "profit_high": profit_high[order], "swing": swing[order]})
 
 
-def _input_value(name, mean, se, level):
+def _input_values(name: str, mean: np.ndarray, se: np.ndarray, level: float) -> np.ndarray:
+    """The value of an uncertain input at a quantile level of its distribution, per SKU."""
     if name == "elasticity":
-        return float(_truncated_normal_negative(np.array(mean), np.array(se), np.array(level)))
+        return _truncated_normal_negative(mean, se, np.full(len(mean), level))
     if name == "cannibalization":
-        return float(_beta(np.array(mean), np.array(se), np.array(level)))
-    return float(mean + se * stats.norm.ppf(level))
+        return np.asarray(_beta(mean, se, np.full(len(mean), level)), float)
+    return mean + se * _NORMAL_AT[level]
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -897,10 +1572,15 @@ def compare(plans: Sequence[PromotionPlan], response, baseline: pd.DataFrame, it
     plan, so that they carry the response uncertainty that matters to the
     choice and not Monte Carlo noise.
     """
-    plans = list(plans)
-    if not plans:
-        _fail("parameter 'plans'", "must hold at least one PromotionPlan", plans, "pass [plan_a, plan_b].")
-    results = tuple(simulate(p, response, baseline, items, draws=draws, seed=seed, **options) for p in plans)
+    unknown = set(options) - {"pre_dip_days", "post_dip_days", "cannibalization", "tornado", "baseline_uncertainty"}
+    if unknown:
+        _fail("parameter(s)", "are not options of simulate", sorted(unknown), "see simulate's parameters.")
+    tornado = options.pop("tornado", True)
+    return Simulator(response, baseline, items, draws=draws, seed=seed, **options).compare(plans, tornado=tornado)
+
+
+def _comparison(plans: list, results: tuple) -> Comparison:
+    """The side-by-side table of plans simulated on the same draws; differences against the first."""
     reference = results[0].draws["profit"].to_numpy()
     rows = []
     for k, (p, r) in enumerate(zip(plans, results)):
