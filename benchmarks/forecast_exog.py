@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import opslib  # noqa: E402
 from opslib.data import from_m5  # noqa: E402
 from opslib.forecast import exogenous_design, forecast  # noqa: E402
+from opslib.promo import promotion_exposure  # noqa: E402
 from opslib.forecast.metrics import pinball_loss, rmsse, wape  # noqa: E402
 
 TRUTH = ROOT / "data" / "demo" / "ground_truth"
@@ -66,7 +67,8 @@ def demo(n_skus: int, engine) -> None:
     skus = keep.sort_values("base_units_per_day", ascending=False)["sku"].head(n_skus).tolist()
     demand = ws.demand[ws.demand["sku"].isin(skus)]
     train = demand[demand["date"] <= origin]
-    exog = exogenous_design(train, horizon, calendar=ws.calendar, promotions=ws.promotions, items=ws.items)
+    promotion_days = promotion_exposure(ws.promotions, ws.items)
+    exog = exogenous_design(train, horizon, calendar=ws.calendar, promotion_days=promotion_days, items=ws.items)
     no_regressors = exog[["sku", "date"]]
 
     true_demand = pd.read_csv(TRUTH / "true_demand.csv.gz", parse_dates=["date"])

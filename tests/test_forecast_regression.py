@@ -11,6 +11,7 @@ import pytest
 
 from opslib.errors import DataError
 from opslib.forecast import event_windows, exogenous_design, forecast
+from opslib.promo import promotion_exposure
 from opslib.forecast.regression import Regressors, arimax
 
 CONST, PROMO, PRICE, PHI = 10.0, 5.0, -2.0, 0.6
@@ -171,11 +172,14 @@ def test_exogenous_design_reads_the_promotion_plan_into_the_horizon():
     items = pd.DataFrame({"sku": ["A"], "category": ["snacks"], "price": [10.0], "unit_cost": [5.0]})
     promotions = pd.DataFrame({"promo_id": ["P1"], "mechanic": ["percent_off"], "start": ["2024-01-12"],
                                "end": ["2024-01-13"], "scope": ["sku:A"], "depth": [0.2]})
-    out = exogenous_design(demand, 5, promotions=promotions, items=items, after_days=1)
+    days = promotion_exposure(promotions, items)     # the plan, read by the promotion engine
+    out = exogenous_design(demand, 5, promotion_days=days, items=items, after_days=1)
     assert len(out) == 15 and out["date"].max() == pd.Timestamp("2024-01-15")
     assert list(out.loc[out["promo"] == 1, "date"].dt.day) == [12, 13]
     assert out.loc[out["promo"] == 1, "promo_depth"].tolist() == [0.2, 0.2]
     assert list(out.loc[out["promo_after"] == 1, "date"].dt.day) == [14]
+    with pytest.raises(DataError, match="promotion_days"):
+        exogenous_design(demand, 5, promotion_days=promotions, items=items)
 
 
 def test_regressors_take_rows():

@@ -104,12 +104,14 @@ def event_windows(calendar: pd.DataFrame, dates, *, before_days: int = 3, after_
     return pd.DataFrame(columns, index=index)
 
 
-def _promotion_columns(grid: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFrame,
-                       after_days: int) -> pd.DataFrame:
-    from opslib.promo.response import promotion_exposure
-
-    exposure = promotion_exposure(promotions, items, start=grid["date"].min(), end=grid["date"].max())
-    exposure = exposure.astype({"sku": str})
+def _promotion_columns(grid: pd.DataFrame, exposure: pd.DataFrame, after_days: int) -> pd.DataFrame:
+    missing = [c for c in ("sku", "date", "depth") if c not in exposure.columns]
+    if missing:
+        raise DataError(f"exogenous_design: table 'promotion_days' lacks column(s) {missing}; columns seen: "
+                        f"{list(exposure.columns)}. Fix: pass opslib.promo.promotion_exposure(promotions, items), "
+                        "one row per SKU and promoted day with its effective depth.")
+    exposure = exposure[["sku", "date", "depth"]].assign(date=pd.to_datetime(exposure["date"])).astype({"sku": str})
+    exposure = exposure.sort_values("depth", ascending=False).drop_duplicates(["sku", "date"])
     key = grid[["sku", "date"]].astype({"sku": str})
     merged = key.merge(exposure[["sku", "date", "depth"]], on=["sku", "date"], how="left")
     promo = merged["depth"].notna().to_numpy()
@@ -128,7 +130,7 @@ def _promotion_columns(grid: pd.DataFrame, promotions: pd.DataFrame, items: pd.D
 
 
 def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFrame | None = None,
-                     promotions: pd.DataFrame | None = None, items: pd.DataFrame | None = None,
+                     promotion_days: pd.DataFrame | None = None, items: pd.DataFrame | None = None,
                      prices: pd.DataFrame | None = None, before_days: int = 3, after_days: int = 3) -> pd.DataFrame:
     """The regressor table of a demand table, over its history and the next ``horizon`` days.
 
@@ -136,16 +138,20 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
     ----------
     demand : pandas.DataFrame
         The canonical daily ``demand`` table (``sku, date``; ``promo_id`` used
-        when no ``promotions`` are given).
+        when no ``promotion_days`` are given).
     horizon : int
         Days after the last demand date to cover [days].
     calendar : pandas.DataFrame, optional
         The ``calendar`` table (``date, event``; ``snap_<state>`` columns, as
         from :func:`opslib.data.from_m5`, give ``snap`` with ``items.state_id``).
         Must cover the horizon for the future events to count.
-    promotions : pandas.DataFrame, optional
-        The promotion plan (canonical ``promotions`` table, past and planned)
-        with ``items`` (``sku, category``) to resolve scopes.
+    promotion_days : pandas.DataFrame, optional
+        The promotion plan, past and planned, as one row per SKU and promoted
+        day: ``sku, date, depth`` (effective depth [fraction]), which is what
+        :func:`opslib.promo.promotion_exposure` makes of the canonical
+        ``promotions`` table (the forecast engine does not read promotion
+        mechanics itself: engines do not import each other; ``opslib.plan``
+        chains them). Where two rows share a SKU-day the deepest counts.
     items : pandas.DataFrame, optional
         ``sku, category``; ``state_id`` for SNAP days.
     prices : pandas.DataFrame, optional
@@ -161,9 +167,9 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
         plus ``horizon``) and the regressors:
 
         * ``promo`` (0/1) and ``promo_depth`` (effective depth [fraction],
-          :func:`opslib.promo.response.effective_depth`) from ``promotions``;
+          from ``promotion_days``);
           ``promo_after`` (0/1) the ``after_days`` days after a promotion
-          (the post-promotion dip). Without ``promotions``: ``promo`` from
+          (the post-promotion dip). Without ``promotion_days``: ``promo`` from
           ``demand.promo_id`` over the history and 0 (no promotion planned)
           over the horizon;
         * ``log_relative_price``: log(price / the SKU's median price) from ``prices``;
@@ -181,11 +187,8 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
         raise DataError(f"exogenous_design: horizon must be a whole number of days >= 0; got {horizon!r}.")
     grid = _grid(demand, int(horizon))
     out = grid.reset_index(drop=True)
-    if promotions is not None:
-        if items is None:
-            raise DataError("exogenous_design: promotions need the items table (sku, category) to resolve "
-                            "category scopes. Fix: pass items=workspace.items.")
-        out = pd.concat([out, _promotion_columns(out, promotions, items, after_days)], axis=1)
+    if promotion_days is not None:
+        out = pd.concat([out, _promotion_columns(out, promotion_days, after_days)], axis=1)
     elif "promo_id" in demand.columns:
         flags = demand[["sku", "date", "promo_id"]].assign(date=pd.to_datetime(demand["date"]))
         flags = flags.assign(promo=flags["promo_id"].notna().astype(float)).drop(columns="promo_id")
