@@ -155,6 +155,46 @@ def empirical_bayes_shrinkage(estimates, se, method: str = "reml") -> ShrinkageR
     return ShrinkageResult(out, out_se, weight, mu, float(np.sqrt(var_mu)), float(np.sqrt(tau2)))
 
 
+def _tau2_around_groups(b: np.ndarray, s: np.ndarray, groups: np.ndarray, method: str,
+                        max_iter: int = 200) -> float:
+    """Between-unit variance around group means (random-effects meta-regression on group dummies).
+
+    REML by Fisher scoring, ``tau2 += (r'r - tr P) / tr(P P)`` with
+    ``P = W - W X (X'WX)^-1 X'W`` and ``r = P b`` (Viechtbauer 2005);
+    ``method="dl"`` gives the method-of-moments (DerSimonian-Laird
+    generalized to group means) start only.
+    """
+    codes, inv = np.unique(groups, return_inverse=True)
+    x = np.eye(len(codes))[inv]
+    v = s ** 2
+    k, p = len(b), len(codes)
+    if k <= p:
+        return 0.0
+
+    w = 1 / v
+    xtwx = x.T @ (x * w[:, None])
+    beta = np.linalg.solve(xtwx, x.T @ (w * b))
+    q = float(np.sum(w * (b - x @ beta) ** 2))
+    # trace of P = W - W X (X'WX)^-1 X'W
+    h = np.einsum("ij,jk,ik->i", x * w[:, None], np.linalg.inv(xtwx), x * w[:, None])
+    tau2 = max(0.0, (q - (k - p)) / float(np.sum(w) - np.sum(h)))
+    if method == "dl":
+        return tau2
+    for _ in range(max_iter):
+        w = 1 / (v + tau2)
+        xtwx = x.T @ (x * w[:, None])
+        inv_xtwx = np.linalg.inv(xtwx)
+        pmat = np.diag(w) - (x * w[:, None]) @ inv_xtwx @ (x * w[:, None]).T
+        r = pmat @ b
+        # REML score: sum of r^2 - tr(P) = 0, Newton-free fixed point (Viechtbauer 2005, eq. 12 form)
+        new = tau2 + (float(r @ r) - float(np.trace(pmat))) / float(np.sum(pmat * pmat))
+        new = max(0.0, new)
+        if abs(new - tau2) < 1e-10 * (1 + tau2):
+            return float(new)
+        tau2 = new
+    return float(tau2)
+
+
 @dataclass(frozen=True)
 class PooledElasticities:
     """Result of :func:`pool_elasticities`.
@@ -177,7 +217,8 @@ class PooledElasticities:
 
 
 def pool_elasticities(estimates: pd.DataFrame, *, group: str = "category", method: str = "reml",
-                      min_estimates: int = 3, prior: LiteraturePrior = BIJMOLT_2005_PRIOR) -> PooledElasticities:
+                      min_estimates: int = 3, prior: LiteraturePrior = BIJMOLT_2005_PRIOR,
+                      shared_tau: bool = True) -> PooledElasticities:
     """Empirical-Bayes pooling of per-SKU elasticities within each category.
 
     Parameters
@@ -195,6 +236,16 @@ def pool_elasticities(estimates: pd.DataFrame, *, group: str = "category", metho
         distribution (mean, sd) instead of estimating one: labelled in
         ``source``.
     prior : LiteraturePrior
+    shared_tau : bool, default True
+        Three-level model: one between-SKU variance ``tau^2`` for the whole
+        shop, estimated by REML around the category means (a meta-regression
+        on category), and the category means themselves shrunk toward the
+        shop mean by their own between-category variance. A category with
+        few identified SKUs then borrows the shop's ``tau`` instead of
+        estimating it from a handful of noisy estimates (where REML often
+        returns 0 and intervals far too narrow). Needs ``2 * min_estimates``
+        identified SKUs in all; otherwise (or with ``False``) each category is
+        pooled on its own and thin categories use ``prior``.
 
     Returns
     -------
@@ -210,12 +261,47 @@ def pool_elasticities(estimates: pd.DataFrame, *, group: str = "category", metho
     if missing:
         raise DataError(f"pool_elasticities: table 'estimates' lacks column(s) {missing}; it has "
                         f"{list(estimates.columns)}. Fix: pass fit_own_price_response(...).estimates.")
+    if shared_tau not in (True, False):
+        raise DataError(f"pool_elasticities: parameter 'shared_tau' must be True or False; received {shared_tau!r}.")
+    b_all = estimates["elasticity"].to_numpy(float)
+    s_all = estimates["elasticity_se"].to_numpy(float)
+    ok_all = np.isfinite(b_all) & np.isfinite(s_all) & (s_all > 0)
+    hierarchical = shared_tau and ok_all.sum() >= 2 * min_estimates
+    if hierarchical:
+        # one between-SKU variance for the shop, estimated around the category means (a
+        # meta-regression on category), and category means shrunk toward the shop mean
+        tau2 = _tau2_around_groups(b_all[ok_all], s_all[ok_all], estimates[group].to_numpy()[ok_all], method)
+        cat_b, cat_v, cat_names = [], [], []
+        for cat, g in estimates.groupby(group, sort=True):
+            bg, sg = g["elasticity"].to_numpy(float), g["elasticity_se"].to_numpy(float)
+            okg = np.isfinite(bg) & np.isfinite(sg) & (sg > 0)
+            cat_names.append(cat)
+            if okg.any():
+                w = 1 / (sg[okg] ** 2 + tau2)
+                cat_b.append(float(np.sum(w * bg[okg]) / w.sum()))
+                cat_v.append(float(1 / w.sum()))
+            else:
+                cat_b.append(np.nan)
+                cat_v.append(np.nan)
+        cb, cv = np.array(cat_b), np.array(cat_v)
+        top = empirical_bayes_shrinkage(cb, np.sqrt(cv), method)
+        cat_mean = dict(zip(cat_names, top.estimate))
+        cat_mean_se = dict(zip(cat_names, top.se))
     rows, cats = [], []
     for cat, g in estimates.groupby(group, sort=True):
         b = g["elasticity"].to_numpy(float)
         s = g["elasticity_se"].to_numpy(float)
         ok = np.isfinite(b) & np.isfinite(s) & (s > 0)
-        if ok.sum() >= min_estimates:
+        if hierarchical:
+            mu, v_mu = cat_mean[cat], cat_mean_se[cat] ** 2
+            shrink = np.where(ok, tau2 / (tau2 + np.where(ok, s, 1.0) ** 2), 0.0)
+            est = np.where(ok, mu + shrink * (np.nan_to_num(b) - mu), mu)
+            se = np.where(ok, np.sqrt(shrink * np.nan_to_num(s) ** 2 + (1 - shrink) ** 2 * v_mu),
+                          np.sqrt(tau2 + v_mu))
+            weight, source = shrink, np.where(ok, "own+category+shop", "category+shop")
+            cats.append({"category": cat, "mean": mu, "mean_se": np.sqrt(v_mu), "tau": np.sqrt(tau2),
+                         "n_estimates": int(ok.sum()), "source": "estimated (shop-wide tau)"})
+        elif ok.sum() >= min_estimates:
             r = empirical_bayes_shrinkage(b, s, method)
             source = np.where(ok, "own+category", "category")
             cats.append({"category": cat, "mean": r.mean, "mean_se": r.mean_se, "tau": r.tau,

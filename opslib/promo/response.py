@@ -114,6 +114,10 @@ class ResponseSettings:
     min_units: float = 10.0
     min_baseline_promo_units: float = 5.0
     day_effect_scopes: tuple[str, ...] = ("all", "category")
+    calendar_flags: tuple[str, ...] = ("is_holiday", "supplier_shutdown")
+    negative_binomial: bool = True
+    censored_stockouts: bool = True
+    censoring_iterations: int = 5
 
 
 @dataclass(frozen=True)
@@ -329,36 +333,83 @@ class _PoissonFit(NamedTuple):
 
 
 def _poisson_glm(y: np.ndarray, x: np.ndarray, offset: np.ndarray | None = None, *, max_iter: int = 30,
-                 tol: float = 1e-6) -> _PoissonFit:
-    """Poisson GLM, log link, by iteratively reweighted least squares (normal equations).
+                 tol: float = 1e-6, negative_binomial: bool = False, start: np.ndarray | None = None) -> _PoissonFit:
+    """Poisson or negative-binomial (NB2) GLM, log link, by iteratively reweighted least squares.
 
-    Standard errors are quasi-Poisson: ``sqrt(diag((X' W X)^-1) * phi)`` with
-    ``phi`` the Pearson chi2 over the residual degrees of freedom (at least 1).
-    Same estimator as ``statsmodels.GLM(..., family=Poisson()).fit(scale="X2")``
-    without its per-call overhead.
+    With ``negative_binomial`` the variance is ``mu + alpha mu^2`` and the
+    IRLS weights are ``mu / (1 + alpha mu)``; ``alpha`` is re-estimated
+    between rounds by the Cameron-Trivedi auxiliary regression
+    ``(y - mu)^2 - y = alpha mu^2`` (least squares through the origin,
+    floored at 0). Standard errors are ``sqrt(diag((X' W X)^-1) * phi)``
+    with ``phi`` the Pearson chi2 (under the fitted variance) over the
+    residual degrees of freedom, at least 1 (quasi-likelihood on top of the
+    variance function). ``start`` (coefficients of a previous fit, e.g. the
+    round before in the censoring EM) only warm-starts the first round: the
+    Poisson round is convex, so the result is the same, in fewer
+    iterations. Without ``negative_binomial`` this is the estimator
+    of ``statsmodels.GLM(..., family=Poisson()).fit(scale="X2")``. The
+    returned ``scale`` is ``phi`` (Poisson) or ``alpha`` (NB2).
+
+    References
+    ----------
+    .. [1] Cameron & Trivedi (2013), Regression Analysis of Count Data, 2nd
+       ed., sections 3.2-3.3 (NB2, the auxiliary regression for alpha).
     """
     n, k = x.shape
     off = np.zeros(n) if offset is None else offset
-    mu = y + 0.1 * y.mean() + 1e-3
-    eta = np.log(mu)
-    beta = np.zeros(k)
-    converged = False
-    for _ in range(max_iter):
-        z = eta - off + (y - mu) / mu
-        xw = x * mu[:, None]
-        info = x.T @ xw
-        new = np.linalg.solve(info, xw.T @ z)
-        eta = np.clip(x @ new + off, -30, 30)
+    if start is None:
+        mu = y + 0.1 * y.mean() + 1e-3
+        eta = np.log(mu)
+        beta = np.zeros(k)
+    else:
+        beta = np.asarray(start, float)
+        eta = np.clip(x @ beta + off, -30, 30)
         mu = np.exp(eta)
-        if np.max(np.abs(new - beta)) < tol * (1 + np.max(np.abs(beta))):
+    alpha = 0.0
+    converged = False
+    rounds = 3 if negative_binomial else 1
+    for round_ in range(rounds):
+        for _ in range(max_iter):
+            z = eta - off + (y - mu) / mu
+            w = mu / (1 + alpha * mu)
+            xw = x * w[:, None]
+            info = x.T @ xw
+            new = np.linalg.solve(info, xw.T @ z)
+            eta = np.clip(x @ new + off, -30, 30)
+            mu = np.exp(eta)
+            if np.max(np.abs(new - beta)) < tol * (1 + np.max(np.abs(beta))):
+                beta = new
+                converged = True
+                break
             beta = new
-            converged = True
-            break
-        beta = new
-    info = x.T @ (x * mu[:, None])
-    cov = np.linalg.inv(info)
-    scale = max(float(np.sum((y - mu) ** 2 / mu) / max(n - k, 1)), 1.0)
-    return _PoissonFit(beta, np.sqrt(np.diag(cov) * scale), scale, converged)
+        if negative_binomial and round_ < rounds - 1:
+            alpha = max(0.0, float(np.sum(mu ** 2 * ((y - mu) ** 2 - y)) / np.sum(mu ** 4)))
+    w = mu / (1 + alpha * mu)
+    cov = np.linalg.inv(x.T @ (x * w[:, None]))
+    phi = max(float(np.sum((y - mu) ** 2 / (mu * (1 + alpha * mu))) / max(n - k, 1)), 1.0)
+    return _PoissonFit(beta, np.sqrt(np.diag(cov) * phi), alpha if negative_binomial else phi, converged)
+
+
+def _censored_mean(sold: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """``E[Y | Y >= sold]`` for Poisson (``alpha = 0``) or NB2 demand of mean ``mu`` [units].
+
+    Uses ``j p(j; r, q) = mu p(j - 1; r + 1, q)`` for the negative binomial
+    (and ``j p(j; mu) = mu p(j - 1; mu)`` for the Poisson), so that
+    ``E[Y 1(Y >= c)] = mu P(Y' >= c - 1)`` with ``Y'`` the shifted law.
+    """
+    from scipy import stats
+
+    c = np.asarray(sold, float)
+    if alpha <= 1e-8:
+        num = stats.poisson.sf(c - 2, mu)
+        den = stats.poisson.sf(c - 1, mu)
+    else:
+        r = 1.0 / alpha
+        q = r / (r + mu)
+        num = stats.nbinom.sf(c - 2, r + 1, q)
+        den = stats.nbinom.sf(c - 1, r, q)
+    out = np.where(den > 1e-300, mu * num / np.maximum(den, 1e-300), c)
+    return np.maximum(out, c)
 
 
 def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFrame,
@@ -469,15 +520,32 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         ev = ev[ev["event"] != ""].drop_duplicates("date").set_index("date")["event"]
         for name in pd.unique(ev):
             day_effects[f"event_{name}"] = day_effects.index.isin(ev.index[ev == name]).astype(float)
+    if calendar is not None:
+        for flag in settings.calendar_flags:
+            if flag in calendar.columns:
+                on = pd.to_datetime(calendar.loc[calendar[flag].astype("boolean").fillna(False).to_numpy(bool),
+                                                 "date"]).dt.normalize()
+                day_effects[f"calendar_{flag}"] = day_effects.index.isin(on).astype(float)
     owner: dict[str, list[str] | None] = {}  # category-wide offers shift only their categories
     for (_, row), kind in zip(sitewide.iterrows(), scope_kind[sitewide.index]):
         days = pd.date_range(pd.Timestamp(row["start"]).normalize(), pd.Timestamp(row["end"]).normalize())
         name = f"sitewide_{row['promo_id']}"
         day_effects[name] = day_effects.index.isin(days).astype(float)
         owner[name] = None if kind == "all" else _scope_rule(str(row["scope"]).strip())[1]
+        if settings.post_dip_days > 0:  # the dip after a shop- or category-wide offer is a day effect too
+            after = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=settings.post_dip_days)
+            day_effects[f"{name}_post"] = (day_effects.index.isin(after) & ~day_effects.index.isin(days)).astype(float)
+            owner[f"{name}_post"] = owner[name]
     single = exposure[(exposure["level"] == "line") & exposure["single_sku"]].copy()
     single["category"] = single["sku"].map(category)
     n_single = single.groupby(["category", "date"])["sku"].nunique()
+    # days on which a shop- or category-wide offer runs, per category: a line-level offer replaces it
+    # for the SKU (offers do not stack), so the category's day effect would misstate that SKU's baseline
+    offer_cols = [c for c in owner if not c.endswith("_post")]
+    wide_days = {cat: day_effects.index[(day_effects[[c for c in offer_cols
+                                                      if owner[c] is None or cat in owner[c]]].sum(axis=1) > 0)
+                                        if offer_cols else np.zeros(len(day_effects), bool)]
+                 for cat in pd.unique(frame["category"])}
 
     mech_names = [f"mechanic_{m}" for m in settings.mechanic_effects]
     rows, warn = [], []
@@ -493,14 +561,22 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         g["sibling_effect"] = ((others > 0) & ~g["line"].to_numpy()).astype(float)
         keep = g["in_stock"].to_numpy(dtype=bool).copy()
         g["n_stockout"] = (~keep).astype(int)
+        clash = g["line"].to_numpy() & dates.isin(wide_days[g["category"].iloc[0]]) & keep
+        g["n_overlap"] = clash.astype(int)
+        keep &= ~clash
         if dates[0] > first_day and settings.burn_in_days > 0:
             young = (dates - dates[0]).days.to_numpy() < settings.burn_in_days
             excluded_burn_in += int((young & keep).sum())
             keep &= ~young
         g["keep"] = keep
+        # a stock-out day with sales is a censored observation: demand was at least the units sold
+        g["censored"] = (~g["in_stock"].to_numpy(dtype=bool)) & (g["units"].to_numpy() > 0) & ~clash
+        if dates[0] > first_day and settings.burn_in_days > 0:
+            g["censored"] &= ~young
         parts.append(g)
     frame = pd.concat(parts, ignore_index=True)
     excluded_stockout = int(frame["n_stockout"].sum())
+    excluded_overlap = int(frame["n_overlap"].sum())
     t_years = (frame["date"] - first_day).dt.days.to_numpy() / 365.25
     frame["trend"] = t_years - t_years.mean()
 
@@ -541,6 +617,10 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     for sku, g in frame.groupby("sku", sort=True):
         info = {"sku": sku, "category": g["category"].iloc[0], "n_stockout_days": int(g["n_stockout"].sum())}
         keep = g["keep"].to_numpy()
+        if settings.censored_stockouts:
+            keep = keep | g["censored"].to_numpy()
+        censored = g["censored"].to_numpy()[keep]
+        info["n_censored_days"] = int(censored.sum())
         y = g["units"].to_numpy()[keep]
         depth = g["depth"].to_numpy()[keep]
         promo = (depth > 0) & g["promoted"].to_numpy()[keep]
@@ -582,7 +662,15 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         try:
             with _warnings.catch_warnings():
                 _warnings.simplefilter("ignore")
-                res = _poisson_glm(y, x, off)
+                res = _poisson_glm(y, x, off, negative_binomial=settings.negative_binomial)
+                if censored.any():  # EM: censored days enter at their expected demand given the sales
+                    for _ in range(settings.censoring_iterations):
+                        mu = np.exp(np.clip(x @ res.params + off, -30, 30))
+                        alpha = res.scale if settings.negative_binomial else 0.0
+                        y_work = y.copy()
+                        y_work[censored] = _censored_mean(y[censored], mu[censored], alpha)
+                        res = _poisson_glm(y_work, x, off, negative_binomial=settings.negative_binomial,
+                                           start=res.params)
             params, bse = res.params, res.se
             if not np.all(np.isfinite(params)):
                 raise FloatingPointError("non-finite coefficients")
@@ -609,15 +697,16 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
                "pre_dip_se", "sibling_effect", "sibling_effect_se"]
     for name in mech_names:
         columns += [name, f"{name}_se"]
-    columns += ["dispersion", "baseline_promo_units", "n_days", "n_promo_days", "n_stockout_days", "units", "model"]
+    columns += ["dispersion", "baseline_promo_units", "n_days", "n_promo_days", "n_stockout_days", "n_censored_days", "units", "model"]
     estimates = pd.DataFrame(rows).reindex(columns=columns)
     for c in columns[2:-1]:
         estimates[c] = estimates[c].astype(float)
-    for c in ("n_days", "n_promo_days", "n_stockout_days"):
+    for c in ("n_days", "n_promo_days", "n_stockout_days", "n_censored_days"):
         estimates[c] = estimates[c].fillna(0).astype(int)
     warnings_table = pd.DataFrame(warn, columns=["sku", "message"])
     report = {"skus": len(chosen), "fitted": int(estimates["model"].str.startswith("poisson").sum()),
               "with_elasticity": int(estimates["elasticity"].notna().sum()),
               "stockout_days_excluded": excluded_stockout, "burn_in_days_excluded": excluded_burn_in,
+              "overlap_days_excluded": excluded_overlap,
               "seconds": time.perf_counter() - t0}
     return OwnPriceResponse(estimates, warnings_table, settings, report)

@@ -1,0 +1,377 @@
+"""Held-out promotions: predicted promotion-window units against two simpler rules (issue 5, evidence 2).
+
+Run: ``.venv/bin/python benchmarks/promo_heldout.py [--skip-demo | --demo-only]``. Rolling
+origin: at each cut point (a quarter apart, fixed in ``*_CUTS`` before any result was seen) the
+models are refitted on the history before the cut, and every promotion starting before the next
+cut is predicted three ways and compared with what sold:
+
+* ``full``: the promotion response with pre/post dips and cannibalization (sibling) terms;
+* ``no_dip_cann``: the same response without dip and cannibalization terms;
+* ``last_lift``: the baseline times the lift realized by the same series' previous promotion.
+
+Same information set. ``last_lift`` sees the actuals up to the promotion (its previous
+promotion may lie after the cut), so the models get them too: on the real data the
+prediction is multiplied by the recent level, actual over predicted units of the last rows
+before the promotion (3 months, 4 weeks: what a planner does before a promotion), and
+``last_lift`` uses the same level-corrected baseline of the full model ("refit + level"). The
+rows "refit only" leave out the level correction of all three (the models then see history up
+to the cut only, ``last_lift`` up to the promotion).
+
+Data sets:
+
+* demo shop: single-SKU line-level promotions (percent off, flash sale, second item half
+  price) of the last year, quarterly cuts from 2025-10-01; windows that overlap a shop-wide
+  offer or a category-wide offer on the SKU's category are left out (and counted).
+  ``opslib.promo.fit_own_price_response`` plus ``pool_elasticities`` fitted on the days
+  before the cut, on the categories of the held-out SKUs. The baseline of a window is the
+  rate of the 56 days before its start (the recent level), each day divided by the effects
+  the model knows (own post-dip, sibling promotions); ``no_dip_cann`` uses the raw rate.
+* Stallion (``../shared/data/stallion``, monthly agency x SKU volume with discounts): a
+  "promotion" is a month whose discount is 5 percentage points above the series' median;
+  held out: such months in 2017, refits at each quarter of 2017. A negative-binomial GLM per
+  series on ``log(price_actual / price_regular)``, month of year and trend, plus, in
+  ``full``, the previous month's log price ratio (post-promotion dip) and the mean log price
+  ratio of the agency's other SKUs (cannibalization).
+* Walmart (``../shared/data/walmart_weekly``, store 1 department sales, markdowns from
+  November 2011): a "promotion" is a week with markdowns; held out: markdown weeks of
+  2012-05 onward, refits on 2012-05-01 and 2012-08-01. OLS of log sales per department on
+  log total markdown, holiday, yearly Fourier terms and trend, plus, in ``full``, the
+  previous week's markdown (post-promotion dip); there is no sibling series to
+  cannibalize, so ``full`` adds only the dip.
+
+Errors: WAPE = sum |predicted - actual| / sum actual over the windows every model covers, the
+median absolute log ratio, the bias; and the paired cluster bootstrap (clusters = series/SKU,
+2,000 draws, ``opslib.promo.evaluation.paired_wape_bootstrap``) of WAPE(full) - WAPE(other):
+its 95% interval and the share of draws in which ``full`` is better. The real data sets need
+``../shared/data``; the script fails loudly when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+MODELS = ("full", "no_dip_cann", "last_lift")
+# rolling origins, fixed before looking at any result: a refit every quarter over the last year
+DEMO_CUTS = ("2025-10-01", "2026-01-01", "2026-04-01", "2026-07-01")
+STALLION_CUTS = ("2017-01-01", "2017-04-01", "2017-07-01", "2017-10-01")
+WALMART_CUTS = ("2012-05-01", "2012-08-01")
+
+
+def _errors(name: str, actual, preds: dict) -> list[dict]:
+    actual = np.asarray(actual, float)
+    rows = []
+    for model, p in preds.items():
+        p = np.asarray(p, float)
+        ok = np.isfinite(p)
+        rows.append({"data": name, "model": model, "windows": int(ok.sum()),
+                     "wape": np.abs(p[ok] - actual[ok]).sum() / actual[ok].sum(),
+                     "median_abs_log_ratio": float(np.median(np.abs(np.log((p[ok] + 1) / (actual[ok] + 1))))),
+                     "bias_pct": 100 * (p[ok].sum() / actual[ok].sum() - 1)})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# demo shop
+# ------------------------------------------------------------------------------------------------
+
+def demo(cuts=DEMO_CUTS, base_days: int = 56) -> pd.DataFrame:
+    """Rolling origin: at each cut, fit on the days up to it; predict the promotions of the next quarter."""
+    import opslib
+    from opslib.data import daily_demand
+    from opslib.promo import fit_own_price_response, pool_elasticities
+    from opslib.promo.response import LINE_LEVEL_MECHANICS, ResponseSettings, effective_depth
+
+    ws = opslib.load_demo()
+    demand = daily_demand(ws)
+    demand["date"] = pd.to_datetime(demand["date"])
+    last = demand["date"].max()
+    promos = ws.promotions.copy()
+    promos["start"], promos["end"] = pd.to_datetime(promos["start"]), pd.to_datetime(promos["end"])
+    category = ws.items.set_index("sku")["category"]
+    sku_scoped = promos["scope"].astype(str).str.startswith("sku:") & promos["mechanic"].isin(LINE_LEVEL_MECHANICS)
+    wide = promos[~promos["scope"].astype(str).str.startswith("sku:")]
+    single = promos[sku_scoped]
+
+    def overlaps_wide(r) -> bool:  # a shop-wide offer, or a category-wide offer on the SKU's category
+        cats = set(category.reindex(r.scope[4:].split("|")).dropna())
+        for w in wide.itertuples():
+            if w.start <= r.end and w.end >= r.start:
+                scope = str(w.scope)
+                if scope == "all" or cats & set(scope.partition(":")[2].split("|")):
+                    return True
+        return False
+
+    by_sku = {s: g.set_index("date") for s, g in demand.groupby("sku")}
+    bounds = [pd.Timestamp(c) for c in cuts] + [last + pd.Timedelta(days=1)]
+    rows = []
+    for cut, next_cut in zip(bounds[:-1], bounds[1:]):
+        held = promos[sku_scoped & (promos["start"] >= cut) & (promos["start"] < next_cut) & (promos["end"] <= last)]
+        overlap = np.array([overlaps_wide(r) for r in held.itertuples()], bool)
+        held = held[~overlap]
+        skus_held = sorted({s for sc in held["scope"] for s in sc[4:].split("|")})
+        cats = category.loc[skus_held].unique()
+        hist = demand[demand["date"] < cut]
+        fit_skus = ws.items["sku"][ws.items["category"].isin(cats) & ws.items["sku"].isin(hist["sku"].unique())]
+        hist_promos = promos[promos["start"] < cut].assign(end=lambda p: p["end"].clip(upper=cut - pd.Timedelta(days=1)))
+        t0 = time.perf_counter()
+        fits = {}
+        for model, settings in (("full", ResponseSettings()),
+                                ("no_dip_cann", ResponseSettings(pre_dip_days=0, post_dip_days=0,
+                                                                 sibling_effect=False))):
+            fit = fit_own_price_response(hist, hist_promos, ws.items, ws.calendar, skus=fit_skus, settings=settings)
+            fits[model] = (fit.estimates.set_index("sku"), pool_elasticities(fit.estimates).estimates.set_index("sku"))
+        print(f"demo cut {cut.date()}: {len(held)} single-SKU promotions to {(next_cut - pd.Timedelta(days=1)).date()} "
+              f"({int(overlap.sum())} left out for overlapping a shop/category-wide offer on their category); "
+              f"two fits on {len(fit_skus)} SKUs of {len(cats)} categories in {time.perf_counter() - t0:.0f} s",
+              flush=True)
+        for r in held.itertuples():
+            d = effective_depth(promos.loc[r.Index])
+            for sku in r.scope[4:].split("|"):
+                g = by_sku[sku]
+                window = g.loc[r.start:r.end]
+                window = window[window["in_stock"].fillna(True).astype(bool)]
+                if window.empty:
+                    continue
+                pre = g.loc[r.start - pd.Timedelta(days=base_days):r.start - pd.Timedelta(days=1)]
+                pre = pre[pre["in_stock"].fillna(True).astype(bool) & pre["promo_id"].isna()]
+                # the effects the full model knows on the baseline days: own post-dip, sibling promotions
+                own = single[single["scope"].str[4:].str.split("|").apply(lambda s: sku in s) & (single["end"] < r.start)]
+                sib = single[~single["scope"].str[4:].str.split("|").apply(lambda s: sku in s)]
+                sib = sib[[category.get(sc[4:].split("|")[0]) == category[sku] for sc in sib["scope"]]]
+                est_full = fits["full"][0]
+                e = est_full.loc[sku] if sku in est_full.index else None
+                post = float(e["post_dip"]) if e is not None and np.isfinite(e["post_dip"]) else 0.0
+                sib_eff = float(e["sibling_effect"]) if e is not None and np.isfinite(e["sibling_effect"]) else 0.0
+                adj = np.zeros(len(pre))
+                for o in own.itertuples():
+                    adj += post * ((pre.index > o.end) & (pre.index <= o.end + pd.Timedelta(days=14)))
+                on_sib = np.zeros(len(pre), bool)
+                for o in sib.itertuples():
+                    on_sib |= (pre.index >= o.start) & (pre.index <= o.end)
+                adj += sib_eff * on_sib
+                base_raw = pre["units"].mean() if len(pre) else np.nan
+                base_full = (pre["units"].to_numpy() / np.exp(adj)).mean() if len(pre) else np.nan
+                win_sib = np.zeros(len(window), bool)
+                for o in sib.itertuples():
+                    win_sib |= (window.index >= o.start) & (window.index <= o.end)
+                mech_col = f"mechanic_{r.mechanic}"
+                preds = {}
+                for model, base, extra in (("full", base_full, np.exp(sib_eff * win_sib).sum()),
+                                           ("no_dip_cann", base_raw, float(len(window)))):
+                    est, pooled = fits[model]
+                    eps = float(pooled.loc[sku, "elasticity"]) if sku in pooled.index else np.nan
+                    mech = est.loc[sku, mech_col] if sku in est.index and mech_col in est.columns else np.nan
+                    mech = float(mech) if np.isfinite(mech) else 0.0
+                    preds[model] = base * extra * (1 - d) ** eps * np.exp(mech)
+                # last lift: the SKU's previous own promotion, window units over its pre-period rate
+                lift = np.nan
+                if len(own):
+                    o = own.sort_values("end").iloc[-1]
+                    w0 = g.loc[o["start"]:o["end"]]
+                    w0 = w0[w0["in_stock"].fillna(True).astype(bool)]
+                    p0 = g.loc[o["start"] - pd.Timedelta(days=base_days):o["start"] - pd.Timedelta(days=1)]
+                    p0 = p0[p0["in_stock"].fillna(True).astype(bool) & p0["promo_id"].isna()]
+                    if len(w0) and len(p0) and p0["units"].mean() > 0:
+                        lift = w0["units"].mean() / p0["units"].mean()
+                preds["last_lift"] = base_raw * len(window) * lift
+                rows.append({"series": sku, "cut": cut.date(), "promo_id": r.promo_id,
+                             "actual": window["units"].sum(), **preds})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# real data: one regression per series
+# ------------------------------------------------------------------------------------------------
+
+def _glm_predict(y, x_fit, x_new, family):
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if family == "nb":
+            model = sm.GLM(y, x_fit, family=sm.families.NegativeBinomial(alpha=0.1))
+            res = model.fit()
+            return res.predict(x_new)
+        res = sm.OLS(np.log(y), x_fit).fit()
+        return np.exp(res.predict(x_new) + 0.5 * res.scale)  # lognormal smearing
+
+
+def _level_factor(y: np.ndarray, pred: np.ndarray, t: int, rows: int) -> float:
+    """Actual over predicted units of the ``rows`` rows before row ``t``: the recent level a planner sees."""
+    a, b = y[max(0, t - rows):t], pred[max(0, t - rows):t]
+    ok = np.isfinite(b) & (b > 0)
+    return float(a[ok].sum() / b[ok].sum()) if ok.any() and a[ok].sum() > 0 else 1.0
+
+
+def _series_heldout(frame, date_col, y_col, depth_col, base_cols, dip_cols, cann_cols, family, cuts, level_rows):
+    """Rolling origin per series: refit at each cut on the rows before it, predict its held-out rows up to the next cut.
+
+    Columns ``full``, ``no_dip_cann``, ``last_lift``: predictions times the level factor (actual over
+    predicted units of the ``level_rows`` rows before the held-out row); ``<model>@refit``: without it.
+    ``last_lift`` is the full model's no-promotion baseline at the row times the previous promotion's
+    realized lift (its actual over its baseline), so every column uses history up to the row before.
+    """
+    bounds = [pd.Timestamp(c) for c in cuts] + [pd.Timestamp.max]
+    rows = []
+    for sid, g in frame.groupby("series", sort=False):
+        g = g.reset_index(drop=True)
+        y_all = g[y_col].to_numpy(float)
+        dates = g[date_col]
+        promo_rows = np.flatnonzero(g["_promo"].to_numpy())
+        for cut, next_cut in zip(bounds[:-1], bounds[1:]):
+            held = np.flatnonzero(g["_held"].to_numpy() & (dates >= cut).to_numpy() & (dates < next_cut).to_numpy())
+            if not len(held):
+                continue
+            train = g[(dates < cut).to_numpy()]
+            train = train[train[y_col] > 0] if family == "ols" else train
+            if len(train) < 24 or train[y_col].sum() <= 0:
+                continue
+            preds, out = {}, {}
+            for model, cols in (("full", base_cols + dip_cols + cann_cols), ("no_dip_cann", base_cols)):
+                c = [col for col in cols if col == "const" or np.ptp(train[col].to_numpy(float)) > 0]
+                try:
+                    preds[model] = _glm_predict(train[y_col].to_numpy(float), train[c].to_numpy(float),
+                                                g[c].to_numpy(float), family)
+                except Exception:  # noqa: BLE001 - a failed series counts as missing
+                    preds[model] = np.full(len(g), np.nan)
+                if model == "full":  # the no-promotion baseline of the full model
+                    x_base = g[c].copy()
+                    x_base[[col for col in [depth_col] + dip_cols + cann_cols if col in c]] = 0.0
+                    try:
+                        base = _glm_predict(train[y_col].to_numpy(float), train[c].to_numpy(float),
+                                            x_base.to_numpy(float), family)
+                    except Exception:  # noqa: BLE001
+                        base = np.full(len(g), np.nan)
+            for model, p in preds.items():
+                out[f"{model}@refit"] = p[held]
+                out[model] = np.array([p[t] * _level_factor(y_all, p, t, level_rows) for t in held])
+            level = np.array([_level_factor(y_all, preds["full"], t, level_rows) for t in range(len(g))])
+            last_lift, last_lift_refit = np.full(len(held), np.nan), np.full(len(held), np.nan)
+            for i, t in enumerate(held):
+                prev = promo_rows[promo_rows < t]
+                if len(prev):
+                    q = prev[-1]
+                    last_lift_refit[i] = base[t] * y_all[q] / base[q]
+                    last_lift[i] = base[t] * level[t] * y_all[q] / (base[q] * level[q])
+            out["last_lift@refit"], out["last_lift"] = last_lift_refit, last_lift
+            rows.append(pd.DataFrame({"series": sid, "cut": cut.date(), "actual": y_all[held], **out}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def stallion() -> pd.DataFrame:
+    path = DATA / "stallion" / "stallion.csv.gz"
+    if not path.exists():
+        sys.exit(f"promo_heldout: {path} is missing; the real-data benchmark needs ../shared/data.")
+    s = pd.read_csv(path, parse_dates=["date"]).sort_values(["agency", "sku", "date"])
+    s["series"] = s["agency"] + "/" + s["sku"]
+    s["log_price_ratio"] = np.log(np.clip(s["price_actual"] / s["price_regular"], 0.05, 1.5))
+    s["depth_pct"] = s["discount_in_percent"]
+    med = s.groupby("series")["depth_pct"].transform("median")
+    s["_promo"] = s["depth_pct"] > med + 5
+    s["_held"] = s["_promo"] & (s["date"] >= "2017-01-01")
+    s["lag_log_price_ratio"] = s.groupby("series")["log_price_ratio"].shift(1).fillna(0.0)
+    tot = s.groupby(["agency", "date"])["log_price_ratio"].transform("sum")
+    cnt = s.groupby(["agency", "date"])["log_price_ratio"].transform("count")
+    s["sibling_log_price_ratio"] = ((tot - s["log_price_ratio"]) / (cnt - 1).clip(lower=1)).fillna(0.0)
+    s["const"] = 1.0
+    s["trend"] = (s["date"] - s["date"].min()).dt.days / 365.25
+    month = s["date"].dt.month
+    for k in (1, 2):
+        s[f"sin{k}"], s[f"cos{k}"] = np.sin(2 * np.pi * k * month / 12), np.cos(2 * np.pi * k * month / 12)
+    # keep series with real volume (zeros are discontinued agency-SKUs)
+    vol = s.groupby("series")["volume"].transform(lambda v: (v > 0).mean())
+    s = s[vol > 0.9]
+    base = ["const", "trend", "sin1", "cos1", "sin2", "cos2", "log_price_ratio"]
+    res = _series_heldout(s, "date", "volume", "log_price_ratio", base, ["lag_log_price_ratio"],
+                          ["sibling_log_price_ratio"], "nb", STALLION_CUTS, level_rows=3)
+    print(f"stallion: {s['series'].nunique()} series, {len(res)} held-out promotion months in 2017, "
+          f"refits at {', '.join(STALLION_CUTS)}", flush=True)
+    return res
+
+
+def walmart() -> pd.DataFrame:
+    path = DATA / "walmart_weekly" / "walmart_sales_weekly.csv"
+    if not path.exists():
+        sys.exit(f"promo_heldout: {path} is missing; the real-data benchmark needs ../shared/data.")
+    w = pd.read_csv(path, parse_dates=["Date"]).sort_values(["Dept", "Date"])
+    w["series"] = w["Dept"].astype(int).astype(str)
+    md = w[[f"MarkDown{k}" for k in range(1, 6)]].clip(lower=0).fillna(0).sum(axis=1)
+    w["log_markdown"] = np.log1p(md / 1000)
+    w["lag_log_markdown"] = w.groupby("series")["log_markdown"].shift(1).fillna(0.0)
+    w["_promo"] = md > 0
+    w["_held"] = w["_promo"] & (w["Date"] >= "2012-05-01")
+    w["const"] = 1.0
+    w["holiday"] = w["IsHoliday"].astype(float)
+    w["trend"] = (w["Date"] - w["Date"].min()).dt.days / 365.25
+    doy = w["Date"].dt.day_of_year / 365.25
+    for k in (1, 2, 3):
+        w[f"sin{k}"], w[f"cos{k}"] = np.sin(2 * np.pi * k * doy), np.cos(2 * np.pi * k * doy)
+    w = w[w["Weekly_Sales"] > 0]
+    base = ["const", "trend", "holiday", "sin1", "cos1", "sin2", "cos2", "sin3", "cos3", "log_markdown"]
+    res = _series_heldout(w, "Date", "Weekly_Sales", "log_markdown", base, ["lag_log_markdown"], [], "ols",
+                          WALMART_CUTS, level_rows=4)
+    print(f"walmart: {w['series'].nunique()} departments, {len(res)} held-out markdown weeks from 2012-05, "
+          f"refits at {', '.join(WALMART_CUTS)}", flush=True)
+    return res
+
+
+def compare(name: str, res: pd.DataFrame, variants=(("refit + level", ""), ("refit only", "@refit")),
+            models=MODELS) -> list[dict]:
+    """WAPE of each model on the windows every model covers, and the paired cluster bootstrap of full minus each."""
+    from opslib.promo.evaluation import paired_wape_bootstrap
+
+    out = []
+    for variant, suffix in variants:
+        cols = [f"{m}{suffix}" for m in models]
+        if not set(cols) <= set(res.columns):
+            continue
+        both = res.dropna(subset=cols)
+        both = both[np.isfinite(both[cols]).all(axis=1)]
+        errors = {r["model"]: r for r in _errors(name, both["actual"], {m: both[c] for m, c in zip(models, cols)})}
+        for m, c in zip(models, cols):
+            row = {**errors[m], "variant": variant, "series": both["series"].nunique()}
+            if m != "full":
+                cmp = paired_wape_bootstrap(both["actual"], both[cols[0]], both[c], groups=both["series"],
+                                            draws=2000, seed=0)
+                row.update(full_minus_this=cmp.difference, ci95_low=cmp.difference_lower,
+                           ci95_high=cmp.difference_upper, p_full_better=cmp.probability_better)
+            out.append(row)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-demo", action="store_true", help="real data only (the demo fits take minutes)")
+    parser.add_argument("--demo-only", action="store_true", help="the demo shop only")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    rows = []
+    if not args.skip_demo:
+        res = demo()
+        print(f"demo: {len(res)} promotion-SKU windows, {res['last_lift'].notna().sum()} with a previous own "
+              "promotion (last_lift needs one)", flush=True)
+        rows += compare("demo (all windows)", res, variants=(("rolling, recent level", ""),),
+                        models=("full", "no_dip_cann"))
+        rows += compare("demo (with a previous promo)", res, variants=(("rolling, recent level", ""),))
+    if not args.demo_only:
+        rows += compare("stallion (monthly)", stallion())
+        rows += compare("walmart (weekly, sales $)", walmart())
+    pd.set_option("display.width", 250)
+    table = pd.DataFrame(rows)
+    table = table[["data", "variant", "model", "windows", "series", "wape", "median_abs_log_ratio", "bias_pct",
+                   "full_minus_this", "ci95_low", "ci95_high", "p_full_better"]]
+    print()
+    print(table.round(3).to_string(index=False))
+    print(f"\nruntime {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
