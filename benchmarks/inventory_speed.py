@@ -20,14 +20,29 @@ means; ``--stockpyl-every 1`` for all 1,000). Both are timed one SKU at a
 time in one process; ``--workers N`` spreads stockpyl's SKUs over N processes
 (its time is then the sum of the per-SKU times, inflated by contention).
 
+3. ``--large``: the scale target, 10,000 SKUs x 365 days x 100 paths of the
+   same (s,S) simulation (the 1,000 optimal policies, each used by ten SKUs),
+   timed in one call, with the process's peak memory. The reference measured
+   in the same run is the floor: drawing the same daily Poisson demand alone
+   (same generator, same shape, same number of days), so the table shows what
+   the engine adds on top of its random numbers. ``--large-only`` skips
+   stockpyl and the (s,S) comparison.
+
+4. ``--engines``: the current engine against the previous one (kept verbatim
+   in ``tests/test_inventory_simulation_identity.py``, which checks that both
+   give identical results), 1,000 SKUs x 100 paths x 365 days, for (R,s,S)
+   daily review lead time 0, (R,S) weekly review with crossing lead times,
+   and (r,Q) with crossing lead times; CPU seconds (robust to a loaded machine).
+
 Run: .venv/bin/python benchmarks/inventory_speed.py [skus=1000] [--stockpyl-every 10]
-     [--sim-skus 1000] [--sim-paths 100] [--peer-sim-skus 5]
+     [--sim-skus 1000] [--sim-paths 100] [--peer-sim-skus 5] [--large] [--large-only] [--engines]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -110,11 +125,21 @@ def main() -> None:
     ap.add_argument("--sim-skus", type=int, default=1000, help="SKUs in opslib's simulation")
     ap.add_argument("--sim-paths", type=int, default=100, help="paths in opslib's simulation")
     ap.add_argument("--peer-sim-skus", type=int, default=5, help="SKU-years simulated with stockpyl")
+    ap.add_argument("--large", action="store_true", help="also run 10,000 SKUs x 365 days x 100 paths")
+    ap.add_argument("--large-only", action="store_true", help="only the 10,000-SKU run (no stockpyl)")
+    ap.add_argument("--engines", action="store_true", help="only: current vs previous simulation engine")
     args = ap.parse_args()
-    ensure_peer_venv()
 
     n = args.skus
     means = np.linspace(1, 100, n)
+    if args.engines:
+        engines_run(means)
+        return
+    if args.large or args.large_only:
+        large_run(means)  # first, so that the peak memory is this run's
+        if args.large_only:
+            return
+    ensure_peer_venv()
 
     # ---- (s,S): opslib, serially, one SKU after another
     ops = np.empty((n, 3))
@@ -182,6 +207,71 @@ def main() -> None:
     print(f"{'stockpyl':>9} {peer_days:>12,} {peer_sim[:, 0].sum():>9.2f} {s_us:>11.1f}   "
           f"({len(peer_sim)} SKUs x 1 path, means {', '.join(f'{means[i]:.0f}' for i in peer_sim_idx)})")
     print(f"ratio {s_us / o_us:,.0f}x; target >= 100x: {'MET' if s_us / o_us >= 100 else 'NOT MET'}")
+
+
+def engines_run(means, paths: int = 100) -> None:
+    """CPU time of the current and the previous simulation engine on the same inputs (identical results)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from test_inventory_simulation_identity import reference_simulate_inventory
+
+    n = means.size
+    dists = [stats.poisson(mu) for mu in means]
+    s = np.floor(2.4 * means)
+    big_s = s + np.ceil(np.sqrt(128 * means)) + 5
+    cases = {
+        "(R,s,S) R=1, L=0, costs": ("(R,s,S)", 0, dict(reorder_point=s, order_up_to=big_s, review_period_days=1,
+                                                        holding_cost_per_unit_day=H, order_cost=K)),
+        "(R,S) R=7, L in {3,5,9,14}": ("(R,S)", [np.array([3, 5, 9, 14])] * n,
+                                       dict(order_up_to=big_s + 20, review_period_days=7)),
+        "(r,Q) L in {3,5,9}": ("(r,Q)", [np.array([3, 5, 9])] * n,
+                               dict(reorder_point=s + 30, order_quantity=big_s - s)),
+    }
+    print(f"simulation engines, {n:,} SKUs x {paths} paths x {DAYS} days, Poisson means 1..100 (CPU seconds)")
+    print(f"{'case':>28} {'current':>9} {'previous':>9} {'speed-up':>9}")
+    for name, (policy, lead, kw) in cases.items():
+        cpu = []
+        for engine in (simulate_inventory, reference_simulate_inventory):
+            c0 = time.process_time()
+            engine(policy, dists, lead, days=DAYS, paths=paths, seed=1, **kw)
+            cpu.append(time.process_time() - c0)
+        print(f"{name:>28} {cpu[0]:>9.2f} {cpu[1]:>9.2f} {cpu[1] / cpu[0]:>8.2f}x")
+    print()
+
+
+def large_run(means, skus: int = 10_000, paths: int = 100) -> None:
+    """10,000 SKUs x 365 days x 100 paths in one call: wall time, peak memory, and the random-number floor."""
+    solved = np.array([ss_optimal(stats.poisson(mu), H, P, K)[:2] for mu in means])
+    dists = [stats.poisson(mu) for mu in means]
+    idx = np.arange(skus) % means.size
+    demand = [dists[i] for i in idx]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = simulate_inventory(
+        "(R,s,S)", demand, 0, reorder_point=solved[idx, 0], order_up_to=solved[idx, 1], review_period_days=1,
+        days=DAYS, paths=paths, holding_cost_per_unit_day=H, order_cost=K, seed=1,
+    )
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    total = DAYS + res.warmup_days
+    lam = means[idx][:, None]
+    rng = np.random.default_rng(1)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(total):
+        rng.poisson(lam, (skus, paths))
+    floor, floor_cpu = time.perf_counter() - t0, time.process_time() - c0
+    cells = skus * paths * DAYS
+    print(f"scale target: (s,S) simulation, {skus:,} SKUs x {DAYS} days x {paths} paths "
+          f"(+ {res.warmup_days} warm-up days), Poisson means 1..100, daily review, lead time 0")
+    print(f"{'run':>34} {'wall s':>8} {'CPU s':>8} {'ns/SKU-day':>11} {'ratio (CPU)':>12}")
+    print(f"{'opslib simulate_inventory':>34} {seconds:>8.1f} {cpu:>8.1f} {1e9 * seconds / cells:>11.1f} "
+          f"{cpu / floor_cpu:>11.2f}x")
+    print(f"{'reference: the demand draws alone':>34} {floor:>8.1f} {floor_cpu:>8.1f} {1e9 * floor / cells:>11.1f} "
+          f"{1.0:>11.2f}x")
+    print(f"peak memory (max RSS of this process) {rss_peak:,.0f} MB; {rss_before:,.0f} MB before the call; "
+          f"fill rate {res.table.fill_rate.mean():.4f}")
+    print(f"target < 60 s wall: {'MET' if seconds < 60 else 'NOT MET'} ({cpu:.0f} s of CPU; 2 shared cores, load average "
+          f"{' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())} at the end)")
+    print()
 
 
 if __name__ == "__main__":

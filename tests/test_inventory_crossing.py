@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 import opslib.inventory as inv
+from opslib.errors import DataError
 
 LEAD = np.array([2, 3, 5, 6, 8, 9, 12, 14, 20, 25], dtype=float)  # spread well beyond R = 7: orders cross
 
@@ -61,3 +62,41 @@ def test_slow_item_cycle_service_level_below_the_mass_at_zero():
     from opslib.inventory.service import _smallest_meeting
 
     assert _smallest_meeting(plan_like.cycle_service_level, 0.5, -1, 0, True) == 0.0
+
+
+# ---- cycle service level with crossing: no stock-out on any day of an order's cycle
+
+
+def test_window_csl_fixed_lead_time_is_the_textbook_cdf():
+    # no crossing: the shortfall only rises through the cycle, alpha = F_{R+L}(S) = Poisson(3 x 17).cdf(S)
+    w = inv.crossing_cycle_service_level(3.0, 3.0, 10, 7, cycles=40_000, seed=1)
+    for s in (45, 51, 58, 63):
+        exact = stats.poisson(51.0).cdf(s)
+        # cycles overlap in demand only through neighbours: allow 4 naive standard errors
+        assert w.cycle_service_level(s) == pytest.approx(exact, abs=4 * w.standard_error(s) + 1e-3)
+
+
+def test_window_csl_matches_simulation_and_lies_below_the_end_of_cycle_bound():
+    mu, var, r = 2.0, 5.0, 7
+    w = inv.crossing_cycle_service_level(mu, var, LEAD, r, cycles=40_000, seed=2)
+    bound = inv.order_crossing_shortfall(mu, var, LEAD, r)
+    levels = np.array([45.0, 55.0])
+    sim = inv.simulate_inventory(
+        "(R,S)", [inv.negative_binomial_from_moments(mu, var)] * 2, [LEAD] * 2, order_up_to=levels,
+        review_period_days=r, days=2_000, paths=20, seed=3,
+    ).table
+    for s, row in zip(levels, sim.itertuples()):
+        a = w.cycle_service_level(s)
+        assert a == pytest.approx(row.cycle_service_level, abs=3 * row.cycle_service_level_ci + 4 * w.standard_error(s))
+        assert a < bound.cycle_service_level(s) - 0.005  # crossing arrivals rescue some cycle ends, not every day
+    grid = np.arange(20, 80)
+    assert np.all(np.diff(w.cycle_service_level(grid)) >= 0)
+
+
+def test_window_csl_bad_input():
+    with pytest.raises(DataError, match="review_period_days"):
+        inv.crossing_cycle_service_level(1.0, 1.0, LEAD, 0)
+    with pytest.raises(DataError, match="whole days"):
+        inv.crossing_cycle_service_level(1.0, 1.0, [2.5, 4.0], 7)
+    with pytest.raises(DataError, match="family"):
+        inv.crossing_cycle_service_level(1.0, 1.0, LEAD, 7, family="lognormal")

@@ -83,3 +83,26 @@ def test_bad_input_says_how_to_fix():
     with pytest.raises(DataError, match="stock table"):
         inv.order_suggestions(SimpleNamespace(), pd.DataFrame(columns=["sku", "policy", "order_up_to",
                                                                        "demand_mean_per_day", "lead_time_mean_days"]))
+
+
+def test_lost_sales_position_ignores_backorders_and_says_so():
+    # one SKU, (R,S) S = 50, on hand 10, on order 5, 8 backorders in the snapshot, mean demand 2/day, lead 4 days
+    pol = pd.DataFrame({"sku": ["X"], "policy": ["(R,S)"], "order_up_to": [50.0], "reorder_point": [np.nan],
+                        "order_quantity": [np.nan], "demand_mean_per_day": [2.0], "lead_time_mean_days": [4.0],
+                        "review_period_days": [7], "supplier": ["S"], "unit_cost": [1.0], "case_pack": [1], "moq": [0]})
+    stock = pd.DataFrame({"sku": ["X"], "date": [T], "on_hand": [10.0], "on_order": [5.0], "backorders": [8.0]})
+    ws = SimpleNamespace(stock=stock, purchase_orders=None, calendar=None, demand=None)
+    back = inv.order_suggestions(ws, pol, as_of=T).orders.iloc[0]
+    lost = inv.order_suggestions(ws, pol.assign(unmet_demand="lost"), as_of=T).orders.iloc[0]
+    # backorders: IP = 10 + 5 - 8 = 7, order 43; 2 net units last today, short tomorrow (2 - 2 x 2 < 0)
+    assert back.inventory_position == 7 and back.order_quantity == 43
+    assert back.projected_stockout_date == T + pd.Timedelta(days=1)
+    # lost sales: IP = 10 + 5 = 15, order 35; 10 on hand lasts days 0..4, short on day 5 (10 - 6 x 2 < 0)
+    assert lost.inventory_position == 15 and lost.order_quantity == 35
+    assert lost.projected_stockout_date == T + pd.Timedelta(days=5)
+    assert "8 backorders in the snapshot not counted" in lost.reason
+    # the argument overrides the table's column; a bad value is refused
+    assert inv.order_suggestions(ws, pol.assign(unmet_demand="lost"), as_of=T,
+                                 unmet_demand="backordered").orders.iloc[0].order_quantity == 43
+    with pytest.raises(DataError, match="unmet_demand"):
+        inv.order_suggestions(ws, pol, as_of=T, unmet_demand="cancelled")

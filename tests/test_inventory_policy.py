@@ -89,3 +89,40 @@ def test_abc_xyz_segmentation():
     assert seg["target"].tolist() == [DEFAULT_TARGETS["AX"], DEFAULT_TARGETS["BY"], DEFAULT_TARGETS["CZ"]]
     with pytest.raises(DataError, match="thresholds"):
         abc_classes([1, 2], thresholds=(0.9, 0.8))
+
+
+def test_forecast_as_demand_source_reproduces_history_and_follows_the_forecast():
+    from scipy import stats as st
+
+    ws = opslib.load_demo()
+    shop = dataclasses.replace(ws, items=ws.items.iloc[::25].reset_index(drop=True))
+    hist = inv.demand_statistics(shop)
+    skus = [s for s in shop.items["sku"] if s in hist.index and hist.loc[s, "demand_mean_per_day"] > 0]
+    dates = pd.date_range("2030-01-01", periods=90)
+    z = st.norm.ppf(0.9)
+
+    def frame(scale):
+        rows = []
+        for s in skus[:-1]:  # the last SKU has no forecast: history, with a warning
+            m, sd = scale * hist.loc[s, "demand_mean_per_day"], np.sqrt(hist.loc[s, "demand_variance_per_day"])
+            rows.append(pd.DataFrame({"sku": s, "date": dates, "mean": m, "p10": m - z * sd, "p90": m + z * sd}))
+        return pd.concat(rows, ignore_index=True)
+
+    base = inv.plan_policies(shop, "fill_rate", 0.95, 7).policies.set_index("sku")
+    same = inv.plan_policies(shop, "fill_rate", 0.95, 7, forecast=frame(1.0))
+    p = same.policies.set_index("sku")
+    # a flat forecast with the history's mean and spread: opslib.forecast.lead_time_demand's moments over L + R
+    # (law of total variance, its own code) map back to the same daily moments, hence the same policies
+    assert (p.loc[skus[:-1], "demand_source"] == "forecast").all() and p.loc[skus[-1], "demand_source"] == "history"
+    np.testing.assert_allclose(p.loc[skus, "demand_mean_per_day"], hist.loc[skus, "demand_mean_per_day"], rtol=1e-9)
+    np.testing.assert_allclose(p.loc[skus, "demand_variance_per_day"], hist.loc[skus, "demand_variance_per_day"],
+                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(p.loc[skus, "order_up_to"], base.loc[skus, "order_up_to"])
+    assert skus[-1] in set(same.warnings["sku"])
+    # a forecast of twice the demand: more stock for every forecast SKU, the same for the history one
+    up = inv.plan_policies(shop, "fill_rate", 0.95, 7, forecast=frame(2.0)).policies.set_index("sku")
+    assert (up.loc[skus[:-1], "order_up_to"] >= base.loc[skus[:-1], "order_up_to"]).all()
+    assert (up.loc[skus[:-1], "order_up_to"] > base.loc[skus[:-1], "order_up_to"]).mean() > 0.8
+    assert up.loc[skus[-1], "order_up_to"] == base.loc[skus[-1], "order_up_to"]
+    with pytest.raises(DataError, match="forecast"):
+        inv.plan_policies(shop, "fill_rate", 0.95, 7, forecast=pd.DataFrame({"sku": ["x"]}))

@@ -54,3 +54,41 @@ def test_bad_budget_and_inputs(three_skus):
         inv.marginal_allocation(f, c, w, -1.0)
     with pytest.raises(DataError, match="one entry per SKU"):
         inv.marginal_allocation(f[:2], c, w, 100.0)
+
+
+# ---- curves over a shop: the inputs of the budget allocation
+
+
+@pytest.fixture(scope="module")
+def small_shop():
+    import dataclasses
+
+    import opslib
+
+    ws = opslib.load_demo()
+    return dataclasses.replace(ws, items=ws.items.iloc[::25].reset_index(drop=True))
+
+
+def test_service_investment_curves_agree_with_plan_and_allocation_beats_uniform(small_shop):
+    curves = inv.service_investment_curves(small_shop, 7, fill_rate_range=(0.6, 0.995))
+    plan = inv.plan_policies(small_shop, "fill_rate", 0.95, 7).policies.set_index("sku")
+    groups = dict(tuple(curves.groupby("sku", sort=False)))
+    assert len(groups) >= 8
+    f, c, w, uniform = [], [], [], []
+    for sku, g in groups.items():
+        s, fill, inv_ = g["order_up_to"].to_numpy(), g["fill_rate"].to_numpy(), g["investment"].to_numpy()
+        assert np.all(np.diff(s) > 0) and np.all(np.diff(fill) >= 0) and np.all(np.diff(inv_) > 0)
+        assert fill[0] >= 0.6 - 1e-9 and fill[-1] >= 0.995 - 1e-9
+        # the plan's exact level for 95 % lies in the curve's first step that reaches 95 %
+        i = int(np.argmax(fill >= 0.95 - 1e-12))
+        assert (s[i - 1] if i else -np.inf) < plan.loc[sku, "order_up_to"] <= s[i] + 1e-9
+        if i == 0 or s[i] - s[i - 1] == 1:  # every whole unit on the curve: the same level and service
+            assert plan.loc[sku, "order_up_to"] == pytest.approx(s[i])
+            assert plan.loc[sku, "fill_rate"] == pytest.approx(fill[i], abs=1e-9)
+        f.append(fill), c.append(inv_), w.append(g["demand_mean_per_day"].iloc[0]), uniform.append(i)
+    w = np.array(w)
+    budget = sum(ci[i] for ci, i in zip(c, uniform))
+    uniform_fill = sum(wi * fi[i] for wi, fi, i in zip(w, f, uniform)) / w.sum()
+    best = inv.marginal_allocation(f, c, w, budget)
+    assert best.investment <= budget + 1e-6
+    assert best.aggregate_fill_rate >= uniform_fill - 1e-9

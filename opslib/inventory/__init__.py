@@ -7,7 +7,13 @@ Unmet demand is backordered throughout this first increment.
 """
 
 from opslib.inventory.base_stock import BaseStockResult, base_stock, base_stock_cost
-from opslib.inventory.crossing import OrderCrossingShortfall, order_crossing_shortfall, outstanding_order_probabilities
+from opslib.inventory.crossing import (
+    CrossingCycleServiceLevel,
+    OrderCrossingShortfall,
+    crossing_cycle_service_level,
+    order_crossing_shortfall,
+    outstanding_order_probabilities,
+)
 from opslib.inventory.distributions import (
     cdf,
     deterministic,
@@ -63,7 +69,14 @@ from opslib.inventory.service import (
 )
 from opslib.inventory.orders import OrderSuggestions, order_suggestions
 from opslib.inventory.portfolio import BudgetAllocation, exchange_curve, marginal_allocation
-from opslib.inventory.policy import POLICY_COLUMNS, PolicyPlan, demand_statistics, plan_policies, supplier_lead_times
+from opslib.inventory.policy import (
+    POLICY_COLUMNS,
+    PolicyPlan,
+    demand_statistics,
+    plan_policies,
+    service_investment_curves,
+    supplier_lead_times,
+)
 from opslib.inventory.rounding import (
     PeriodicReviewService,
     RoundedPolicy,
@@ -137,6 +150,8 @@ __all__ = [
     "choose_demand_family",
     # periodic review with orders crossing
     "order_crossing_shortfall",
+    "crossing_cycle_service_level",
+    "CrossingCycleServiceLevel",
     "outstanding_order_probabilities",
     "OrderCrossingShortfall",
     # MOQ and pack rounding with service recomputed
@@ -149,6 +164,7 @@ __all__ = [
     "periodic_review_service",
     # policy table over a workspace
     "plan_policies",
+    "service_investment_curves",
     "PolicyPlan",
     "POLICY_COLUMNS",
     "demand_statistics",

@@ -34,7 +34,10 @@ Service with backorders (day ``u`` short by :math:`(X_u + d - S)^+ - (X_u - S)^+
   ``j`` known to have arrived. Exact without crossing (:math:`F_{R+L}(S)`);
   with crossing, orders arriving inside the cycle lift the stock before its
   end, so this is an upper bound on "no stock-out on any day of the cycle"
-  (by about 1 point at 95 % with the demo shop's lead times).
+  (by 2-5 points at 90 % with the demo shop's lead times).
+  :func:`crossing_cycle_service_level` gives that probability itself: the
+  distribution of the largest shortfall over each order's cycle, by Monte
+  Carlo of the shortfall process (which does not depend on ``S``).
 
 Discrete families are convolved exactly; continuous ones (gamma, normal) are
 fitted to the exact moments of each sum.
@@ -66,7 +69,13 @@ from opslib.inventory._validate import check_integer, check_nonnegative
 from opslib.inventory.distributions import _as_demand, _Pmf
 from opslib.inventory.lead_time import _fit, _lead_times
 
-__all__ = ["OrderCrossingShortfall", "outstanding_order_probabilities", "order_crossing_shortfall"]
+__all__ = [
+    "OrderCrossingShortfall",
+    "outstanding_order_probabilities",
+    "order_crossing_shortfall",
+    "CrossingCycleServiceLevel",
+    "crossing_cycle_service_level",
+]
 
 _TAIL = 1e-13
 
@@ -335,10 +344,134 @@ def order_crossing_shortfall(
     )
 
 
-class _CrossingRS:
-    """The rounded (R,S) evaluator of :mod:`opslib.inventory.rounding` on the crossing shortfall."""
+@dataclass(frozen=True)
+class CrossingCycleServiceLevel:
+    """Cycle service level of an (R,S) policy with order crossing, from :func:`crossing_cycle_service_level`.
 
-    def __init__(self, shortfall: OrderCrossingShortfall, review_demand, rule):
+    Attributes
+    ----------
+    window_maxima : numpy.ndarray
+        Sorted largest end-of-day shortfall ``S - net inventory`` over each
+        simulated order's cycle [units]; a cycle has no stock-out iff it is ``<= S``.
+    review_period_days : int
+    cycles : int
+        Number of cycles simulated.
+    """
+
+    window_maxima: np.ndarray
+    review_period_days: int
+    cycles: int
+
+    def cycle_service_level(self, order_up_to):
+        """Probability of no backorders on any day of an order's cycle at ``S`` [units]."""
+        y = np.asarray(order_up_to, dtype=float)
+        out = np.searchsorted(self.window_maxima, y, side="right") / self.cycles
+        return out if np.ndim(order_up_to) else float(out)
+
+    def standard_error(self, order_up_to):
+        """Monte Carlo standard error of :meth:`cycle_service_level` (cycles treated as independent)."""
+        a = self.cycle_service_level(order_up_to)
+        return np.sqrt(a * (1 - a) / self.cycles)
+
+
+def crossing_cycle_service_level(
+    demand_mean_per_day: float,
+    demand_variance_per_day: float,
+    lead_time_days,
+    review_period_days: int,
+    family: str = "exact",
+    cycles: int = 20_000,
+    seed=0,
+) -> CrossingCycleServiceLevel:
+    r"""Probability that an order's cycle of an (R,S) policy has no stock-out, with orders crossing.
+
+    The cycle of the order placed at review ``k`` is the ``R`` days from its
+    arrival (day :math:`kR + \ell_k`, its own lead time). With backorders and
+    the inventory position raised to ``S`` at every review, the end-of-day
+    shortfall is
+
+    .. math::
+
+        X_t = S - \mathrm{net}_t = C_t - \sum_{k:\, kR + \ell_k \le t} A_k,
+        \qquad A_k = C_{kR-1} - C_{(k-1)R-1},
+
+    with :math:`C_t` the cumulative demand through day ``t`` and :math:`A_k`
+    the order placed at review ``k``: it does not depend on ``S``. So the
+    cycle has no stock-out iff :math:`M_k = \max_{t \in \text{cycle}_k} X_t \le S`,
+    and :math:`\alpha(S) = P(M \le S)` for every ``S`` at once from one
+    simulation of the shortfall process. Without crossing (a fixed lead time)
+    the shortfall rises through the cycle and this is :math:`F_{R+L}(S)`.
+
+    Parameters
+    ----------
+    demand_mean_per_day, demand_variance_per_day : float
+        Daily demand [units per day], [units^2 per day].
+    lead_time_days : float or array_like
+        A fixed lead time or observed lead times [whole days]; each order
+        draws independently from their empirical law.
+    review_period_days : int
+        ``R`` >= 1 [days].
+    family : {"exact", "poisson", "negative_binomial", "gamma", "normal"}
+        Daily demand law: Poisson or negative binomial fitted to the moments
+        (``"exact"``, ``"poisson"``, ``"negative_binomial"``), or gamma
+        (``"gamma"``, ``"normal"``: no negative demand).
+    cycles : int, default 20,000
+        Cycles simulated (the standard error at 95 % is about 0.15 points).
+    seed : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    CrossingCycleServiceLevel
+    """
+    mu = check_nonnegative("demand_mean_per_day", demand_mean_per_day, "units per day")
+    var = check_nonnegative("demand_variance_per_day", demand_variance_per_day, "units^2 per day")
+    r = check_integer("review_period_days", review_period_days, minimum=1, why=" [days]")
+    cycles = check_integer("cycles", cycles, minimum=100)
+    if family not in ("exact", "gamma", "normal", "poisson", "negative_binomial"):
+        raise DataError(f"family must be 'exact', 'gamma', 'normal', 'poisson' or 'negative_binomial'; got {family!r}.")
+    values, probs = _lead_times(lead_time_days)
+    if np.any(values != np.round(values)):
+        raise DataError(f"lead_time_days must be whole days; got {values[:5].tolist()!r}. Fix: round them to days.")
+    rng = np.random.default_rng(seed)
+    warm = int(values.max()) // r + 2
+    reviews = cycles + warm
+    days = (reviews + 1) * r + int(values.max()) + 1
+    if mu <= 0:
+        d = np.zeros(days)
+    elif family in ("gamma", "normal"):
+        d = rng.gamma(mu * mu / var, var / mu, days) if var > 0 else np.full(days, mu)
+    elif var > mu * (1 + 1e-9) and family != "poisson":
+        d = rng.negative_binomial(mu * mu / (var - mu), mu / var, days).astype(float)
+    else:
+        d = rng.poisson(mu, days).astype(float)
+    c = np.cumsum(d)
+    k = np.arange(1, reviews + 1)
+    placed = np.concatenate([[0.0], c])  # placed[i] = demand through day i - 1
+    amount = placed[k * r] - placed[(k - 1) * r]
+    lead = values[np.minimum(np.searchsorted(np.cumsum(probs), rng.random(k.size), side="right"), values.size - 1)]
+    arrival = k * r + lead.astype(np.int64)
+    inside = arrival < days
+    received = np.bincount(arrival[inside], weights=amount[inside], minlength=days)
+    shortfall = c - np.cumsum(received)
+    keep = (k >= warm) & (arrival + r - 1 < days)
+    start = arrival[keep]
+    window_max = shortfall[start]
+    for j in range(1, r):
+        np.maximum(window_max, shortfall[start + j], out=window_max)
+    maxima = np.sort(window_max)
+    return CrossingCycleServiceLevel(maxima, r, int(maxima.size))
+
+
+class _CrossingRS:
+    """The rounded (R,S) evaluator of :mod:`opslib.inventory.rounding` on the crossing shortfall.
+
+    With ``window`` (a :class:`CrossingCycleServiceLevel`) the cycle service
+    level is that of "no stock-out on any day of the cycle" instead of the
+    end-of-cycle upper bound.
+    """
+
+    def __init__(self, shortfall: OrderCrossingShortfall, review_demand, rule, window=None):
+        self.window = window
         from opslib.inventory.rounding import _integer_pmf, _offset_distribution
 
         self.shortfall = shortfall
@@ -351,10 +484,21 @@ class _CrossingRS:
         return float(self.shortfall.fill_rate(s + self.offsets) @ self.weights)
 
     def cycle_service_level(self, s):
-        return float(self.shortfall.cycle_service_level(s + self.offsets) @ self.weights)
+        source = self.shortfall if self.window is None else self.window
+        return float(source.cycle_service_level(s + self.offsets) @ self.weights)
 
     def average_on_hand(self, s):
         return float(self.shortfall.average_on_hand(s + self.offsets) @ self.weights)
+
+    def evaluate(self, levels):
+        """Fill rate, cycle service level and average on hand at many levels ``S`` at once (arrays)."""
+        levels = np.asarray(levels, dtype=float)
+        y = (levels[:, None] + self.offsets[None, :]).ravel()
+        fill, csl, on_hand = self.shortfall._eval(y)
+        if self.window is not None:
+            csl = self.window.cycle_service_level(y)
+        shape = (levels.size, self.offsets.size)
+        return tuple(np.asarray(x).reshape(shape) @ self.weights for x in (fill, csl, on_hand))
 
 
 def _is_random(lead_time_days) -> bool:

@@ -5,7 +5,10 @@ to the current stock:
 
 - inventory position = on hand + on order - backorders, from the last stock
   snapshot on or before ``as_of`` (``on_order`` from the snapshot, else the
-  open purchase orders: empty ``receipt_date``);
+  open purchase orders: empty ``receipt_date``); under lost sales (demand
+  not served from stock is gone, the usual case online) nothing is owed, so
+  the position is on hand + on order, and the projected stock starts from on
+  hand (backorders in the snapshot are reported, not subtracted);
 - (R,S): order ``S - IP`` when ``IP < S``; (r,Q): order the smallest multiple
   of ``Q`` that lifts ``IP`` above ``r`` when ``IP <= r``; either rounded up to
   the case pack and to at least the MOQ;
@@ -92,6 +95,7 @@ def order_suggestions(
     *,
     excess_cover_days: float = 120.0,
     dead_stock_days: int = 90,
+    unmet_demand: str | None = None,
 ) -> OrderSuggestions:
     """What to order today per SKU, grouped by supplier, with the reason in words.
 
@@ -113,6 +117,11 @@ def order_suggestions(
         Cover [days of mean demand] above which the position is excess.
     dead_stock_days : int, default 90
         Days without demand after which stock on hand is dead.
+    unmet_demand : {"backordered", "lost"}, optional
+        What happens to demand not served from stock. Default: the policy
+        table's ``unmet_demand`` column, else ``"backordered"``. With
+        ``"lost"``, backorders in the snapshot are not owed: they are left out
+        of the position and the reason says so.
 
     Returns
     -------
@@ -125,6 +134,12 @@ def order_suggestions(
             f"policies must be a PolicyPlan or its policies table with columns {sorted(need)}; got "
             f"{type(table).__name__}. Fix: pass opslib.inventory.plan_policies(ws, ...)."
         )
+    if unmet_demand is None:
+        column = table["unmet_demand"].dropna().unique() if "unmet_demand" in table else []
+        unmet_demand = str(column[0]) if len(column) == 1 else "backordered"
+    if unmet_demand not in ("backordered", "lost"):
+        raise DataError(f"unmet_demand must be 'backordered' or 'lost'; got {unmet_demand!r}. Fix: pick one.")
+    lost = unmet_demand == "lost"
     stock = getattr(ws, "stock", None)
     if stock is None or not {"sku", "date", "on_hand"} <= set(stock.columns):
         raise DataError("order_suggestions needs the stock table with sku, date, on_hand. Fix: load the stock snapshot.")
@@ -161,6 +176,9 @@ def order_suggestions(
         s = snap.loc[p.sku]
         on_hand = float(s["on_hand"])
         backorders = float(s["backorders"]) if "backorders" in snap and pd.notna(s["backorders"]) else 0.0
+        ignored_backorders = backorders if lost else 0.0
+        if lost:
+            backorders = 0.0
         opens = open_by_sku.get(p.sku)
         open_qty = 0.0 if opens is None else float(opens["qty_open"].sum())
         on_order = float(s["on_order"]) if "on_order" in snap and pd.notna(s["on_order"]) else open_qty
@@ -209,6 +227,9 @@ def order_suggestions(
                 why += f"; +{extra:.1f} units for {skipped} supplier shutdown day(s) before arrival"
             if order_qty > needed + 1e-9:
                 why += f"; {needed:g} rounded up to {order_qty:g} (case pack {pack}, MOQ {moq})"
+        if ignored_backorders:
+            why += ("; " if why else "") + (f"{ignored_backorders:g} backorders in the snapshot not counted "
+                                            "(lost sales: unmet demand is not owed)")
         cover = position / mu if mu > 0 else np.inf
         risk_before = next_receipt if next_receipt is not None else arrival
         last = last_sale.get(p.sku)
@@ -220,7 +241,7 @@ def order_suggestions(
             expected_arrival_date=arrival if trigger else pd.NaT,
             projected_stockout_date=stockout if stockout is not None else pd.NaT,
             next_receipt_date=next_receipt if next_receipt is not None else pd.NaT,
-            cover_days=cover, reason=why,
+            cover_days=cover, reason=why, unmet_demand=unmet_demand,
             at_risk=stockout is not None and stockout < risk_before,
             excess=cover > excess_cover_days,
             too_much_on_order=on_order > 0 and position - top > max(moq, pack, mu * float(getattr(p, "review_period_days", 0) or 0))

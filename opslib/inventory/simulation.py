@@ -18,6 +18,15 @@ formulas, protection over ``R + L`` days): receipts due on ``t`` arrive; the
 policy reviews and orders (an order with lead time ``L`` arrives at the start
 of day ``t + L``); demand of day ``t`` is served from stock.
 
+Engine: every array is allocated once (``_State``) and updated in place;
+receipts sit in a ring buffer of one contiguous ``(skus, paths)`` slab per
+day of lead time, touched only on days that hold a receipt; order amounts,
+lead times and cycle checks are computed only for the cells that order.
+The random numbers are drawn in a fixed order (lead-time uniforms of the day's
+orders, then the day's demand per family), so a seed gives the same results
+as the first, simpler implementation; with a fixed lead time the uniforms are
+skipped by advancing the generator instead of drawn (PCG64).
+
 Measures, per SKU, averaged over paths with a confidence interval:
 
 - ``fill_rate``: units served from stock on the day demanded / units demanded;
@@ -82,7 +91,12 @@ def _per_sku(name, value, n, *, default=None, integer=False, minimum=None):
 
 
 class _DemandSampler:
-    """Draws one day of demand, shape (skus, paths), grouped by family."""
+    """Draws one day of demand, shape (skus, paths), grouped by family.
+
+    Each family is drawn in one generator call over its SKUs x paths, in a
+    fixed order, so a seed gives the same demand whatever the rest of the
+    engine does with it.
+    """
 
     def __init__(self, demands: Sequence, paths: int):
         self.n, self.paths = len(demands), paths
@@ -90,27 +104,26 @@ class _DemandSampler:
         for i, d in enumerate(demands):
             d = _as_demand(d, f"demand[{i}]")
             if isinstance(d, _Pmf):
-                key = "pmf"
+                key, parsed = "pmf", None
             else:
+                parsed = _shape_loc_scale(d)
                 key = d.dist.name if d.dist.name in ("poisson", "nbinom", "gamma", "norm") else "other"
-                if key != "other" and _shape_loc_scale(d)[1] != 0 and key != "norm":
+                if key != "other" and parsed[1] != 0 and key != "norm":
                     key = "other"
-            groups.setdefault(key, []).append((i, d))
+            groups.setdefault(key, []).append((i, d, parsed))
         self.groups = []
         for key, items in groups.items():
-            idx = np.array([i for i, _ in items])
-            ds = [d for _, d in items]
-            if key == "poisson":
-                params = (np.array([d.mean() for d in ds])[:, None],)
+            idx = np.array([i for i, _, _ in items])
+            ds = [d for _, d, _ in items]
+            parsed = [x for _, _, x in items]
+            if key == "poisson":  # loc is 0: the mean is the shape parameter
+                params = (np.array([float(x[0][0]) for x in parsed])[:, None],)
             elif key == "nbinom":
-                params = (np.array([_shape_loc_scale(d)[0][0] for d in ds])[:, None],
-                          np.array([_shape_loc_scale(d)[0][1] for d in ds])[:, None])
+                params = (np.array([x[0][0] for x in parsed])[:, None], np.array([x[0][1] for x in parsed])[:, None])
             elif key == "gamma":
-                params = (np.array([_shape_loc_scale(d)[0][0] for d in ds])[:, None],
-                          np.array([_shape_loc_scale(d)[2] for d in ds])[:, None])
+                params = (np.array([x[0][0] for x in parsed])[:, None], np.array([x[2] for x in parsed])[:, None])
             elif key == "norm":
-                params = (np.array([_shape_loc_scale(d)[1] for d in ds])[:, None],
-                          np.array([_shape_loc_scale(d)[2] for d in ds])[:, None])
+                params = (np.array([x[1] for x in parsed])[:, None], np.array([x[2] for x in parsed])[:, None])
             elif key == "pmf":
                 width = max(d.values.size for d in ds)
                 values = np.zeros((len(ds), width))
@@ -123,25 +136,45 @@ class _DemandSampler:
                 params = (values, cum)
             else:
                 params = (ds,)
-            self.groups.append((key, idx, params))
+            whole = idx.size == self.n and bool(np.all(idx == np.arange(self.n)))
+            self.groups.append((key, idx if not whole else slice(None), params))
 
-    def draw(self, rng: np.random.Generator) -> np.ndarray:
-        out = np.empty((self.n, self.paths))
-        size = None
+    @staticmethod
+    def _pmf_index(cum, u):
+        """Per row, how many cumulative probabilities lie below ``u``: binary search, ``log2(width)`` gathers.
+
+        The predicate ``cum < u`` is monotone along a row (cumulative
+        probabilities rise, the padding is 1 > u), so this equals counting
+        it over the whole row.
+        """
+        width = cum.shape[1]
+        k = np.zeros(u.shape, dtype=np.int64)
+        step = 1 << (width.bit_length() - 1)
+        while step:
+            cand = k + step
+            inside = cand <= width
+            probe = np.take_along_axis(cum, np.minimum(cand, width) - 1, axis=1)
+            k = np.where(inside & (probe < u), cand, k)
+            step >>= 1
+        return k
+
+    def draw(self, rng: np.random.Generator, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.empty((self.n, self.paths)) if out is None else out
         for key, idx, params in self.groups:
-            size = (idx.size, self.paths)
+            size = (params[0].shape[0] if key != "other" else len(params[0]), self.paths)
+            # parameters of shape (skus, 1) broadcast over ``size``: element order as with full arrays
             if key == "poisson":
-                out[idx] = rng.poisson(np.broadcast_to(params[0], size))
+                out[idx] = rng.poisson(params[0], size)
             elif key == "nbinom":
-                out[idx] = rng.negative_binomial(np.broadcast_to(params[0], size), np.broadcast_to(params[1], size))
+                out[idx] = rng.negative_binomial(params[0], params[1], size)
             elif key == "gamma":
-                out[idx] = rng.gamma(np.broadcast_to(params[0], size), np.broadcast_to(params[1], size))
+                out[idx] = rng.gamma(params[0], params[1], size)
             elif key == "norm":
-                out[idx] = np.maximum(rng.normal(np.broadcast_to(params[0], size), np.broadcast_to(params[1], size)), 0)
+                out[idx] = np.maximum(rng.normal(params[0], params[1], size), 0)
             elif key == "pmf":
                 values, cum = params
                 u = rng.random(size)
-                k = (cum[:, None, :] < u[:, :, None]).sum(axis=2)
+                k = self._pmf_index(cum, u)
                 out[idx] = np.take_along_axis(values, np.minimum(k, values.shape[1] - 1), axis=1)
             else:
                 u = rng.random(size)
@@ -248,6 +281,27 @@ def _summarise(index, policy, unmet, acc, paths, confidence):
         cols[name] = point
         cols[f"{name}_ci"] = z * sd / np.sqrt(np.maximum((~np.isnan(values)).sum(1), 1))
     return pd.DataFrame(cols, index=pd.Index(index, name="sku")), per_path
+
+
+class _State:
+    """Arrays of one simulation, allocated once: shape ``(skus, paths)`` unless noted."""
+
+    def __init__(self, n, paths, horizon, start, single_review):
+        self.net = np.repeat(start[:, None], paths, axis=1)
+        self.on_order = np.zeros((n, paths))
+        self.position = np.empty((n, paths))
+        self.pipe = np.zeros((horizon, n, paths))  # ring buffer of receipts, one contiguous slab per day
+        self.scheduled = np.zeros(horizon, dtype=bool)  # whether a slab holds any receipt
+        self.demand = np.empty((n, paths))
+        self.tmp, self.served, self.short = np.empty((n, paths)), np.empty((n, paths)), np.empty((n, paths))
+        self.work = np.empty((n, paths))
+        self.flag, self.clean = np.empty((n, paths), dtype=bool), np.empty((n, paths), dtype=bool)
+        self.received, self.need = np.empty((n, paths), dtype=bool), np.zeros((n, paths), dtype=bool)
+        self.stocked_out = np.zeros((n, paths), dtype=bool)
+        self.zero_day = np.zeros((n, 1))
+        self.all_cells = np.arange(n * paths)
+        self.single_review = single_review
+
 
 
 # --------------------------------------------------------------------------- engine
@@ -386,28 +440,28 @@ def simulate_inventory(
         horizon = max_lead + int(np.asarray(supplier_shutdown, dtype=bool).reshape(-1, total).sum(1).max()) + 2
 
     start = _per_sku("initial_on_hand", initial_on_hand, n, default=top)
-    net = np.repeat(start[:, None], paths, axis=1)
-    on_order = np.zeros((n, paths))
-    pipe = np.zeros((n * paths, horizon))
-    flat_ij = np.arange(n * paths)
-    sku_of = np.repeat(np.arange(n), paths)
-    low_c, top_c = low[:, None], top[:, None]
-    q_c = q[:, None] if policy == "(r,Q)" else None
-    mult_c, moq_c = multiple[:, None], moq[:, None]
-    backorders = unmet_demand == "backordered"
-    cal_rows = 1 if cal is None else cw.shape[0]
-
+    state = _State(n, paths, horizon, start, bool(np.all(review == review[0])))
     acc = {name: np.zeros((n, paths)) for name in
            ("demand", "served", "on_hand", "stockout_days", "orders", "cost", "cycles", "cycles_ok")}
     acc["days"] = float(days)
-    stocked_out = np.zeros((n, paths), dtype=bool)
-
     periodic = policy != "(r,Q)"
-    review_c = review[:, None]
+    backorders = unmet_demand == "backordered"
+    fixed_lead = lt_table.shape[1] == 1 and cal is None  # every order of a SKU takes the same time
+    pcg_advance = getattr(rng.bit_generator, "advance", None) if isinstance(rng.bit_generator, np.random.PCG64) else None
+    cal_rows = 1 if cal is None else cw.shape[0]
+    sku_of = np.repeat(np.arange(n), paths)
+    q = q if policy == "(r,Q)" else None
+    has_order_cost, has_running_cost = bool(np.any(k_cost)), bool(np.any(h) or np.any(p_cost))
+    has_shortage_cost = bool(np.any(p_cost))
     if periodic:  # the day each review's window ends: arrival + R - 1; ring buffer of pending checks
         check_horizon = horizon + int(review.max())
-        checks = np.zeros((n * paths, check_horizon))
+        # with fixed lead times every path of a SKU ends its windows on the same days: one count per SKU
+        checks = np.zeros((check_horizon, n, 1 if fixed_lead else paths))
+        checks_flat = checks.reshape(check_horizon, -1)
+        pending = np.zeros(check_horizon, dtype=bool)
         last_bad = np.full((n, paths), -(10**9), dtype=np.int64)
+        window_start = np.empty((n, 1), dtype=np.int64)
+        all_reviewed = np.arange(n)
 
     def arrival_offsets(s_idx, lead, t):
         if cal is None:
@@ -417,83 +471,152 @@ def simulate_inventory(
         arrival = np.searchsorted(flat, goal, side="left") - row * width
         return np.where(lead == 0, 0, arrival - t)
 
+    def lead_times(cells, skus_, t):
+        """Lead-time offsets [days] for the ordering cells; draws exactly as one ``rng.random`` call."""
+        if fixed_lead:
+            if pcg_advance is not None:
+                pcg_advance(cells.size)  # the uniforms a random draw would consume: one 64-bit step each
+            else:
+                rng.random(cells.size)
+            return lt_table[skus_, 0]
+        s_idx = sku_of[cells]
+        lead = lt_table[s_idx, (rng.random(cells.size) * lt_count[s_idx]).astype(np.int64)]
+        return arrival_offsets(s_idx, lead, t)
+
+    net, on_order, position = state.net, state.on_order, state.position
+    net_flat, on_order_flat = net.reshape(-1), on_order.reshape(-1)
+    pipe_flat = state.pipe.reshape(horizon, n * paths)
+    tmp, served, short = state.tmp, state.served, state.short
+    flag, stocked_out, received = state.flag, state.stocked_out, state.received
     for t in range(total):
         measuring = t >= warmup
         slot = t % horizon
-        arriving = pipe[:, slot].reshape(n, paths)
-        received = arriving > 0
-        if received.any():
-            net += arriving
-            on_order -= arriving
-            pipe[:, slot] = 0.0
-            if measuring and not periodic:
-                acc["cycles"] += received
-                acc["cycles_ok"] += received & ~stocked_out
-            stocked_out &= ~received
+        if state.scheduled[slot]:
+            arriving = state.pipe[slot]
+            np.greater(arriving, 0.0, out=received)
+            if received.any():
+                net += arriving
+                on_order -= arriving
+                if measuring and not periodic:
+                    acc["cycles"] += received
+                    np.logical_not(stocked_out, out=flag)
+                    flag &= received
+                    acc["cycles_ok"] += flag
+                np.logical_not(received, out=flag)
+                stocked_out &= flag
+            arriving[...] = 0.0
+            state.scheduled[slot] = False
 
-        position = net + on_order
+        np.add(net, on_order, out=position)
+        who = None
         if periodic:
-            due = np.broadcast_to((t % review == 0)[:, None], (n, paths))
-            if due.any():
-                need = due & ((position < top_c) if policy == "(R,S)" else (position <= low_c))
-                qty = np.where(need, top_c - position, 0.0)
-                who_due = np.flatnonzero(due.ravel())
-                s_due = sku_of[who_due]
-                lead_due = lt_table[s_due, (rng.random(who_due.size) * lt_count[s_due]).astype(np.int64)]
-                offset_due = arrival_offsets(s_due, lead_due, t)
-                checks[who_due, (t + offset_due + review[s_due] - 1) % check_horizon] += 1
-                ordering = need.ravel()[who_due]
-                who, offset = who_due[ordering], offset_due[ordering]
-            else:
-                need = None
+            due_skus = all_reviewed if state.single_review and t % review[0] == 0 else (
+                None if state.single_review else np.flatnonzero(t % review == 0))
+            if due_skus is not None and due_skus.size:
+                need = state.need
+                if due_skus.size == n:
+                    if policy == "(R,S)":
+                        np.less(position, top[:, None], out=need)
+                    else:
+                        np.less_equal(position, low[:, None], out=need)
+                    who_due = state.all_cells
+                else:
+                    need[...] = False
+                    pos = position[due_skus]
+                    need[due_skus] = (pos < top[due_skus, None]) if policy == "(R,S)" else (pos <= low[due_skus, None])
+                    who_due = (due_skus[:, None] * paths + np.arange(paths)).ravel()
+                if fixed_lead:
+                    offset_sku = lead_times(who_due, due_skus, t)
+                    ends = (t + offset_sku + review[due_skus] - 1) % check_horizon
+                    checks[ends, due_skus, 0] += 1.0
+                    pending[ends] = True
+                    who = np.flatnonzero(need)
+                    offset = offset_sku[0] if offset_sku.size == n and np.all(offset_sku == offset_sku[0]) else None
+                    if offset is None:
+                        offset = lt_table[sku_of[who], 0]
+                else:
+                    offset_due = lead_times(who_due, None, t)
+                    ends = (t + offset_due + review[sku_of[who_due]] - 1) % check_horizon
+                    checks_flat[ends, who_due] += 1.0
+                    pending[np.unique(ends)] = True
+                    ordering = need.reshape(-1)[who_due]
+                    who, offset = who_due[ordering], offset_due[ordering]
         else:
-            need = position <= low_c
-            qty = np.where(need, (np.floor((low_c - position) / q_c) + 1) * q_c, 0.0)
+            need = state.need
+            np.less_equal(position, low[:, None], out=need)
             if need.any():
-                who = np.flatnonzero(need.ravel())
-                s_idx = sku_of[who]
-                lead = lt_table[s_idx, (rng.random(who.size) * lt_count[s_idx]).astype(np.int64)]
-                offset = arrival_offsets(s_idx, lead, t)
+                who = np.flatnonzero(need)
+                offset = lead_times(who, sku_of[who] if fixed_lead else None, t)
+        if who is not None and who.size:
+            s_idx = sku_of[who]
+            if policy == "(r,Q)":
+                raw = (np.floor((low[s_idx] - position.reshape(-1)[who]) / q[s_idx]) + 1) * q[s_idx]
             else:
-                need = None
-        if need is not None and who.size:
-            qty = np.maximum(moq_c, np.ceil(qty / mult_c - 1e-9) * mult_c)
-            amount = qty.ravel()[who]
-            now = offset == 0
-            if now.any():
-                net.ravel()[who[now]] += amount[now]
-            later = ~now
-            pipe[flat_ij[who[later]], (t + offset[later]) % horizon] += amount[later]
-            on_order.ravel()[who[later]] += amount[later]
+                raw = top[s_idx] - position.reshape(-1)[who]
+            amount = np.maximum(moq[s_idx], np.ceil(raw / multiple[s_idx] - 1e-9) * multiple[s_idx])
+            if np.ndim(offset) == 0:
+                if offset == 0:
+                    net_flat[who] += amount
+                else:
+                    due_slot = (t + int(offset)) % horizon
+                    pipe_flat[due_slot, who] += amount
+                    state.scheduled[due_slot] = True
+                    on_order_flat[who] += amount
+            else:
+                now = offset == 0
+                if now.any():
+                    net_flat[who[now]] += amount[now]
+                later = ~now
+                slots = (t + offset[later]) % horizon
+                pipe_flat[slots, who[later]] += amount[later]
+                state.scheduled[slots] = True
+                on_order_flat[who[later]] += amount[later]
             if measuring:
                 acc["orders"] += need
-                acc["cost"] += need * k_cost
+                if has_order_cost:
+                    np.multiply(need, k_cost, out=state.work)
+                    acc["cost"] += state.work
 
-        d = history[:, t - warmup][:, None] if (replay and measuring) else (
-            np.zeros((n, 1)) if replay else sampler.draw(rng))
         if replay:
-            d = np.broadcast_to(d, (n, paths))
-        served = np.minimum(d, np.maximum(net, 0.0))
-        short = d - served
-        net -= d if backorders else served
-        out = (net < 0) if backorders else (short > 0)
-        stocked_out |= out
+            d = np.broadcast_to(history[:, t - warmup][:, None] if measuring else state.zero_day, (n, paths))
+        else:
+            d = sampler.draw(rng, state.demand)
+        np.maximum(net, 0.0, out=tmp)
+        np.minimum(d, tmp, out=served)
+        np.subtract(d, served, out=short)
+        if backorders:
+            net -= d
+            np.less(net, 0.0, out=flag)
+        else:
+            net -= served
+            np.greater(short, 0.0, out=flag)
+        stocked_out |= flag
         if periodic:
-            last_bad[out] = t
+            np.copyto(last_bad, t, where=flag)
             cslot = t % check_horizon
-            ending = checks[:, cslot].reshape(n, paths)
-            if measuring and ending.any():
-                acc["cycles"] += ending
-                acc["cycles_ok"] += ending * (last_bad < t - review_c + 1)
-            checks[:, cslot] = 0.0
+            if pending[cslot]:
+                ending = checks[cslot]
+                if measuring:
+                    acc["cycles"] += ending
+                    np.subtract(t + 1, review[:, None], out=window_start)
+                    np.less(last_bad, window_start, out=state.clean)
+                    np.multiply(ending, state.clean, out=tmp)
+                    acc["cycles_ok"] += tmp
+                ending[...] = 0.0
+                pending[cslot] = False
         if measuring:
-            on_hand = np.maximum(net, 0.0)
+            np.maximum(net, 0.0, out=tmp)
             acc["demand"] += d
             acc["served"] += served
-            acc["on_hand"] += on_hand
-            acc["stockout_days"] += short > 0
-            acc["cost"] += h * on_hand + p_cost * short
-
+            acc["on_hand"] += tmp
+            if backorders:
+                np.greater(short, 0.0, out=flag)
+            acc["stockout_days"] += flag
+            if has_shortage_cost:
+                acc["cost"] += h * tmp + p_cost * short
+            elif has_running_cost:  # h * on_hand + 0 * short is h * on_hand exactly
+                np.multiply(tmp, h, out=state.work)
+                acc["cost"] += state.work
     index = list(skus) if skus is not None else list(range(n))
     table, per_path = _summarise(index, policy, unmet_demand, acc, paths, confidence)
     return SimulationResult(table, per_path, days, paths, warmup)
