@@ -25,7 +25,7 @@ from opslib.promo.baskets import (
     fit_topup,
     simulate_baskets,
 )
-from opslib.promo.evaluation import PromotionEvaluation, evaluate_promotion
+from opslib.promo.evaluation import PromotionEvaluation, WapeComparison, evaluate_promotion, paired_wape_bootstrap
 from opslib.promo.economics import (
     OwnMargin,
     PromotionROI,
@@ -141,6 +141,8 @@ __all__ = [
     "PromotionPlan",
     "SimulationResult",
     "Simulator",
+    "WapeComparison",
+    "paired_wape_bootstrap",
     "Comparison",
     "WATERFALL_COMPONENTS",
     "UNCERTAIN_INPUTS",
