@@ -341,7 +341,10 @@ def main() -> None:
             "kpis monthly": lambda: ops.kpis(ws, "M"),
             "kpis by category": lambda: ops.kpis(ws, "M", by="category"),
             "kpis by channel": lambda: ops.kpis(ws, "M", by="channel"),
-            "repurchase rate (90 d, by month)": lambda: ops.repurchase_rate(ws, 90, freq="M"),
+            "repurchase rate (90 d, by month)": lambda: ops.repurchase_rate(
+                ws, 90, freq="M", as_of=month.end_time.normalize()
+            ),
+            "repurchase rate, the month before": lambda: ops.repurchase_rate(ws, 90, as_of=(month - 1).end_time.normalize()),
             "stock movement report": lambda: ops.monthly_stock_movement(ws, str(month)),
             "stock movement by category": lambda: ops.stock_movement_summary(ws, by="category", months=str(month)),
             "reconcile": lambda: ops.reconcile(ws),

@@ -113,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     monthly.add_argument("--data", type=Path, default=None, help="data folder (default: the demo shop)")
     monthly.add_argument("--month", default=None, help="the month, YYYY-MM (default: the last full month of the data)")
     monthly.add_argument("--out", type=Path, required=True, help="output file: .xlsx for Excel, .html for a web page")
+
+    plan = sub.add_parser(
+        "plan",
+        help="today's replenishment plan (order list, policies, exceptions)",
+        description="Forecast every SKU, solve its policy for the service target and write today's order list "
+                    "with the exception lists to Excel (.xlsx, one sheet each) or the order list to CSV (.csv).",
+    )
+    plan.add_argument("--data", type=Path, default=None, help="data folder (default: the demo shop)")
+    plan.add_argument("--out", type=Path, required=True, help="output file: .xlsx (all sheets) or .csv (order list)")
+    plan.add_argument("--service", choices=["fill_rate", "cycle_service_level"], default="fill_rate",
+                      help="service type of the target (default: fill_rate)")
+    plan.add_argument("--target", type=float, default=0.95, help="service target as a fraction (default: 0.95)")
+    plan.add_argument("--review-days", type=int, default=7, help="days between order reviews (default: 7)")
+    plan.add_argument("--model", default="auto", help="forecast model (default: auto)")
     return parser
 
 
@@ -242,6 +256,81 @@ def _report_monthly(args: argparse.Namespace) -> int:
     return 0
 
 
+def plan_sheets(plan) -> dict:
+    """The sheets of a replenishment plan workbook, in order: title -> frame."""
+    import pandas as pd
+
+    orders = plan.orders
+    settings = pd.DataFrame({"setting": list(plan.settings), "value": [str(v) for v in plan.settings.values()]})
+    return {
+        "Plan": settings,
+        "Orders by supplier": orders.by_supplier,
+        "Orders": orders.orders,
+        "At risk": orders.at_risk,
+        "Excess": orders.excess,
+        "Too much on order": orders.too_much_on_order,
+        "Dead stock": orders.dead_stock,
+        "Policies": plan.policies,
+        "Warnings": plan.warnings,
+    }
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from opslib.data.io import load_demo, load_workspace
+    from opslib.plan import replenishment_plan
+
+    out = args.out.expanduser()
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        print(f"error: --out must end in .xlsx (Excel) or .csv (the order list); got {out.name!r}.", file=sys.stderr)
+        return 2
+    if not out.parent.exists():
+        print(f"error: the folder {out.parent} does not exist; create it or choose another --out.", file=sys.stderr)
+        return 2
+    if not 0 < args.target < 1:
+        print(f"error: --target is a fraction between 0 and 1 (0.95 for 95%); got {args.target}.", file=sys.stderr)
+        return 2
+    if args.data is not None and not args.data.expanduser().exists():
+        print(f"error: the data folder {args.data} does not exist.", file=sys.stderr)
+        return 2
+    try:
+        ws = load_workspace(args.data.expanduser()) if args.data is not None else load_demo()
+        plan = replenishment_plan(ws, service_type=args.service, target=args.target,
+                                  review_period_days=args.review_days, model=args.model)
+    except DataError as exc:
+        print(f"error: the plan cannot be made from this data: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if out.suffix.lower() == ".csv":
+            plan.orders.orders.to_csv(out, index=False)
+        else:
+            from openpyxl.styles import Font
+            from openpyxl.utils import get_column_letter
+
+            sheets = plan_sheets(plan)
+            with pd.ExcelWriter(out, engine="openpyxl") as writer:
+                for title, frame in sheets.items():
+                    frame.to_excel(writer, sheet_name=title, index=False)
+                    sheet = writer.book[title]
+                    sheet.freeze_panes = "A2"
+                    for j, col in enumerate(frame.columns, start=1):
+                        sheet.cell(row=1, column=j).font = Font(bold=True)
+                        width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
+                        sheet.column_dimensions[get_column_letter(j)].width = min(60, width + 2)
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc}", file=sys.stderr)
+        return 1
+    orders = plan.orders.orders
+    print(f"Wrote the replenishment plan for {plan.orders.as_of.date()} to {out}: {len(orders)} SKUs to order "
+          f"from {orders['supplier'].nunique() if len(orders) else 0} suppliers, {len(plan.orders.at_risk)} at risk, "
+          f"{len(plan.warnings)} warnings.")
+    return 0
+
+
 def _report_text(path: Path, report) -> str:
     """The validation report in plain words, one finding per paragraph."""
     errors, warnings = len(report.errors), len(report.warnings)
@@ -302,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "validate":
         return _validate(args)
+    if args.command == "plan":
+        return _plan(args)
     if args.command == "report":
         if args.report_command == "monthly":
             return _report_monthly(args)

@@ -77,6 +77,28 @@ def test_report_frames_are_the_report_functions_for_the_month(demo, report):
     assert report.stock_exceptions.attrs["as_of"] == pd.Timestamp("2026-09-30")
 
 
+def test_repurchase_rate_in_the_report_is_as_known_at_the_month_end(demo, report):
+    window = ops.REPURCHASE_WINDOW_DAYS
+    tile = report.kpi_tiles.set_index("measure").loc["repurchase_rate"]
+    now = ops.repurchase_rate(demo, window, as_of="2026-09-30").iloc[0]
+    before = ops.repurchase_rate(demo, window, as_of="2026-08-31").iloc[0]
+    assert tile["value"] == pytest.approx(now["repeat_customers"] / now["customers"])
+    assert tile["previous"] == pytest.approx(before["repurchase_rate"])
+    assert tile["kind"] == "percent" and 0 < tile["value"] < 1
+    cohorts = report.repurchase
+    # the cohorts partition the customers known at the month end, and stop at the month
+    assert cohorts["customers"].sum() == now["customers"]
+    assert cohorts["repeat_customers"].sum() == now["repeat_customers"]
+    assert cohorts["censored_customers"].sum() == now["censored_customers"]
+    assert cohorts["returned_only_customers"].sum() == now["returned_only_customers"]
+    assert cohorts["cohort"].max() == report.month
+    # every customer ordering by the month end is counted once: eligible, censored or returned only
+    lines = demo.order_lines[demo.order_lines["order_ts"] < "2026-10-01"]
+    assert now["customers"] + now["censored_customers"] + now["returned_only_customers"] == lines["customer_id"].nunique()
+    # the cohorts of the last two months are still inside their 90-day window: censored, no rate
+    assert cohorts["customers"].iloc[-2:].tolist() == [0, 0] and cohorts["repurchase_rate"].iloc[-2:].isna().all()
+
+
 def test_previous_month_is_missing_in_the_first_month(demo):
     first = ops.available_months(demo)[0]
     tiles = ops.kpi_tiles(ops.kpis(demo, "M"), first)

@@ -46,13 +46,30 @@ def test_opens_on_the_last_full_month_without_errors(app, demo):
     assert "Stock on 2026-09-30" in app.exceptions_note.value
 
 
+def test_supplier_trend_and_repurchase_tile(app, demo):
+    card = ops.supplier_scorecard(demo, freq="M")
+    supplier = sorted(card["supplier"].unique())[1]
+    mine = card[card["supplier"] == supplier]
+    on_time, lead = [t for t in app.supplier_chart.data if t.legendgroup == supplier]
+    assert list(on_time.x) == mine["period"].astype(str).tolist()
+    assert list(on_time.y) == mine["on_time_rate"].tolist()
+    assert list(lead.y) == mine["lead_time_mean_days"].tolist()
+    assert len(app.supplier_chart.data) == 2 * card["supplier"].nunique() and app.supplier_view.outputs
+    want = ops.repurchase_rate(demo, ops.REPURCHASE_WINDOW_DAYS, as_of="2026-09-30").iloc[0]["repurchase_rate"]
+    assert tile_values(app)["repurchase_rate"] == f"{want:.1%}"
+
+
 def test_month_filter_changes_tiles_and_tables(app, demo):
     app.month.value = "2026-06"
     try:
         assert app.error_panel.value == ""
         assert app.report.month == pd.Period("2026-06", "M")
         want = ops.kpi_tiles(ops.kpis(demo, "M"), "2026-06").set_index("measure")
-        pd.testing.assert_series_equal(app.tiles.set_index("measure")["value"], want["value"])
+        shown = app.tiles.set_index("measure")["value"]
+        assert list(shown.index) == [*want.index, "repurchase_rate"]  # the report adds the repurchase tile
+        pd.testing.assert_series_equal(shown.loc[want.index], want["value"])
+        as_of = ops.repurchase_rate(demo, ops.REPURCHASE_WINDOW_DAYS, as_of="2026-06-30").iloc[0]
+        assert shown["repurchase_rate"] == pytest.approx(as_of["repurchase_rate"])
         assert tile_values(app)["gmv"] == f"{want.loc['gmv', 'value']:,.2f}"
         summary = ops.stock_movement_summary(demo, by="category", months="2026-06")
         assert f"{summary['closing_value'].iloc[0]:,.2f}" in app.movement_table.value

@@ -17,7 +17,8 @@ DataFrames: no widgets, no files, no printing. One module per report:
 - :mod:`opslib.ops.accuracy`: :func:`forecast_accuracy` (realized WAPE, bias,
   MASE/RMSSE and interval coverage of past plans by demand class or horizon);
 - :mod:`opslib.ops.report`: :func:`monthly_report` (every report of one
-  month, with the KPI tiles against the month before) and
+  month, with the KPI tiles against the month before, the repurchase rate
+  among them) and
   :mod:`opslib.ops.export`: :func:`write_excel` and :func:`write_html`.
 
 Missing tables or columns raise :class:`opslib.DataError` naming the table,
@@ -30,6 +31,7 @@ from opslib.ops.kpis import ADDITIVE_MEASURES, KPI_COLUMNS, kpis, repurchase_rat
 from opslib.ops.stock_movement import MOVEMENT_COLUMNS, monthly_stock_movement, reconcile, stock_movement_summary
 from opslib.ops.stocktake import stocktake_summary, stocktake_variance
 from opslib.ops.report import (
+    REPURCHASE_WINDOW_DAYS,
     TILE_MEASURES,
     MonthlyReport,
     available_months,
@@ -58,6 +60,7 @@ __all__ = [
     "ACCURACY_COLUMNS",
     "HORIZON_BUCKETS",
     "forecast_accuracy",
+    "REPURCHASE_WINDOW_DAYS",
     "TILE_MEASURES",
     "MonthlyReport",
     "monthly_report",

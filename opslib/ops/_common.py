@@ -11,6 +11,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from opslib.data.schema import SCHEMAS
 from opslib.data.workspace import Workspace
@@ -73,6 +75,22 @@ def to_day(values) -> pd.Series:
     return s.dt.normalize()
 
 
+def day_span(values, start=None, end=None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last calendar day of a date or timestamp column (as :func:`to_day`).
+
+    Only the days in ``[start, end)`` when given (midnights). ``NaT`` when
+    there is none. The extremes are taken before the days are computed: a
+    column of millions of timestamps is not normalized row by row.
+    """
+    s = pd.to_datetime(pd.Series(values), errors="coerce")
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    if start is not None:
+        s = s[((s >= start) & (s < end)).to_numpy()]
+    first, last = s.min(), s.max()
+    return (pd.NaT if pd.isna(first) else first.normalize()), (pd.NaT if pd.isna(last) else last.normalize())
+
+
 def to_period(days: pd.Series, freq: str) -> pd.arrays.PeriodArray:
     """Period of each day for one of :data:`FREQUENCIES` (an array: no boxing)."""
     return pd.Series(days).dt.to_period(FREQUENCIES[freq]).array
@@ -112,10 +130,21 @@ def label(values) -> pd.api.extensions.ExtensionArray:
     Labels the distinct values once and takes them back by code: a few
     hundred categories over a million order lines cost one factorization.
     """
+    codes, labels = label_codes(values)
+    return labels.take(codes)
+
+
+def label_codes(values) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """The labels of :func:`label` as integer codes into the sorted distinct labels.
+
+    ``labels.take(codes)`` is ``label(values)``; grouping by the codes sorts
+    as grouping by the labels would, without hashing text per row.
+    """
     codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
     texts = pd.Series(uniques).astype(object)
     texts = texts.where(texts.notna(), UNASSIGNED).astype("str").tolist()
-    return _take(pd.array(texts + [UNASSIGNED], dtype="str"), codes)
+    text_codes, labels = pd.factorize(pd.array(texts + [UNASSIGNED], dtype="str"), sort=True)
+    return text_codes[np.where(codes < 0, len(texts), codes)], labels
 
 
 def lookup_labels(keys, mapping: pd.Series) -> pd.api.extensions.ExtensionArray:
@@ -131,6 +160,37 @@ def lookup_numbers(keys, mapping: pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(pd.Series(keys), use_na_sentinel=True)
     mapped = pd.Series(uniques).map(mapping).to_numpy(dtype=float)
     return np.append(mapped, np.nan)[np.where(codes < 0, len(mapped), codes)]
+
+
+def positions(values, uniques) -> np.ndarray:
+    """Position of every text in ``values`` among the distinct texts ``uniques``; -1 where absent.
+
+    One Arrow hash lookup (``pyarrow.compute.index_in``): much cheaper than
+    building a pandas Index over millions of texts. Missing values are never
+    found.
+    """
+    values, uniques = _arrow_text(values), _arrow_text(uniques)
+    if len(uniques) <= len(values):
+        found = pc.index_in(values, value_set=uniques, skip_nulls=True)
+        return pc.fill_null(found, -1).to_numpy().astype(np.int64, copy=False)
+    # few values among many uniques (returns among orders): hash the distinct values and
+    # look the uniques up in them, then invert (each unique matches at most one value)
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    found = pc.index_in(uniques, value_set=encoded.dictionary, skip_nulls=True)
+    hit = np.flatnonzero(found.is_valid().to_numpy(zero_copy_only=False))
+    position = np.full(len(encoded.dictionary) + 1, -1, dtype=np.int64)  # last: a missing value
+    position[found.drop_null().to_numpy().astype(np.int64)] = hit
+    indices = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy().astype(np.int64)
+    return position[indices]
+
+
+def _arrow_text(values) -> pa.Array:
+    arr = pa.array(values, from_pandas=True) if not isinstance(values, pa.Array) else values
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def _take(values, codes: np.ndarray):

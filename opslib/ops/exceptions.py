@@ -158,7 +158,7 @@ def _recent_sales(ws: Workspace, items: pd.DataFrame, day: pd.Timestamp, lookbac
         window = sales[sales["date"] > day - pd.Timedelta(days=lookback_days)]
         weekly = window.groupby("sku")["units"].sum() / lookback_days * 7.0
         return weekly, sales[sales["units"] > 0].groupby("sku")["date"].max()
-    base, _, skus = _sales_lines(ws, lines, items, unit_costs(items), sku_categories(items))
+    base, _, skus, _ = _sales_lines(ws, lines, items, unit_costs(items), sku_categories(items))
     days = base["day"].to_numpy()
     upto = days <= day.to_datetime64()
     code = base["_sku"].to_numpy()[upto]

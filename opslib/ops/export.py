@@ -56,7 +56,7 @@ def column_kind(name: str) -> str | None:
         return "money"
     if name in _PERCENT or name.endswith(("_rate", "_share")):
         return "percent"
-    if name in _COUNTS or name.endswith("_lines") or name.startswith("lines_"):
+    if name in _COUNTS or name.endswith(("_lines", "_customers")) or name.startswith("lines_"):
         return "count"
     if name in _UNITS or name.endswith("_units"):
         return "units"

@@ -17,6 +17,8 @@ that cannot be placed is counted in a note.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -28,10 +30,12 @@ from opslib.ops._common import (
     check_choice,
     check_workspace,
     label,
+    label_codes,
     lookup_labels,
     lookup_numbers,
     memoized,
     number,
+    positions,
     require,
     sku_categories,
     to_day,
@@ -171,23 +175,45 @@ def _kpis(ws: Workspace, freq: str, by: str | None) -> pd.DataFrame:
     keys = ["period"] + ([by] if by else [])
 
     # ---- sales (the per-line frame is shared between calls: see _sales_lines)
-    base, sales_notes, _ = _sales_lines(ws, lines, items, costs, categories)
+    base, sales_notes, _, labels = _sales_lines(ws, lines, items, costs, categories)
     notes.extend(sales_notes)
-    sales = base[["_order", "units", "gmv", "cogs", "_unknown_cost"] + ([by] if by else [])]
-    sales = sales.assign(period=to_period(base["day"], freq))
-    grouped = sales.groupby(keys, sort=True)
+    # group by one integer key per line, (period code, label code), both codes in sorted
+    # order: the groups and their order are those of grouping by (period, label), without
+    # building a period or hashing a text per line
+    period_code, periods = _period_codes(base["day"].to_numpy(), freq)
+    n_labels = len(labels[by]) if by else 1
+    key = period_code * n_labels + (base[f"_{by}_code"].to_numpy() if by else 0)
+    sales = base[["units", "gmv", "cogs", "_unknown_cost"]]
+    grouped = sales.groupby(key, sort=True)
     table = grouped.agg(
         gmv=("gmv", "sum"),
         units=("units", "sum"),
         cogs=("cogs", "sum"),
         _unknown_cost=("_unknown_cost", "sum"),
     )
-    # distinct orders per group: distinct (group, order code) pairs, counted by group
-    group = grouped.ngroup().to_numpy()
-    order = sales["_order"].to_numpy()
+    group_key = table.index.to_numpy()
+    if by:
+        table.index = pd.MultiIndex.from_arrays(
+            [periods.take(group_key // n_labels), labels[by].take(group_key % n_labels)], names=keys
+        )
+    else:
+        table.index = pd.Index(periods.take(group_key), name="period")
+    # distinct orders per group: distinct (group, order code) pairs, counted by group. Each
+    # order gets one of its groups as representative (any line's: one scatter); the pairs
+    # are the representatives plus the distinct pairs of the lines in another group (few:
+    # an order's lines mostly share a day and a channel), so little is hashed.
+    group = grouped.ngroup().to_numpy().astype(np.int64)
+    order = base["_order"].to_numpy()
     known = order >= 0  # a line without order_id is not an order
-    pairs = pd.unique(group[known].astype(np.int64) * (int(order.max()) + 1 if len(order) else 1) + order[known])
-    n_orders = np.bincount(pairs // (int(order.max()) + 1 if len(order) else 1), minlength=len(table))
+    group, order = group[known], order[known]
+    width = int(order.max()) + 1 if len(order) else 1
+    representative = np.full(width, -1, dtype=np.int64)
+    representative[order] = group
+    n_orders = np.bincount(representative[representative >= 0], minlength=len(table))
+    other = group != representative[order]
+    if other.any():
+        pairs = pd.unique(group[other] * width + order[other])
+        n_orders += np.bincount(pairs // width, minlength=len(table))
     table.insert(1, "orders", n_orders.astype("int64"))
     table.loc[table["_unknown_cost"] > 0, "cogs"] = np.nan
     table = table.drop(columns="_unknown_cost")
@@ -217,7 +243,9 @@ def _kpis(ws: Workspace, freq: str, by: str | None) -> pd.DataFrame:
     return out
 
 
-def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = None) -> pd.DataFrame:
+def repurchase_rate(
+    ws: Workspace, window_days: int = 90, freq: str | None = None, as_of=None
+) -> pd.DataFrame:
     """Share of customers who order again within a window after their first order.
 
     Parameters
@@ -231,6 +259,11 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
     freq : {None, "D", "W", "M", "Q", "Y"}, default None
         ``None``: one row for all customers. Otherwise one row per cohort, the
         period of the customer's first kept order.
+    as_of : str or Timestamp, optional
+        The rate as it was known at the end of this day (in the local time of
+        ``order_ts``): customers whose first kept order came later are left
+        out, and a window still open at the end of the day is censored. By
+        default the end of the data (the last order).
 
     Returns
     -------
@@ -240,10 +273,10 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
         (of them, those with a second kept order in the window),
         ``repurchase_rate`` [fraction] (NaN without customers),
         ``censored_customers`` (first kept order less than ``window_days``
-        before the last order in the data: their window is not over, so they
-        are left out of the rate) and ``returned_only_customers`` (every order
-        fully returned: left out of the rate). ``frame.attrs["notes"]`` counts
-        lines without a customer.
+        before the last order in the data, or before ``as_of``: their window
+        is not over, so they are left out of the rate) and
+        ``returned_only_customers`` (every order fully returned: left out of
+        the rate). ``frame.attrs["notes"]`` counts lines without a customer.
 
     Raises
     ------
@@ -259,7 +292,10 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
     measure (``returned_only_customers`` says how many there were), and a
     customer whose second order was returned in full did not repurchase.
     Orders are dated by their first ``order_ts``; a second order at the same
-    time as the first counts (it is a separate order).
+    time as the first counts (it is a separate order). Returns count whenever
+    they were booked, also with ``as_of`` (as :func:`kpis` counts a return in
+    the period of its order): a customer's status once the window is over
+    depends on the orders inside the window only.
     """
     check_workspace(ws, "repurchase_rate")
     if freq is not None:
@@ -267,43 +303,145 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
     if window_days < 0:
         raise ValueError(f"window_days must be zero or more; got {window_days!r}")
     lines = require(ws, "order_lines", ["order_id", "order_ts", "qty", "customer_id"], "repurchase_rate")
+    if ws.returns is not None:
+        require(ws, "returns", ["order_id", "qty"], "repurchase_rate")
+    history = memoized("kpis.customer_orders", (lines, ws.returns), lambda: _customer_orders(ws, lines))
+    never = np.iinfo(np.int64).max
+    window = int(window_days) * 86_400 * 10**9
+    has_kept = history.first_ns != never
+    if as_of is None:
+        present = has_kept
+        censored = present & (history.first_ns > history.end - window)
+        returned_only = ~has_kept & (history.gone_wall != never)
+    else:
+        day = to_day([as_of]).iloc[0]
+        if pd.isna(day):
+            raise ValueError(f"as_of must be a date like '2024-03-31'; got {as_of!r}")
+        end = int(day.value) + 86_400 * 10**9 - 1  # the end of the day, local time
+        present = has_kept & (history.first_wall <= end)
+        censored = present & (history.first_wall > end - window)
+        returned_only = ~present & (history.gone_wall <= end)
+    eligible = present & ~censored
+    repeat = eligible & (history.second_ns != never) & (history.second_ns - history.first_ns <= window)
+
+    if freq is None:
+        n = int(eligible.sum())
+        repeat_n = int(repeat.sum())
+        out = pd.DataFrame(
+            [
+                {
+                    "customers": n,
+                    "repeat_customers": repeat_n,
+                    "repurchase_rate": repeat_n / n if n else np.nan,
+                    "censored_customers": int(censored.sum()),
+                    "returned_only_customers": int(returned_only.sum()),
+                }
+            ]
+        )
+    else:
+        per_customer = pd.DataFrame(
+            {
+                "cohort": to_period(pd.Series(history.first_wall[present].view("datetime64[ns]")), freq),
+                "customers": eligible[present],
+                "repeat_customers": repeat[present],
+                "censored_customers": censored[present],
+            }
+        )
+        out = per_customer.groupby("cohort", sort=True)[["customers", "repeat_customers", "censored_customers"]].sum()
+        cohorts = to_period(pd.Series(history.gone_wall[returned_only].view("datetime64[ns]")), freq)
+        returned = pd.Series(cohorts).value_counts().rename("returned_only_customers")
+        out = out.join(returned, how="outer").fillna(0).sort_index()
+        out["repurchase_rate"] = out["repeat_customers"] / out["customers"].where(out["customers"] > 0)
+        out = out.rename_axis("cohort").reset_index()
+        cols = ["cohort", "customers", "repeat_customers", "repurchase_rate", "censored_customers", "returned_only_customers"]
+        out = out[cols]
+    for col in ("customers", "repeat_customers", "censored_customers", "returned_only_customers"):
+        out[col] = out[col].astype("int64")
+    out["repurchase_rate"] = out["repurchase_rate"].astype(float)
+    out.attrs["notes"] = list(history.notes)
+    return out
+
+
+class _CustomerOrders(NamedTuple):
+    """Per customer (one entry per distinct ``customer_id``): the dates repurchase is measured on.
+
+    Times are int64 nanoseconds: ``*_ns`` absolute (UTC for time-zone-aware
+    stamps), ``*_wall`` local wall time; ``int64 max`` where there is none.
+    """
+
+    first_ns: np.ndarray  # first kept order
+    first_wall: np.ndarray  # the same order, local time (its cohort)
+    second_ns: np.ndarray  # second kept order
+    gone_wall: np.ndarray  # first fully returned order, local time
+    end: int  # the last order time in the data (absolute)
+    notes: tuple[str, ...]
+
+
+def _customer_orders(ws: Workspace, lines: pd.DataFrame) -> _CustomerOrders:
+    """The first and second kept order and the first fully returned order of every customer.
+
+    Integer codes throughout, per order before per customer: the order codes are
+    the ones the sales lines use (:func:`_order_codes`, factorized once per
+    ``order_lines``), every per-line figure is one pass over them, and the
+    customers are factorized per order (the customer of its first line), not
+    per line. Returns are matched to the order ids by one Arrow hash lookup.
+    """
     notes: list[str] = []
-    # Integer codes throughout: orders and customers are factorized once, and every
-    # per-order and per-customer figure is a bincount or a sorted scan over them.
     ts = pd.to_datetime(lines["order_ts"], errors="coerce")
-    wall = ts
-    if isinstance(ts.dtype, pd.DatetimeTZDtype):
-        wall = ts.dt.tz_localize(None)  # cohorts in local time, intervals in absolute time
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    aware = isinstance(ts.dtype, pd.DatetimeTZDtype)
+    absolute = ts.dt.tz_convert("UTC").dt.tz_localize(None) if aware else ts  # intervals in absolute time
     anonymous = (lines["customer_id"].isna() | ts.isna()).to_numpy()
     if anonymous.any():
         notes.append(f"{int(anonymous.sum()):,} order lines without customer_id or order_ts are left out.")
-    ns = ts.to_numpy().astype("datetime64[ns]").view("int64")
-    end = ns[~anonymous].max() if (~anonymous).any() else 0
-    keep = ~anonymous & lines["order_id"].notna().to_numpy()  # a line without order_id is no order
-    ns = ns[keep]
-    wall_ns = wall.to_numpy().astype("datetime64[ns]").view("int64")[keep]
-    order_code, order_ids = pd.factorize(lines["order_id"].astype("str").array[keep])
-    customer_code = pd.factorize(lines["customer_id"].array[keep])[0]
-    qty = np.nan_to_num(number(lines["qty"])[keep])  # missing quantities add nothing, as in a sum
-    n_orders = len(order_ids)
+    ns = absolute.to_numpy().astype("datetime64[ns]", copy=False).view("int64")
+    if not anonymous.any():
+        end = int(ns.max()) if len(ns) else 0
+    else:
+        end = int(ns[~anonymous].max()) if (~anonymous).any() else 0
+    all_codes, order_ids = _order_codes(lines)
+    keep = ~anonymous & (all_codes >= 0)  # a line without order_id is no order
+    if keep.all():  # codes of every order, in order of first appearance
+        line, code, n_orders = None, all_codes, len(order_ids)
+    else:  # the orders with kept lines, coded again in order of their first kept line
+        line = np.flatnonzero(keep)
+        code, known_orders = pd.factorize(all_codes[line])
+        ns, n_orders = ns[line], len(known_orders)
+    qty = number(lines["qty"])
+    qty = qty if line is None else qty[line]
+    if np.isnan(qty).any():
+        qty = np.nan_to_num(qty)  # missing quantities add nothing, as in a sum
+    never = np.iinfo(np.int64).max
 
-    # per order: the customer of its first line, its first time, its units
-    if n_orders:
-        firsts = np.flatnonzero(np.r_[True, order_code[1:] > np.maximum.accumulate(order_code)[:-1]])
+    # per order: its first line and customer, its first time (and the line holding it), its units
+    if len(code):
+        firsts = np.flatnonzero(np.r_[True, code[1:] > np.maximum.accumulate(code)[:-1]])
     else:
         firsts = np.zeros(0, dtype=np.int64)
-    order_customer = customer_code[firsts]
-    order_ts = np.full(n_orders, np.iinfo(np.int64).max)
-    np.minimum.at(order_ts, order_code, ns)
-    order_at = firsts.copy()  # the line holding the order's first time (for its local time)
-    is_min = ns == order_ts[order_code]
-    order_at[order_code[is_min][::-1]] = np.flatnonzero(is_min)[::-1]
-    order_qty = np.bincount(order_code, weights=qty, minlength=n_orders)
+    order_ts = np.full(n_orders, never)
+    np.minimum.at(order_ts, code, ns)
+    is_min = ns == order_ts[code]
+    if is_min.all():  # the usual case: every line of an order has the order's time
+        order_at = firsts
+    else:
+        order_at = firsts.copy()  # the first line holding the order's first time (for its local time)
+        order_at[code[is_min][::-1]] = np.flatnonzero(is_min)[::-1]
+    first_line, at_line = (firsts, order_at) if line is None else (line[firsts], line[order_at])
+    customer_code, customers = pd.factorize(lines["customer_id"].array.take(first_line))
+    order_customer, n_customers = customer_code, len(customers)
+    if aware:  # cohorts in local time
+        local = ts.array.take(at_line).tz_localize(None)
+        order_wall = np.asarray(local, dtype="datetime64[ns]").view("int64")
+    else:
+        order_wall = order_ts
+    order_qty = np.bincount(code, weights=qty, minlength=n_orders)
     returned = np.zeros(n_orders)
     if ws.returns is not None:
-        returns = require(ws, "returns", ["order_id", "qty"], "repurchase_rate")
-        where = pd.Index(order_ids).get_indexer(returns["order_id"].astype("str").array)
+        returns = ws.returns
+        where = _return_orders(lines, returns)
+        if line is not None:  # order id -> code among the orders with kept lines
+            recode = np.full(len(order_ids) + 1, -1)
+            recode[known_orders] = np.arange(n_orders)
+            where = recode[where]  # -1 stays -1 (the last entry)
         back = np.nan_to_num(number(returns["qty"]))
         known = where >= 0
         returned = np.bincount(where[known], weights=back[known], minlength=n_orders)
@@ -314,62 +452,42 @@ def repurchase_rate(ws: Workspace, window_days: int = 90, freq: str | None = Non
     k = k[np.lexsort((order_ts[k], order_customer[k]))]
     cust = order_customer[k]
     starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]]) if len(k) else np.zeros(0, dtype=np.int64)
-    first_ns = order_ts[k[starts]]
+    first_ns = np.full(n_customers, never)
+    first_wall = np.full(n_customers, never)
+    second_ns = np.full(n_customers, never)
+    first_ns[cust[starts]] = order_ts[k[starts]]
+    first_wall[cust[starts]] = order_wall[k[starts]]
     has_second = np.r_[starts[1:], len(k)] - starts > 1
-    second_ns = np.where(has_second, order_ts[k[np.minimum(starts + 1, max(len(k) - 1, 0))]], 0) if len(k) else first_ns
-    window = int(window_days) * 86_400 * 10**9
-    censored = first_ns + window > end
-    repeat = has_second & (second_ns - first_ns <= window)
-    first_wall = wall_ns[order_at[k[starts]]]
+    second_ns[cust[starts[has_second]]] = order_ts[k[starts[has_second] + 1]]
 
-    # customers whose every order was returned: the first of those orders dates them
-    n_customers = int(order_customer.max()) + 1 if n_orders else 0
-    any_kept = np.bincount(order_customer[kept], minlength=n_customers) > 0
+    # the first fully returned order of each customer (local time)
+    gone_wall = np.full(n_customers, never)
     gone = np.flatnonzero(~kept)
-    gone = gone[~any_kept[order_customer[gone]]]
-    gone = gone[np.lexsort((order_ts[gone], order_customer[gone]))]
-    gone_cust = order_customer[gone]
-    gone_first = gone[np.r_[True, gone_cust[1:] != gone_cust[:-1]]] if len(gone) else gone
-    returned_only_wall = wall_ns[order_at[gone_first]]
+    np.minimum.at(gone_wall, order_customer[gone], order_wall[gone])
+    return _CustomerOrders(first_ns, first_wall, second_ns, gone_wall, end, tuple(notes))
 
-    if freq is None:
-        eligible = ~censored
-        n = int(eligible.sum())
-        repeat_n = int((repeat & eligible).sum())
-        out = pd.DataFrame(
-            [
-                {
-                    "customers": n,
-                    "repeat_customers": repeat_n,
-                    "repurchase_rate": repeat_n / n if n else np.nan,
-                    "censored_customers": int(censored.sum()),
-                    "returned_only_customers": len(gone_first),
-                }
-            ]
-        )
-    else:
-        eligible = ~censored
-        per_customer = pd.DataFrame(
-            {
-                "cohort": to_period(pd.Series(first_wall.view("datetime64[ns]")), freq),
-                "customers": eligible,
-                "repeat_customers": repeat & eligible,
-                "censored_customers": ~eligible,
-            }
-        )
-        out = per_customer.groupby("cohort", sort=True)[["customers", "repeat_customers", "censored_customers"]].sum()
-        cohorts = to_period(pd.Series(returned_only_wall.view("datetime64[ns]")), freq)
-        returned = pd.Series(cohorts).value_counts().rename("returned_only_customers")
-        out = out.join(returned, how="outer").fillna(0).sort_index()
-        out["repurchase_rate"] = out["repeat_customers"] / out["customers"].where(out["customers"] > 0)
-        out = out.rename_axis("cohort").reset_index()
-        cols = ["cohort", "customers", "repeat_customers", "repurchase_rate", "censored_customers", "returned_only_customers"]
-        out = out[cols]
-    for col in ("customers", "repeat_customers", "censored_customers", "returned_only_customers"):
-        out[col] = out[col].astype("int64")
-    out["repurchase_rate"] = out["repurchase_rate"].astype(float)
-    out.attrs["notes"] = notes
-    return out
+
+def _return_orders(lines: pd.DataFrame, returns: pd.DataFrame) -> np.ndarray:
+    """The order code (:func:`_order_codes`) of every return's ``order_id``; -1 where it matches none.
+
+    Memoized per ``order_lines`` and ``returns``: the returned units of
+    :func:`kpis` and the kept orders of :func:`repurchase_rate` share it.
+    """
+
+    def compute():
+        return positions(returns["order_id"].astype("str").array, _order_codes(lines)[1])
+
+    return memoized("kpis.return_orders", (lines, returns), compute)
+
+
+def _order_codes(lines: pd.DataFrame) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """Integer code of every line's ``order_id`` (-1 where missing) and the order ids, as text.
+
+    Codes in order of first appearance (``pandas.factorize``), memoized per
+    ``order_lines``: the sales lines of :func:`kpis` and the customer orders of
+    :func:`repurchase_rate` share one factorization of the text column.
+    """
+    return memoized("kpis.order_codes", (lines,), lambda: pd.factorize(lines["order_id"].astype("str").array))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -383,19 +501,36 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (num / den.where(ok)).astype(float)
 
 
+def _period_codes(days: np.ndarray, freq: str) -> tuple[np.ndarray, pd.arrays.PeriodArray]:
+    """Code of every day's period (``freq``) into the sorted periods, and the periods.
+
+    ``days`` are midnights without missing values. The periods are computed
+    once per calendar day between the first and the last, then taken by day.
+    """
+    if not len(days):
+        return np.zeros(0, dtype=np.int64), to_period(pd.Series(days, dtype="datetime64[ns]"), freq)
+    day = days.astype("datetime64[D]").view("int64")
+    first = int(day.min())
+    calendar = np.arange(first, int(day.max()) + 1).astype("datetime64[D]").astype("datetime64[ns]")
+    code_of_day, periods = pd.factorize(to_period(pd.Series(calendar), freq), sort=True)
+    return code_of_day[day - first], periods
+
+
 def _category_of(sku, categories: pd.Series):
     return lookup_labels(sku, categories)
 
 
-def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, list[str], np.ndarray]:
-    """The dated order lines with units, gmv, cogs and labels, the notes about them, the SKUs.
+def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, list[str], np.ndarray, dict]:
+    """The dated order lines with units, gmv, cogs and labels, the notes about them, the SKUs, the labels.
 
     Memoized per ``order_lines`` and ``items`` objects: kpis overall, by
     category and by channel share it. Columns ``day``, ``sku``, ``_sku``
     (integer code of the SKU in the third item returned, the SKUs), ``_order`` (integer
     code of the ``order_id``; -1 when missing), ``units``, ``gmv``, ``cogs``
     (0 where the cost is unknown), ``_unknown_cost``, ``category`` and
-    ``channel`` (labels). At scale every per-line lookup goes through the
+    ``channel`` (labels), ``_category_code`` and ``_channel_code`` (their
+    integer codes into the sorted distinct labels, the fourth item returned:
+    label name -> labels). At scale every per-line lookup goes through the
     integer codes: the text columns are factorized once here.
     """
 
@@ -417,7 +552,7 @@ def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, lis
                 "day": day.to_numpy(),
                 "sku": sku,
                 "_sku": sku_code,
-                "_order": pd.factorize(lines["order_id"].astype("str").array)[0],
+                "_order": _order_codes(lines)[0],
                 "units": qty,
                 "gmv": number(lines["paid_amount"]),
                 "cogs": np.where(unknown_cost, 0.0, cost * qty),
@@ -431,11 +566,17 @@ def _sales_lines(ws, lines, items, costs, categories) -> tuple[pd.DataFrame, lis
                 f"{int(unknown.sum()):,} order lines of {len(skus):,} SKUs without items.unit_cost "
                 f"(e.g. {', '.join(skus[:5])}): cogs and gross margin of their periods are NaN."
             )
-        frame["category"] = _category_of(sku_keys, categories).take(sku_code)
+        sku_category = _category_of(sku_keys, categories)
+        frame["category"] = sku_category.take(sku_code)
+        category_code, category_labels = pd.factorize(sku_category, sort=True)
+        frame["_category_code"] = category_code[sku_code]
+        labels = {"category": category_labels}
         if "channel" in lines.columns:
-            frame["channel"] = label(lines["channel"])
+            channel_code, labels["channel"] = label_codes(lines["channel"])
+            frame["channel"] = labels["channel"].take(channel_code)
+            frame["_channel_code"] = channel_code
         frame = frame[day.notna().to_numpy()].reset_index(drop=True)
-        return frame, notes, sku_keys.to_numpy()
+        return frame, notes, sku_keys.to_numpy(), labels
 
     return memoized("kpis.sales_lines", (lines, items), compute)
 
@@ -450,9 +591,14 @@ def _returned_units(ws, lines, freq, by, categories, notes) -> pd.DataFrame | No
     def compute():
         # only the lines of returned orders can match a return: select them first
         # (one hash lookup per line) instead of merging every order line
-        returned_orders = returns["order_id"].astype("str").unique()
-        of_returned = lines["order_id"].astype("str").isin(returned_orders).to_numpy()
-        subset = lines[of_returned]
+        # (one lookup per order code, not per line; a return without order_id matches the
+        # lines without one, as pandas isin and merge match missing to missing)
+        codes, order_ids = _order_codes(lines)
+        where = _return_orders(lines, returns)
+        returned_order = np.zeros(len(order_ids) + 1, dtype=bool)
+        returned_order[where[where >= 0]] = True
+        returned_order[-1] = bool(returns["order_id"].astype("str").isna().any())
+        subset = lines[returned_order[codes]]
         origin = pd.DataFrame(
             {
                 "order_id": subset["order_id"].astype("str").array,
@@ -532,11 +678,21 @@ def _stock_measures(ws, freq, by, costs, categories, notes) -> pd.DataFrame | No
     # Both stock parts are memoized as daily totals per category (a few thousand rows): a
     # period and a breakdown then only sum those.
     def compute_days():
-        days = health._stock_days(ws)
-        codes, uniques = pd.factorize(days["sku"].to_numpy())
-        days["category"] = _category_of(uniques, categories).take(codes)
-        return days.groupby(["date", "category"], as_index=False).agg(
-            sku_days=("out", "size"), stockout_days=("out", "sum")
+        # integer keys (day, category) over the tracked SKU-days: two bincounts, no text groupby
+        days = health._stock_day_codes(ws)
+        cat_code, cat_names = pd.factorize(pd.Series(_category_of(days.skus, categories)), sort=True)
+        n_cat = max(len(cat_names), 1)
+        first = int(days.day.min()) if len(days.day) else 0
+        key = (days.day - first) * n_cat + cat_code[days.code]
+        sku_days = np.bincount(key)
+        present = np.flatnonzero(sku_days)
+        return pd.DataFrame(
+            {
+                "date": (present // n_cat + first).astype("datetime64[D]").astype("datetime64[ns]"),
+                "category": pd.array(np.asarray(cat_names, dtype=object), dtype="str").take(present % n_cat),
+                "sku_days": sku_days[present].astype("int64"),
+                "stockout_days": np.bincount(key[days.out], minlength=len(sku_days))[present].astype("int64"),
+            }
         )
 
     days = memoized("kpis.stock_days", (stock, ws.demand, ws.items), compute_days)
@@ -544,22 +700,34 @@ def _stock_measures(ws, freq, by, costs, categories, notes) -> pd.DataFrame | No
     outs = days.groupby(keys)[["sku_days", "stockout_days"]].sum()
 
     def compute_values():
-        frame = pd.DataFrame(
-            {
-                "sku": stock["sku"].astype("str").array,
-                "day": to_day(stock["date"]).to_numpy(),
-                "on_hand": number(stock["on_hand"]),
-            }
-        ).dropna(subset=["day"])
-        codes, uniques = pd.factorize(frame["sku"].array, use_na_sentinel=True)
+        # the stock value per (day, category), grouped by one integer key per row (day
+        # offset, sorted category code): the groups, order and sums of grouping by the labels
+        day = to_day(stock["date"]).to_numpy()
+        dated = ~np.isnat(day)
+        codes, uniques = pd.factorize(stock["sku"].astype("str").array, use_na_sentinel=True)
         codes = np.where(codes < 0, len(uniques), codes)  # missing SKU: its own code
         keys = pd.Series(np.append(np.asarray(uniques, dtype=object), None))
-        cost = lookup_numbers(keys, costs)[codes]
-        no_cost = np.isnan(cost)
-        skus = sorted(frame.loc[no_cost, "sku"].unique()) if no_cost.any() else []
-        frame["value"] = frame["on_hand"].fillna(0.0).to_numpy() * np.nan_to_num(cost)
-        frame["category"] = _category_of(keys, categories).take(codes)
-        return frame.groupby(["day", "category"], as_index=False)["value"].sum(), skus
+        sku_cost = lookup_numbers(keys, costs)
+        stocked = np.bincount(codes[dated], minlength=len(keys)) > 0
+        no_cost = stocked & np.isnan(sku_cost)
+        skus = sorted(pd.Series(keys[no_cost].to_numpy(), dtype="str").unique()) if no_cost.any() else []
+        value = np.nan_to_num(number(stock["on_hand"])[dated]) * np.nan_to_num(sku_cost)[codes[dated]]
+        category_code, category_labels = pd.factorize(_category_of(keys, categories), sort=True)
+        n_cat = max(len(category_labels), 1)
+        day = day[dated]
+        day_number = day.astype("datetime64[D]").view("int64")
+        first = int(day_number.min()) if len(day_number) else 0
+        key = (day_number - first) * n_cat + category_code[codes[dated]]
+        sums = pd.Series(value).groupby(key, sort=True).sum()
+        group_key = sums.index.to_numpy()
+        frame = pd.DataFrame(
+            {
+                "day": (group_key // n_cat + first).astype("datetime64[D]").astype(day.dtype),
+                "category": category_labels.take(group_key % n_cat),
+                "value": sums.to_numpy(),
+            }
+        )
+        return frame, skus
 
     frame, skus = memoized("kpis.stock_values", (stock, ws.items), compute_values)
     if skus:

@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 
 from opslib.data.workspace import Workspace
-from opslib.ops._common import check_workspace, require, to_day
+from opslib.ops._common import check_workspace, day_span, require
 from opslib.ops.exceptions import stock_exceptions
-from opslib.ops.kpis import kpis
+from opslib.ops.kpis import kpis, repurchase_rate
 from opslib.ops.stock_movement import monthly_stock_movement, reconcile, stock_movement_summary
 from opslib.ops.stocktake import stocktake_summary, stocktake_variance
 from opslib.ops.suppliers import supplier_scorecard
 
 __all__ = [
+    "REPURCHASE_WINDOW_DAYS",
     "TILE_MEASURES",
     "MonthlyReport",
     "available_months",
@@ -53,6 +54,10 @@ TILE_MEASURES: dict[str, tuple[str, str]] = {
     "days_of_cover": ("Days of cover", "days"),
 }
 
+#: The window of the report's repurchase rate [days]: a customer repurchases
+#: when a second kept order follows the first within this many days.
+REPURCHASE_WINDOW_DAYS = 90
+
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -67,7 +72,11 @@ class MonthlyReport:
     month : pandas.Period
         The month reported (monthly period).
     kpi_tiles : DataFrame
-        One row per measure of :data:`TILE_MEASURES` (see :func:`kpi_tiles`).
+        One row per measure of :data:`TILE_MEASURES` (see :func:`kpi_tiles`),
+        then ``repurchase_rate`` (when the order lines have ``customer_id``):
+        :func:`~opslib.ops.repurchase_rate` over
+        :data:`REPURCHASE_WINDOW_DAYS` as known at the end of the month,
+        against the end of the month before.
     kpis_by_category : DataFrame
         :func:`~opslib.ops.kpis` by category for the month.
     kpis_by_channel : DataFrame
@@ -89,6 +98,9 @@ class MonthlyReport:
         :func:`~opslib.ops.supplier_scorecard` per month, this month's rows.
     stock_exceptions : DataFrame
         :func:`~opslib.ops.stock_exceptions` on the last stock day of the month.
+    repurchase : DataFrame
+        :func:`~opslib.ops.repurchase_rate` by monthly cohort of first order,
+        as known at the end of the month (empty without ``customer_id``).
     notes : tuple of str
         What a reader should know: measures left empty and why, tables
         missing, rows that could not be placed.
@@ -106,6 +118,7 @@ class MonthlyReport:
     stocktake_summary: pd.DataFrame
     supplier_scorecard: pd.DataFrame
     stock_exceptions: pd.DataFrame
+    repurchase: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: tuple[str, ...] = field(default=())
 
     #: attribute -> sheet or section title, in the order of the report
@@ -120,6 +133,7 @@ class MonthlyReport:
         "stocktake_summary": "Stocktake by category",
         "supplier_scorecard": "Suppliers",
         "stock_exceptions": "Stock exceptions",
+        "repurchase": "Repurchase by cohort",
     }
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -155,10 +169,10 @@ def available_months(ws: Workspace) -> list[pd.Period]:
     """The months with order lines, from the first to the last (monthly Periods)."""
     check_workspace(ws, "available_months")
     lines = require(ws, "order_lines", ["order_ts"], "the monthly report")
-    days = to_day(lines["order_ts"]).dropna()
-    if days.empty:
+    first, last = day_span(lines["order_ts"])
+    if pd.isna(first):
         return []
-    return list(pd.period_range(days.min().to_period("M"), days.max().to_period("M"), freq="M"))
+    return list(pd.period_range(first.to_period("M"), last.to_period("M"), freq="M"))
 
 
 def last_full_month(ws: Workspace) -> pd.Period:
@@ -169,7 +183,7 @@ def last_full_month(ws: Workspace) -> pd.Period:
     """
     check_workspace(ws, "last_full_month")
     lines = require(ws, "order_lines", ["order_ts"], "the monthly report")
-    last = to_day(lines["order_ts"]).max()
+    last = day_span(lines["order_ts"])[1]
     if pd.isna(last):
         raise ValueError(f"the order_lines of {ws.name!r} have no valid order_ts: there is no month to report")
     month = last.to_period("M")
@@ -199,16 +213,16 @@ def kpi_tiles(monthly_kpis: pd.DataFrame, month) -> pd.DataFrame:
     by_period = monthly_kpis.set_index("period")
     now = by_period.loc[month] if month in by_period.index else pd.Series(np.nan, index=by_period.columns)
     before = by_period.loc[month - 1] if (month - 1) in by_period.index else pd.Series(np.nan, index=by_period.columns)
-    rows = []
-    for measure, (title, kind) in TILE_MEASURES.items():
-        value, previous = float(now[measure]), float(before[measure])
-        change = value - previous
-        rate = change / abs(previous) if previous and np.isfinite(previous) else np.nan
-        rows.append(
-            {"measure": measure, "label": title, "kind": kind, "value": value, "previous": previous,
-             "change": change, "change_rate": rate}
-        )
+    rows = [_tile(measure, title, kind, now[measure], before[measure]) for measure, (title, kind) in TILE_MEASURES.items()]
     return pd.DataFrame(rows)
+
+
+def _tile(measure: str, title: str, kind: str, value, previous) -> dict:
+    value, previous = float(value), float(previous)
+    change = value - previous
+    rate = change / abs(previous) if previous and np.isfinite(previous) else np.nan
+    return {"measure": measure, "label": title, "kind": kind, "value": value, "previous": previous,
+            "change": change, "change_rate": rate}
 
 
 def monthly_report(ws: Workspace, month: str | pd.Period) -> MonthlyReport:
@@ -257,6 +271,17 @@ def monthly_report(ws: Workspace, month: str | pd.Period) -> MonthlyReport:
     overall = kpis(ws, "M")
     notes.extend(overall.attrs.get("notes", []))
     tiles = kpi_tiles(overall, period)
+    if "customer_id" in ws.order_lines.columns:
+        repurchase = repurchase_rate(ws, REPURCHASE_WINDOW_DAYS, freq="M", as_of=period.end_time.normalize())
+        before = repurchase_rate(ws, REPURCHASE_WINDOW_DAYS, as_of=(period - 1).end_time.normalize()).iloc[0]
+        customers = repurchase["customers"].sum()
+        value = repurchase["repeat_customers"].sum() / customers if customers else np.nan
+        title = f"Repurchase rate ({REPURCHASE_WINDOW_DAYS} days)"
+        row = _tile("repurchase_rate", title, "percent", value, before["repurchase_rate"])
+        tiles = pd.concat([tiles, pd.DataFrame([row])], ignore_index=True)
+    else:
+        repurchase = pd.DataFrame()
+        notes.append("The order lines have no customer_id: there is no repurchase rate.")
     by_category = kpis(ws, "M", by="category") if "category" in ws.items.columns else _empty_kpis("category")
     by_category = _month_rows(by_category, "period", period)
     if ws.order_lines is not None and "channel" in ws.order_lines.columns:
@@ -285,10 +310,11 @@ def monthly_report(ws: Workspace, month: str | pd.Period) -> MonthlyReport:
         suppliers = pd.DataFrame()
         notes.append("There are no purchase orders with receipt_date: the supplier scorecard is empty.")
 
-    stock_days = to_day(ws.stock["date"]) if ws.stock is not None else pd.Series(dtype="datetime64[ns]")
-    in_month = stock_days[(stock_days.dt.to_period("M") == period).to_numpy()]
-    if len(in_month):
-        exceptions = stock_exceptions(ws, as_of=in_month.max())
+    last_stock_day = pd.NaT  # the last stock snapshot day of the month
+    if ws.stock is not None:
+        last_stock_day = day_span(ws.stock["date"], period.start_time, (period + 1).start_time)[1]
+    if pd.notna(last_stock_day):
+        exceptions = stock_exceptions(ws, as_of=last_stock_day)
     else:
         exceptions = pd.DataFrame()
         notes.append(f"No stock snapshot in {period}: the stock exceptions are empty.")
@@ -306,6 +332,7 @@ def monthly_report(ws: Workspace, month: str | pd.Period) -> MonthlyReport:
         stocktake_summary=count_summary,
         supplier_scorecard=suppliers,
         stock_exceptions=exceptions,
+        repurchase=repurchase,
         notes=tuple(dict.fromkeys(notes)),
     )
 

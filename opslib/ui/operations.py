@@ -25,7 +25,14 @@ from opslib.ui.base import ALL_CATEGORIES, GuardedApp, open_workspace, section
 from opslib.ui.charts import figure_output, show_figure
 from opslib.ui.tables import frame_html
 
-__all__ = ["ALL_CATEGORIES", "OperationsApp", "kpi_trend_figure", "operations_app", "rates_trend_figure"]
+__all__ = [
+    "ALL_CATEGORIES",
+    "OperationsApp",
+    "kpi_trend_figure",
+    "operations_app",
+    "rates_trend_figure",
+    "supplier_trend_figure",
+]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +123,35 @@ def rates_trend_figure(monthly: pd.DataFrame, month=None, title: str = "Rates") 
     return fig
 
 
+def supplier_trend_figure(scorecard: pd.DataFrame, month=None, title: str = "Suppliers per month") -> go.Figure:
+    """On-time rate [fraction, shown in %] and mean lead time [days] per month, one line per supplier.
+
+    Parameters
+    ----------
+    scorecard : DataFrame
+        :func:`opslib.ops.supplier_scorecard` with ``freq="M"``.
+    month : str or Period, optional
+        The month to mark.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("On-time rate", "Mean lead time [days]"))
+    palette = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
+               "#9d755d", "#bab0ac"]
+    for i, (supplier, rows) in enumerate(scorecard.groupby("supplier", sort=True)):
+        x = rows["period"].astype(str).tolist()
+        colour = palette[i % len(palette)]
+        fig.add_scatter(x=x, y=rows["on_time_rate"].tolist(), name=str(supplier), legendgroup=str(supplier),
+                        mode="lines", line={"color": colour}, row=1, col=1)
+        fig.add_scatter(x=x, y=rows["lead_time_mean_days"].tolist(), name=str(supplier), legendgroup=str(supplier),
+                        mode="lines", line={"color": colour}, showlegend=False, row=1, col=2)
+    if month is not None:
+        for col in (1, 2):
+            fig.add_vline(x=str(month), line={"color": "#999", "dash": "dot"}, row=1, col=col)
+    fig.update_layout(title=title, height=380, margin={"l": 50, "r": 20, "t": 70, "b": 40},
+                      legend={"orientation": "h", "y": -0.15}, hovermode="x unified")
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    return fig
+
+
 def _mark(fig: go.Figure, month) -> None:
     if month is not None:
         fig.add_vline(x=str(month), line={"color": "#999", "dash": "dot"})
@@ -161,6 +197,9 @@ class OperationsApp(GuardedApp, widgets.VBox):
         The tiles as cards.
     trend_chart, rates_chart : plotly.graph_objects.Figure
         The monthly trends shown in ``trend_view`` and ``rates_view``.
+    supplier_chart : plotly.graph_objects.Figure
+        The suppliers' on-time rate and lead time per month, shown in
+        ``supplier_view``.
     movement_table, reconciliation_table, stocktake_table, stocktake_lines_table,
     supplier_table, exceptions_table : ipywidgets.HTML
     error_panel : ipywidgets.HTML
@@ -184,6 +223,7 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.tiles: pd.DataFrame | None = None
         self.trend_chart: go.Figure | None = None
         self.rates_chart: go.Figure | None = None
+        self.supplier_chart: go.Figure | None = None
         self._init_guard()
 
         months: list = []
@@ -223,6 +263,7 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.stocktake_lines_table = widgets.HTML()
         self.supplier_note = widgets.HTML()
         self.supplier_table = widgets.HTML()
+        self.supplier_view = figure_output(height_px=380)
         self.exceptions_note = widgets.HTML()
         self.exceptions_table = widgets.HTML()
 
@@ -258,6 +299,7 @@ class OperationsApp(GuardedApp, widgets.VBox):
                 section("Suppliers"),
                 self.supplier_note,
                 self.supplier_table,
+                self.supplier_view,
                 section("Dead, slow and excess stock"),
                 self.exceptions_note,
                 self.exceptions_table,
@@ -318,7 +360,11 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.tiles = report.kpi_tiles if self.selected_category is None else ops.kpi_tiles(self._monthly(), report.month)
         self.kpi_panel.value = tile_html(self.tiles, self.currency)
         scope = f"category {self.selected_category}" if self.selected_category else "the whole shop"
-        extra = " Conversion needs site traffic: it exists for the whole shop only." if self.selected_category else ""
+        extra = (
+            " Conversion (site traffic) and the repurchase rate (customers) exist for the whole shop only."
+            if self.selected_category
+            else ""
+        )
         self.kpi_note.value = _note(f"{report.month}, {scope}, against the month before.{extra}")
 
     def _fill_trends(self) -> None:
@@ -391,6 +437,12 @@ class OperationsApp(GuardedApp, widgets.VBox):
                 "lead_time_p90_days", "fill_rate", "rejected_rate"]
         self.supplier_table.value = _table(report.supplier_scorecard, "Suppliers", columns=cols,
                                            empty="No delivery received this month.")
+        if self.supplier_chart is None and self.ws.purchase_orders is not None:
+            # the trend does not depend on the filters: drawn once
+            self.supplier_chart = supplier_trend_figure(
+                ops.supplier_scorecard(self.ws, freq="M"), title="Suppliers per month of receipt, all categories"
+            )
+            show_figure(self.supplier_view, self.supplier_chart)
 
     def _fill_exceptions(self) -> None:
         report = self._require_report()
