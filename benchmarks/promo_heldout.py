@@ -5,7 +5,9 @@ origin: at each cut point (a quarter apart, fixed in ``*_CUTS`` before any resul
 models are refitted on the history before the cut, and every promotion starting before the next
 cut is predicted three ways and compared with what sold:
 
-* ``full``: the promotion response with pre/post dips and cannibalization (sibling) terms;
+* ``full``: the promotion response with pre/post dips and cannibalization (sibling) terms
+  (demo: fractions of the bump, non-negative, pooled per category; real data: coefficients
+  restricted to the sign the theory gives, pooled across series and shrunk toward 0);
 * ``no_dip_cann``: the same response without dip and cannibalization terms;
 * ``last_lift``: the baseline times the lift realized by the same series' previous promotion.
 
@@ -31,12 +33,15 @@ Data sets:
   held out: such months in 2017, refits at each quarter of 2017. A negative-binomial GLM per
   series on ``log(price_actual / price_regular)``, month of year and trend, plus, in
   ``full``, the previous month's log price ratio (post-promotion dip) and the mean log price
-  ratio of the agency's other SKUs (cannibalization).
+  ratio of the agency's other SKUs (cannibalization), both at coefficients pooled across the
+  series at the cut (precision-weighted mean, 0 when of the wrong sign; each series shrunk toward
+  it by REML empirical Bayes and clipped to the sign) and entered as an offset.
 * Walmart (``../shared/data/walmart_weekly``, store 1 department sales, markdowns from
   November 2011): a "promotion" is a week with markdowns; held out: markdown weeks of
   2012-05 onward, refits on 2012-05-01 and 2012-08-01. OLS of log sales per department on
   log total markdown, holiday, yearly Fourier terms and trend, plus, in ``full``, the
-  previous week's markdown (post-promotion dip); there is no sibling series to
+  previous week's markdown (post-promotion dip, pooled and sign-restricted as for Stallion);
+  there is no sibling series to
   cannibalize, so ``full`` adds only the dip.
 
 Errors: WAPE = sum |predicted - actual| / sum actual over the windows every model covers, the
@@ -191,17 +196,58 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> pd.DataFrame:
 # real data: one regression per series
 # ------------------------------------------------------------------------------------------------
 
-def _glm_predict(y, x_fit, x_new, family):
+def _glm_predict(y, x_fit, x_new, family, offset_fit=None, offset_new=None):
+    import statsmodels.api as sm
+
+    off_fit = np.zeros(len(y)) if offset_fit is None else offset_fit
+    off_new = np.zeros(len(x_new)) if offset_new is None else offset_new
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if family == "nb":
+            model = sm.GLM(y, x_fit, family=sm.families.NegativeBinomial(alpha=0.1), offset=off_fit)
+            res = model.fit()
+            return np.exp(np.asarray(x_new) @ res.params + off_new)
+        res = sm.OLS(np.log(y) - off_fit, x_fit).fit()
+        return np.exp(np.asarray(x_new) @ res.params + off_new + 0.5 * res.scale)  # lognormal smearing
+
+
+def _glm_coefficients(y, x_fit, family):
+    """Coefficients and standard errors of the same regression (quasi-likelihood for the NB GLM)."""
     import statsmodels.api as sm
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family == "nb":
-            model = sm.GLM(y, x_fit, family=sm.families.NegativeBinomial(alpha=0.1))
-            res = model.fit()
-            return res.predict(x_new)
-        res = sm.OLS(np.log(y), x_fit).fit()
-        return np.exp(res.predict(x_new) + 0.5 * res.scale)  # lognormal smearing
+            res = sm.GLM(y, x_fit, family=sm.families.NegativeBinomial(alpha=0.1)).fit(scale="X2")
+        else:
+            res = sm.OLS(np.log(y), x_fit).fit()
+    return np.asarray(res.params), np.asarray(res.bse)
+
+
+def _pooled_effects(coefs: dict, signs: dict) -> dict:
+    """Dip and cannibalization coefficients pooled across series, sign-restricted, shrunk toward 0.
+
+    Per term: the precision-weighted mean over the series with an estimate, set to 0 when it has
+    the wrong sign (the theory: a dip or a cannibalization lowers demand), then each series'
+    estimate shrunk toward it (``opslib.promo.pooling.shrink_toward``, REML between-series
+    variance) and clipped to the sign. A series without an estimate gets the mean.
+    """
+    from opslib.promo.pooling import shrink_toward
+
+    out = {}
+    for col, sign in signs.items():
+        sids = list(coefs)
+        b = np.array([coefs[i].get(col, (np.nan, np.nan))[0] for i in sids], float) * sign
+        se = np.array([coefs[i].get(col, (np.nan, np.nan))[1] for i in sids], float)
+        ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
+        if not ok.any():
+            out[col] = dict.fromkeys(sids, 0.0)
+            continue
+        w = 1 / se[ok] ** 2
+        mean = max(float(np.sum(w * b[ok]) / w.sum()), 0.0)
+        est, _ = shrink_toward(b, se, mean, float(np.sqrt(1 / w.sum())), lower=0.0)
+        out[col] = {i: sign * float(e) for i, e in zip(sids, est)}
+    return out
 
 
 def _level_factor(y: np.ndarray, pred: np.ndarray, t: int, rows: int) -> float:
@@ -211,43 +257,62 @@ def _level_factor(y: np.ndarray, pred: np.ndarray, t: int, rows: int) -> float:
     return float(a[ok].sum() / b[ok].sum()) if ok.any() and a[ok].sum() > 0 else 1.0
 
 
-def _series_heldout(frame, date_col, y_col, depth_col, base_cols, dip_cols, cann_cols, family, cuts, level_rows):
+def _series_heldout(frame, date_col, y_col, depth_col, base_cols, dip_cols, cann_cols, family, cuts, level_rows,
+                    signs):
     """Rolling origin per series: refit at each cut on the rows before it, predict its held-out rows up to the next cut.
 
     Columns ``full``, ``no_dip_cann``, ``last_lift``: predictions times the level factor (actual over
     predicted units of the ``level_rows`` rows before the held-out row); ``<model>@refit``: without it.
-    ``last_lift`` is the full model's no-promotion baseline at the row times the previous promotion's
-    realized lift (its actual over its baseline), so every column uses history up to the row before.
+    ``full`` is the base regression with the dip and cannibalization terms at coefficients pooled
+    across the series at that cut (:func:`_pooled_effects`: sign-restricted by ``signs``, shrunk
+    toward 0) entered as an offset; ``last_lift`` is the full model's no-promotion baseline at the
+    row times the previous promotion's realized lift (its actual over its baseline), so every column
+    uses history up to the row before.
     """
     bounds = [pd.Timestamp(c) for c in cuts] + [pd.Timestamp.max]
+    extra = dip_cols + cann_cols
     rows = []
-    for sid, g in frame.groupby("series", sort=False):
-        g = g.reset_index(drop=True)
-        y_all = g[y_col].to_numpy(float)
-        dates = g[date_col]
-        promo_rows = np.flatnonzero(g["_promo"].to_numpy())
-        for cut, next_cut in zip(bounds[:-1], bounds[1:]):
+    groups = [(sid, g.reset_index(drop=True)) for sid, g in frame.groupby("series", sort=False)]
+    for cut, next_cut in zip(bounds[:-1], bounds[1:]):
+        # pass 1: each series' own dip and cannibalization coefficients on the history before the cut
+        work, coefs = [], {}
+        for sid, g in groups:
+            dates = g[date_col]
             held = np.flatnonzero(g["_held"].to_numpy() & (dates >= cut).to_numpy() & (dates < next_cut).to_numpy())
-            if not len(held):
-                continue
             train = g[(dates < cut).to_numpy()]
             train = train[train[y_col] > 0] if family == "ols" else train
             if len(train) < 24 or train[y_col].sum() <= 0:
                 continue
+            c = [col for col in base_cols + extra if col == "const" or np.ptp(train[col].to_numpy(float)) > 0]
+            try:
+                params, bse = _glm_coefficients(train[y_col].to_numpy(float), train[c].to_numpy(float), family)
+                coefs[sid] = {col: (params[c.index(col)], bse[c.index(col)]) for col in extra if col in c}
+            except Exception:  # noqa: BLE001 - no estimate: the series gets the pooled mean
+                coefs[sid] = {}
+            if len(held):
+                work.append((sid, g, train, held))
+        pooled = _pooled_effects(coefs, signs)
+        # pass 2: predictions
+        for sid, g, train, held in work:
+            y_all = g[y_col].to_numpy(float)
+            promo_rows = np.flatnonzero(g["_promo"].to_numpy())
+            off_all = sum(pooled[col].get(sid, 0.0) * g[col].to_numpy(float) for col in extra) if extra else 0.0
+            off_all = np.zeros(len(g)) + off_all
+            off_train = off_all[g.index.get_indexer(train.index)]
             preds, out = {}, {}
-            for model, cols in (("full", base_cols + dip_cols + cann_cols), ("no_dip_cann", base_cols)):
-                c = [col for col in cols if col == "const" or np.ptp(train[col].to_numpy(float)) > 0]
+            c = [col for col in base_cols if col == "const" or np.ptp(train[col].to_numpy(float)) > 0]
+            for model, off_fit, off_new in (("full", off_train, off_all), ("no_dip_cann", None, None)):
                 try:
                     preds[model] = _glm_predict(train[y_col].to_numpy(float), train[c].to_numpy(float),
-                                                g[c].to_numpy(float), family)
+                                                g[c].to_numpy(float), family, off_fit, off_new)
                 except Exception:  # noqa: BLE001 - a failed series counts as missing
                     preds[model] = np.full(len(g), np.nan)
                 if model == "full":  # the no-promotion baseline of the full model
                     x_base = g[c].copy()
-                    x_base[[col for col in [depth_col] + dip_cols + cann_cols if col in c]] = 0.0
+                    x_base[[col for col in [depth_col] if col in c]] = 0.0
                     try:
                         base = _glm_predict(train[y_col].to_numpy(float), train[c].to_numpy(float),
-                                            x_base.to_numpy(float), family)
+                                            x_base.to_numpy(float), family, off_train, np.zeros(len(g)))
                     except Exception:  # noqa: BLE001
                         base = np.full(len(g), np.nan)
             for model, p in preds.items():
@@ -291,7 +356,9 @@ def stallion() -> pd.DataFrame:
     s = s[vol > 0.9]
     base = ["const", "trend", "sin1", "cos1", "sin2", "cos2", "log_price_ratio"]
     res = _series_heldout(s, "date", "volume", "log_price_ratio", base, ["lag_log_price_ratio"],
-                          ["sibling_log_price_ratio"], "nb", STALLION_CUTS, level_rows=3)
+                          ["sibling_log_price_ratio"], "nb", STALLION_CUTS, level_rows=3,
+                          # a discount last month or on the agency's other SKUs (log price ratio < 0) lowers volume
+                          signs={"lag_log_price_ratio": 1.0, "sibling_log_price_ratio": 1.0})
     print(f"stallion: {s['series'].nunique()} series, {len(res)} held-out promotion months in 2017, "
           f"refits at {', '.join(STALLION_CUTS)}", flush=True)
     return res
@@ -317,7 +384,8 @@ def walmart() -> pd.DataFrame:
     w = w[w["Weekly_Sales"] > 0]
     base = ["const", "trend", "holiday", "sin1", "cos1", "sin2", "cos2", "sin3", "cos3", "log_markdown"]
     res = _series_heldout(w, "Date", "Weekly_Sales", "log_markdown", base, ["lag_log_markdown"], [], "ols",
-                          WALMART_CUTS, level_rows=4)
+                          WALMART_CUTS, level_rows=4,
+                          signs={"lag_log_markdown": -1.0})  # last week's markdown lowers this week's sales
     print(f"walmart: {w['series'].nunique()} departments, {len(res)} held-out markdown weeks from 2012-05, "
           f"refits at {', '.join(WALMART_CUTS)}", flush=True)
     return res

@@ -27,6 +27,7 @@ __all__ = [
     "between_variance",
     "empirical_bayes_shrinkage",
     "pool_elasticities",
+    "shrink_toward",
 ]
 
 
@@ -153,6 +154,43 @@ def empirical_bayes_shrinkage(estimates, se, method: str = "reml") -> ShrinkageR
     out_se[ok] = np.sqrt(shrink * s[ok] ** 2 + (1 - shrink) ** 2 * var_mu)
     weight[ok] = shrink
     return ShrinkageResult(out, out_se, weight, mu, float(np.sqrt(var_mu)), float(np.sqrt(tau2)))
+
+
+def shrink_toward(estimates, se, mean: float, mean_se: float, *, method: str = "reml",
+                  lower: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink unit estimates toward a given group estimate (normal-normal, ``tau^2`` by REML).
+
+    Parameters
+    ----------
+    estimates, se : array-like
+        Unit estimates ``b_i`` and their standard errors ``s_i`` (NaN where a
+        unit has none).
+    mean, mean_se : float
+        The group estimate ``mu`` (e.g. a pooled, constrained fit) and its
+        standard error.
+    method : {"reml", "dl"}
+        Estimator of ``tau^2`` (:func:`between_variance`).
+    lower : float, optional
+        Lower bound of the parameter (e.g. 0 for a dip fraction): the
+        shrunk estimates are clipped to it.
+
+    Returns
+    -------
+    estimate, se : numpy.ndarray
+        ``mu + w_i (b_i - mu)`` with ``w_i = tau^2 / (tau^2 + s_i^2)`` and
+        standard error ``sqrt(w_i s_i^2 + (1 - w_i)^2 mean_se^2)``; units
+        without an estimate get ``mu`` and ``sqrt(tau^2 + mean_se^2)``.
+    """
+    b, s = np.asarray(estimates, float), np.asarray(se, float)
+    ok = np.isfinite(b) & np.isfinite(s) & (s > 0)
+    tau2 = between_variance(b[ok], s[ok], method) if ok.sum() >= 3 else 0.0
+    w = np.where(ok, tau2 / (tau2 + np.where(ok, s, 1.0) ** 2), 0.0)
+    est = np.where(ok, mean + w * (np.nan_to_num(b) - mean), mean)
+    out_se = np.where(ok, np.sqrt(w * np.nan_to_num(s) ** 2 + (1 - w) ** 2 * mean_se ** 2),
+                      np.sqrt(tau2 + mean_se ** 2))
+    if lower is not None:
+        est = np.maximum(est, lower)
+    return est, out_se
 
 
 def _tau2_around_groups(b: np.ndarray, s: np.ndarray, groups: np.ndarray, method: str,
