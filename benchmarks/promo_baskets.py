@@ -7,7 +7,9 @@ promotion window (all orders) by :func:`opslib.promo.fit_topup`: the share of ba
 20% below each threshold before and during, the share in the window 15% above, the implied top-up
 probability with its standard error and the overshoot. The same comparison at a placebo threshold
 (0.6 x the lowest threshold, where no offer applied) shows what a shift of the whole distribution
-alone produces. Then a basket simulation of each sitewide offer with the measured top-up.
+alone produces. Both counterfactuals of ``fit_topup`` are shown (``cf``): ``reweighted`` (the
+pre-period reweighted by a density ratio fitted outside the bands and windows, robust to a shift of
+the whole distribution) and ``pre`` (the pre-period as it is). Then a basket simulation of each sitewide offer with the measured top-up.
 
 Read the demo generator (``opslib/data/demo.py``, ``_order_lines``) before reading the numbers: it
 forms orders by grouping daily sales lines at random (more lines per order on sitewide offer days)
@@ -23,6 +25,7 @@ import time
 import pandas as pd
 
 import opslib
+from opslib import DataError
 from opslib.promo import TopUpModel, basket_values, fit_topup, simulate_baskets
 
 
@@ -37,7 +40,7 @@ def main(pre_days: int = 56) -> None:
     ws = opslib.load_demo()
     lines, items, promos = ws.order_lines, ws.items, ws.promotions
     order_level = promos.loc[promos["mechanic"].isin(["threshold", "coupon"]), "promo_id"].tolist()
-    rows, sims = [], []
+    rows, sims, skipped = [], [], []
     for _, p in promos[promos["mechanic"] == "threshold"].sort_values("start").iterrows():
         start, end = pd.Timestamp(p["start"]), pd.Timestamp(p["end"])
         pre_start = start - pd.Timedelta(days=pre_days)
@@ -47,19 +50,27 @@ def main(pre_days: int = 56) -> None:
                             scope=p["scope"], items=items)
         during = basket_values(lines, start, end, exclude_promo=False, scope=p["scope"], items=items)
         tiers = tiers_of(p)
-        fit = fit_topup(pre, during, tiers)
         lowest = float(tiers.split("|")[0].split(":")[0])
-        placebo = fit_topup(pre, during, f"{0.6 * lowest:g}:1")
-        for kind, model in (("offer", fit), ("placebo", placebo)):
+        fits = []
+        for cf in ("reweighted", "pre"):
+            for kind, offer_tiers in (("offer", tiers), ("placebo", f"{0.6 * lowest:g}:1")):
+                try:
+                    fits.append((kind, cf, fit_topup(pre, during, offer_tiers, counterfactual=cf)))
+                except DataError as error:  # too few baskets outside the windows to reweight
+                    skipped.append(f"{p['promo_id']} {kind} {cf} (baskets outside the windows pre, during: "
+                                   f"{str(error).split('received ')[1].split('. Fix')[0]})")
+        fit = next((m for kind, cf, m in fits if kind == "offer"), None)
+        for kind, cf, model in fits:
             for _, r in model.by_threshold.iterrows():
                 rows.append({"promo": p["promo_id"], "scope": p["scope"].replace("category:", "cat:"),
-                             "kind": kind, "X": r["threshold"], "n_pre": int(r["baskets_pre"]),
+                             "kind": kind, "cf": cf, "X": r["threshold"], "n_pre": int(r["baskets_pre"]),
                              "n_during": int(r["baskets_during"]),
-                             "below_pre": r["share_below_pre"], "below_dur": r["share_below_during"],
+                             "below_pre": r["share_below_pre"], "below_cf": r["share_below_counterfactual"],
+                             "below_dur": r["share_below_during"],
                              "above_pre": r["share_above_pre"], "above_dur": r["share_above_during"],
                              "pi": r["probability"], "over": r["overshoot_mean"], "pi_se": r["probability_se"],
                              "aov_pre": pre["scoped_value"].mean(), "aov_dur": during["scoped_value"].mean()})
-        if p["scope"] == "all":
+        if p["scope"] == "all" and fit is not None:
             model = fit
             for label, m in (("no top-up", TopUpModel(0.0)), ("measured", model),
                              ("anchor 20%, 10 over", TopUpModel(0.2, overshoot_mean=10.0))):
@@ -75,12 +86,15 @@ def main(pre_days: int = 56) -> None:
         print(f"Bunching at the demo shop's threshold offers (pre-period {pre_days} days; band 20% below, "
               "window 15% above; shares of all in-scope baskets)")
         print(table.to_string(index=False))
-        offer = table[table["kind"] == "offer"]
-        placebo = table[table["kind"] == "placebo"]
-        print(f"\nmean top-up probability at the offer thresholds {offer['pi'].mean():.3f} "
-              f"(sitewide {offer.loc[offer['scope'] == 'all', 'pi'].mean():.3f}); at placebo thresholds "
-              f"{placebo['pi'].mean():.3f} (sitewide {placebo.loc[placebo['scope'] == 'all', 'pi'].mean():.3f}); "
-              f"|pi| > 2 se at {int((offer['pi'].abs() > 2 * offer['pi_se']).sum())} of {len(offer)} offer thresholds")
+        for cf in ("reweighted", "pre"):
+            offer = table[(table["kind"] == "offer") & (table["cf"] == cf)]
+            placebo = table[(table["kind"] == "placebo") & (table["cf"] == cf)]
+            print(f"\ncounterfactual {cf!r}: mean top-up probability at the offer thresholds {offer['pi'].mean():.3f} "
+                  f"(sitewide {offer.loc[offer['scope'] == 'all', 'pi'].mean():.3f}); at placebo thresholds "
+                  f"{placebo['pi'].mean():.3f} (sitewide {placebo.loc[placebo['scope'] == 'all', 'pi'].mean():.3f}); "
+                  f"|pi| > 2 se at {int((offer['pi'].abs() > 2 * offer['pi_se']).sum())} of {len(offer)} offer "
+                  f"and {int((placebo['pi'].abs() > 2 * placebo['pi_se']).sum())} of {len(placebo)} placebo thresholds")
+        print(f"\nfits skipped ({len(skipped)}): " + ("; ".join(skipped) or "none"))
         print("\nBasket simulation of the sitewide offers on their pre-period baskets (200,000 baskets, "
               "10% of padded add-ons returned)")
         print(pd.DataFrame(sims).to_string(index=False))

@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 from opslib import DataError
-from opslib.promo import TopUpModel, basket_values, fit_topup, simulate_baskets, threshold_discount
+from opslib.promo import (
+    TopUpModel,
+    basket_values,
+    fit_topup,
+    simulate_baskets,
+    threshold_discount,
+)
 
 TIERS = "200:20|400:50"
 
@@ -106,6 +112,102 @@ def test_fit_topup_refuses_bad_input():
         fit_topup([1.0], [1.0], TIERS, band_fraction=1.5)
     with pytest.raises(DataError, match="probability"):
         TopUpModel(1.2)
+
+
+# --------------------------------------------------------------------------- calibration: known truth
+
+
+def _lognormal_periods(n, seed, scale=1.0, spread=0.6):
+    rng = np.random.default_rng(seed)
+    return rng, rng.lognormal(np.log(150), 0.6, n), rng.lognormal(np.log(150 * scale), spread, n)
+
+
+def _top_up(rng, during, probability, overshoot, thresholds=(200.0, 400.0), band_fraction=0.2):
+    during = during.copy()
+    for x in thresholds:
+        move = (during >= x * (1 - band_fraction)) & (during < x) & (rng.random(during.size) < probability)
+        during[move] = x + overshoot(move.sum())
+    return during
+
+
+def test_reweighted_counterfactual_equals_the_closed_form_lognormal_share():
+    # pre LN(log 150, 0.6), offer period LN(log 157.5, 0.66), no top-up: the counterfactual share of the
+    # band [160, 200) must be the offer period's own log-normal probability (the log density ratio of two
+    # log-normals is quadratic in log v, so degree 2 is exact)
+    from scipy.stats import norm
+    _, pre, during = _lognormal_periods(200_000, seed=21, scale=1.05, spread=0.66)
+    row = fit_topup(pre, during, "200:20", bootstrap=0).by_threshold.iloc[0]
+    mu, sigma = np.log(157.5), 0.66
+    truth = norm.cdf((np.log(200) - mu) / sigma) - norm.cdf((np.log(160) - mu) / sigma)
+    assert abs(row["share_below_counterfactual"] - truth) < 0.0015  # about 2 standard errors at N = 200,000
+    assert abs(row["share_below_pre"] - truth) > 0.004  # the unweighted pre-period share misses it
+    assert row["probability"] == pytest.approx(0, abs=3 * row["probability_se"])
+
+
+@pytest.mark.parametrize("counterfactual", ["reweighted", "pre"])
+def test_fit_topup_recovers_uniform_overshoot_distribution(counterfactual):
+    rng, pre, during = _lognormal_periods(200_000, seed=5)
+    during = _top_up(rng, during, 0.2, lambda k: rng.uniform(0, 20, k))
+    model = fit_topup(pre, during, TIERS, above_fraction=0.3, counterfactual=counterfactual, bin_width=2.0)
+    assert abs(model.probability_estimate - 0.2) < 3 * model.probability_se
+    assert abs(model.overshoot_estimate - 10.0) < 3 * model.overshoot_mean_se + 0.1
+    weights = model.overshoot_weights / model.overshoot_weights.sum()
+    assert weights[:10].sum() > 0.93  # U(0, 20) in bins of 2: all of it in the first ten bins
+    assert np.all(np.abs(weights[:10] - 0.1) < 0.03)
+    draws = model.overshoot(np.random.default_rng(0), 50_000)
+    assert np.quantile(draws, [0.25, 0.5, 0.75]) == pytest.approx([5, 10, 15], abs=0.8)
+
+
+def test_fit_topup_recovers_probability_under_a_shift_of_the_whole_distribution():
+    # baskets 5% bigger during the offer (season, prices) and 25% top-up: the pre-period counterfactual
+    # reads the shift as less top-up; the reweighted one recovers the truth
+    rng, pre, during = _lognormal_periods(200_000, seed=9, scale=1.05)
+    during = _top_up(rng, during, 0.25, lambda k: rng.exponential(8.0, k))
+    fixed = fit_topup(pre, during, TIERS, above_fraction=0.3, bootstrap=100)
+    naive = fit_topup(pre, during, TIERS, above_fraction=0.3, counterfactual="pre", bootstrap=0)
+    assert abs(fixed.probability_estimate - 0.25) < 3 * fixed.probability_se
+    assert abs(naive.probability_estimate - 0.25) > 6 * naive.probability_se
+    assert abs(fixed.overshoot_estimate - 8.0) < 3 * fixed.overshoot_mean_se + 0.25
+
+
+@pytest.mark.parametrize("scale, spread", [(1.0, 0.6), (1.06, 0.6), (1.0, 0.66)])
+def test_placebo_thresholds_are_consistent_with_zero_and_the_standard_error_is_honest(scale, spread):
+    # no offer at all; 60 replications at placebo thresholds: the estimates centre on 0, their spread
+    # matches the reported standard error (a second method: the replication standard deviation), and a
+    # 5% test rejects about 5% (binomial 60 x 0.05: at most 9 with probability 0.99)
+    rng = np.random.default_rng(17)
+    pis, ses = [], []
+    for _ in range(60):
+        pre = rng.lognormal(np.log(150), 0.6, 20_000)
+        during = rng.lognormal(np.log(150 * scale), spread, 20_000)
+        m = fit_topup(pre, during, "120:1|250:2", bootstrap=0)
+        pis.append(m.probability_estimate)
+        ses.append(m.probability_se)
+    pis, ses = np.array(pis), np.array(ses)
+    z = pis / ses
+    assert abs(z.mean()) < 3 / np.sqrt(60)
+    assert 0.75 < pis.std(ddof=1) / ses.mean() < 1.3
+    assert (np.abs(z) > 1.96).sum() <= 9
+
+
+def test_pre_counterfactual_sees_bunching_in_a_shift_alone():
+    # the flaw the reweighting fixes: no top-up, baskets 6% bigger, and the pre-period comparison
+    # rejects "no top-up" every time
+    _, pre, during = _lognormal_periods(100_000, seed=3, scale=1.06)
+    naive = fit_topup(pre, during, TIERS, counterfactual="pre", bootstrap=0)
+    fixed = fit_topup(pre, during, TIERS, bootstrap=0)
+    assert abs(naive.probability_estimate) > 5 * naive.probability_se
+    assert abs(fixed.probability_estimate) < 3 * fixed.probability_se
+
+
+def test_fit_topup_refuses_an_unknown_counterfactual_and_too_few_baskets_to_reweight():
+    pre, during = _synthetic(0.0, 0.0, n=2_000, seed=1)
+    with pytest.raises(DataError, match="counterfactual"):
+        fit_topup(pre, during, TIERS, counterfactual="post")
+    with pytest.raises(DataError, match="outside the bands"):
+        fit_topup(np.full(500, 190.0), np.full(500, 195.0), TIERS)
+    assert np.isfinite(fit_topup(np.full(500, 190.0), np.full(500, 195.0), TIERS, counterfactual="pre",
+                                 bootstrap=0).probability_estimate)
 
 
 # --------------------------------------------------------------------------- simulation, hand-computed

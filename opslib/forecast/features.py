@@ -13,6 +13,7 @@ the SKU x period grid of a demand panel and refuses gaps.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,12 @@ from opslib.errors import DataError
 from opslib.forecast.frequency import future_dates, infer_frequency
 from opslib.forecast.regression import Regressors
 
-__all__ = ["exogenous_design", "demand_regressors", "regressor_array", "event_windows"]
+__all__ = ["exogenous_design", "demand_regressors", "regressor_array", "event_windows", "festival_windows",
+           "MAX_DEPTH"]
+
+MAX_DEPTH = 0.95
+"""Deepest effective depth [fraction] the log-discount regressor takes (log(1 - d) is -inf at d = 1)."""
+_PRESALE = re.compile(r"\s*presale$", re.IGNORECASE)
 
 
 def _slug(name: str) -> str:
@@ -104,7 +110,94 @@ def event_windows(calendar: pd.DataFrame, dates, *, before_days: int = 3, after_
     return pd.DataFrame(columns, index=index)
 
 
-def _promotion_columns(grid: pd.DataFrame, exposure: pd.DataFrame, after_days: int) -> pd.DataFrame:
+def festival_windows(calendar: pd.DataFrame, dates, *, after_days: int = 4) -> pd.DataFrame:
+    """Daily 0/1 columns per festival and phase (presale, peak, after), holidays pooled into one column.
+
+    Few regressors for the calendar: a festival's effect is carried by its
+    phases, not by one dummy per event name and window.
+
+    Parameters
+    ----------
+    calendar : pandas.DataFrame
+        The canonical ``calendar`` table: ``date, event`` (several events on one
+        day joined by ``"|"``); optional ``is_holiday``, ``event_type`` (as
+        from :func:`opslib.data.from_m5`, joined by ``"|"`` in the order of
+        ``event``) and ``supplier_shutdown``.
+    dates : sequence of datetime
+        The days to describe.
+    after_days : int, default 4
+        Days after each run of peak days that form the ``after`` phase (the
+        post-festival dip) [days]; 0 for none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``dates``, columns (0.0 or 1.0), in order of first appearance:
+
+        * ``<festival>: presale``: days of an event named ``"<festival> presale"``;
+        * ``<festival>: peak``: days of the event ``<festival>`` itself;
+        * ``<festival>: after``: the ``after_days`` days after a peak that are
+          neither peak nor presale days of that festival;
+        * ``holiday``: ``is_holiday`` days (events that fall mostly on holidays
+          get no columns of their own: one effect for all public holidays);
+        * ``shutdown``: ``supplier_shutdown`` days (logistics stop, e.g. around
+          Chinese New Year).
+
+        The festival is the event name, or its ``event_type`` when the
+        calendar has one (M5: Sporting, Cultural, National, Religious), so that
+        a calendar with dozens of event names still gives a few columns.
+    """
+    if "date" not in calendar.columns or "event" not in calendar.columns:
+        raise DataError(f"exogenous_design: table 'calendar' needs columns 'date' and 'event'; columns seen: "
+                        f"{list(calendar.columns)}. Fix: pass the canonical calendar table.")
+    index = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
+    cal = calendar.assign(date=pd.to_datetime(calendar["date"]).dt.normalize()).drop_duplicates("date")
+    cal = cal.set_index("date").sort_index()
+    holiday_days = (cal["is_holiday"].fillna(False).astype(bool) if "is_holiday" in cal.columns
+                    else pd.Series(False, index=cal.index))
+    rows = []
+    for day, event in cal["event"].dropna().items():
+        names = [_slug(e) for e in str(event).split("|")]
+        types = (str(cal.at[day, "event_type"]).split("|") if "event_type" in cal.columns
+                 and pd.notna(cal.at[day, "event_type"]) else [None] * len(names))
+        for name, kind in zip(names, types + [None] * (len(names) - len(types))):
+            if name:
+                rows.append((day, name, _slug(kind) if kind else None))
+    events = pd.DataFrame(rows, columns=["date", "event", "type"])
+    columns = {}
+    if len(events):
+        events["presale"] = events["event"].str.contains(_PRESALE)
+        events["festival"] = events["event"].str.replace(_PRESALE, "", regex=True)
+        events["holiday"] = holiday_days.reindex(events["date"]).to_numpy()
+        mostly_holiday = events.groupby("festival")["holiday"].transform("mean") > 0.5
+        events = events[~mostly_holiday]
+        events["group"] = events["type"].where(events["type"].notna(), events["festival"])
+        day = index.to_numpy().astype("datetime64[D]").astype(np.int64)
+        for group in pd.unique(events["group"]):
+            part = events[events["group"] == group]
+            peak = pd.DatetimeIndex(part.loc[~part["presale"], "date"].unique())
+            presale = pd.DatetimeIndex(part.loc[part["presale"], "date"].unique()).difference(peak)
+            if len(presale) and index.isin(presale).any():
+                columns[f"{group}: presale"] = index.isin(presale).astype(float)
+            if len(peak) and index.isin(peak).any():
+                columns[f"{group}: peak"] = index.isin(peak).astype(float)
+            if after_days > 0 and len(peak):
+                ordinal = np.sort(peak.to_numpy().astype("datetime64[D]").astype(np.int64))
+                ends = ordinal[np.r_[np.diff(ordinal) > 1, True]]
+                gap = day[:, None] - ends[None, :]
+                after = ((gap >= 1) & (gap <= after_days)).any(axis=1) & ~index.isin(peak) & ~index.isin(presale)
+                if after.any():
+                    columns[f"{group}: after"] = after.astype(float)
+    if holiday_days.any():
+        columns["holiday"] = holiday_days.reindex(index, fill_value=False).to_numpy().astype(float)
+    if "supplier_shutdown" in cal.columns:
+        shutdown = cal["supplier_shutdown"].fillna(False).astype(bool)
+        if shutdown.any():
+            columns["shutdown"] = shutdown.reindex(index, fill_value=False).to_numpy().astype(float)
+    return pd.DataFrame(columns, index=index)
+
+
+def _promotion_columns(grid: pd.DataFrame, exposure: pd.DataFrame, after_days: int, flag: bool) -> pd.DataFrame:
     missing = [c for c in ("sku", "date", "depth") if c not in exposure.columns]
     if missing:
         raise DataError(f"exogenous_design: table 'promotion_days' lacks column(s) {missing}; columns seen: "
@@ -115,7 +208,10 @@ def _promotion_columns(grid: pd.DataFrame, exposure: pd.DataFrame, after_days: i
     key = grid[["sku", "date"]].astype({"sku": str})
     merged = key.merge(exposure[["sku", "date", "depth"]], on=["sku", "date"], how="left")
     promo = merged["depth"].notna().to_numpy()
-    out = pd.DataFrame({"promo": promo.astype(float), "promo_depth": merged["depth"].fillna(0.0).to_numpy()})
+    depth = np.clip(merged["depth"].fillna(0.0).to_numpy(dtype=float), 0.0, MAX_DEPTH)
+    out = pd.DataFrame({"promo": promo.astype(float), "promo_log_discount": np.log1p(-depth)})
+    if not flag:
+        out = out.drop(columns="promo")
     if after_days > 0:
         after = np.zeros(len(grid), dtype=bool)
         sku = key["sku"].to_numpy()
@@ -131,8 +227,13 @@ def _promotion_columns(grid: pd.DataFrame, exposure: pd.DataFrame, after_days: i
 
 def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFrame | None = None,
                      promotion_days: pd.DataFrame | None = None, items: pd.DataFrame | None = None,
-                     prices: pd.DataFrame | None = None, before_days: int = 3, after_days: int = 3) -> pd.DataFrame:
+                     prices: pd.DataFrame | None = None, after_days: int = 7, festival_after_days: int = 4,
+                     yearly_harmonics: int = 0, promo_flag: bool = False) -> pd.DataFrame:
     """The regressor table of a demand table, over its history and the next ``horizon`` days.
+
+    A few regressors in the form multiplicative demand takes them (model
+    ``"arimax"`` regresses log1p(units)): the log of the price paid relative
+    to the list price, festival phases rather than one dummy per event name.
 
     Parameters
     ----------
@@ -142,9 +243,10 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
     horizon : int
         Days after the last demand date to cover [days].
     calendar : pandas.DataFrame, optional
-        The ``calendar`` table (``date, event``; ``snap_<state>`` columns, as
-        from :func:`opslib.data.from_m5`, give ``snap`` with ``items.state_id``).
-        Must cover the horizon for the future events to count.
+        The ``calendar`` table (``date, event``; ``is_holiday``,
+        ``event_type``, ``supplier_shutdown`` and ``snap_<state>`` columns used
+        when present, see :func:`festival_windows`). Must cover the horizon
+        for the future events to count.
     promotion_days : pandas.DataFrame, optional
         The promotion plan, past and planned, as one row per SKU and promoted
         day: ``sku, date, depth`` (effective depth [fraction]), which is what
@@ -153,12 +255,22 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
         mechanics itself: engines do not import each other; ``opslib.plan``
         chains them). Where two rows share a SKU-day the deepest counts.
     items : pandas.DataFrame, optional
-        ``sku, category``; ``state_id`` for SNAP days.
+        ``sku``; ``state_id`` for SNAP days.
     prices : pandas.DataFrame, optional
         ``sku, date, price`` [currency/unit], the shelf price, history and
         planned future; gaps are carried forward (then backward) per SKU.
-    before_days, after_days : int, default 3
-        Windows around calendar events and (``after_days``) after promotions [days].
+    after_days : int, default 7
+        Days after a promotion flagged ``promo_after`` (the post-promotion dip) [days].
+    festival_after_days : int, default 4
+        Days after a festival's peak in its ``after`` phase [days].
+    yearly_harmonics : int, default 0
+        Pairs of yearly Fourier terms ``yearly_sin_k``, ``yearly_cos_k`` (day
+        of year / 365.25); useful with two or more years of history.
+    promo_flag : bool, default False
+        Also a 0/1 ``promo`` column with ``promotion_days``. Off by default: a
+        SKU's promotions often share one depth, and then the flag and
+        ``promo_log_discount`` are (nearly) collinear and neither effect is
+        estimable; the log discount alone carries the (1 - d)^elasticity lift.
 
     Returns
     -------
@@ -166,16 +278,18 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
         ``sku, date`` (each SKU from its first demand date to the last date
         plus ``horizon``) and the regressors:
 
-        * ``promo`` (0/1) and ``promo_depth`` (effective depth [fraction],
-          from ``promotion_days``);
-          ``promo_after`` (0/1) the ``after_days`` days after a promotion
-          (the post-promotion dip). Without ``promotion_days``: ``promo`` from
-          ``demand.promo_id`` over the history and 0 (no promotion planned)
-          over the horizon;
+        * ``promo_log_discount`` = log(1 - d), d the
+          effective depth [fraction] (capped at :data:`MAX_DEPTH`; 0 off
+          promotion): with demand proportional to (1 - d)^elasticity, its
+          log-scale coefficient is the price elasticity; ``promo_after`` (0/1)
+          the ``after_days`` days after a promotion; ``promo`` (0/1) with
+          ``promo_flag``. Without
+          ``promotion_days``: ``promo`` from ``demand.promo_id`` over the
+          history and 0 (no promotion planned) over the horizon;
         * ``log_relative_price``: log(price / the SKU's median price) from ``prices``;
-        * ``event: <name>``, ``before: <name>``, ``after: <name>`` from
-          ``calendar`` (:func:`event_windows`);
-        * ``snap`` (0/1): a SNAP day in the SKU's state.
+        * the festival phases, ``holiday`` and ``shutdown`` of :func:`festival_windows`;
+        * ``snap`` (0/1): a SNAP day in the SKU's state;
+        * ``yearly_sin_k``, ``yearly_cos_k`` for k = 1..``yearly_harmonics``.
 
     Raises
     ------
@@ -188,7 +302,7 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
     grid = _grid(demand, int(horizon))
     out = grid.reset_index(drop=True)
     if promotion_days is not None:
-        out = pd.concat([out, _promotion_columns(out, promotion_days, after_days)], axis=1)
+        out = pd.concat([out, _promotion_columns(out, promotion_days, after_days, promo_flag)], axis=1)
     elif "promo_id" in demand.columns:
         flags = demand[["sku", "date", "promo_id"]].assign(date=pd.to_datetime(demand["date"]))
         flags = flags.assign(promo=flags["promo_id"].notna().astype(float)).drop(columns="promo_id")
@@ -207,11 +321,11 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
                             "one price per SKU, or leave prices out.")
         median = price.groupby(merged["sku"].to_numpy()).transform("median")
         out["log_relative_price"] = np.log(price.to_numpy() / median.to_numpy())
+    days = pd.DatetimeIndex(out["date"].unique()).sort_values()
     if calendar is not None:
-        days = pd.DatetimeIndex(out["date"].unique()).sort_values()
-        events = event_windows(calendar, days, before_days=before_days, after_days=after_days)
-        if events.shape[1]:
-            out = pd.concat([out, events.reindex(pd.DatetimeIndex(out["date"])).reset_index(drop=True)], axis=1)
+        windows = festival_windows(calendar, days, after_days=festival_after_days)
+        if windows.shape[1]:
+            out = pd.concat([out, windows.reindex(pd.DatetimeIndex(out["date"])).reset_index(drop=True)], axis=1)
         snaps = [c for c in calendar.columns if str(c).startswith("snap_")]
         if snaps and items is not None and "state_id" in items.columns:
             cal = calendar.assign(date=pd.to_datetime(calendar["date"])).set_index("date")[snaps].astype(float)
@@ -221,6 +335,11 @@ def exogenous_design(demand: pd.DataFrame, horizon: int, *, calendar: pd.DataFra
             pick = pd.Index(snaps).get_indexer(column.fillna(""))
             snap = np.where(pick >= 0, values[np.arange(len(out)), np.maximum(pick, 0)], np.nan)
             out["snap"] = np.nan_to_num(snap, nan=0.0)
+    if yearly_harmonics:
+        angle = 2 * np.pi * pd.DatetimeIndex(out["date"]).day_of_year.to_numpy() / 365.25
+        for k in range(1, int(yearly_harmonics) + 1):
+            out[f"yearly_sin_{k}"] = np.sin(k * angle)
+            out[f"yearly_cos_{k}"] = np.cos(k * angle)
     return out
 
 
@@ -255,6 +374,8 @@ def regressor_array(exog: pd.DataFrame, skus, dates, future, first_observed) -> 
     Returns
     -------
     Regressors
+        Columns with the same value for every SKU on every period (the
+        calendar) are held once (``shared``); the others per SKU, as float32.
 
     Raises
     ------
@@ -292,15 +413,26 @@ def regressor_array(exog: pd.DataFrame, skus, dates, future, first_observed) -> 
                         f"(misaligned), e.g. {rows}. Fix: use the same dates as the demand table and its forecast.")
     keep = inside & (col >= 0)
     n, width = len(skus), len(grid)
-    values = np.full((n, width, len(names)), np.nan)
-    if names:
-        values[row[keep], col[keep]] = exog.loc[keep, names].to_numpy(dtype=float)
+    r_keep, c_keep = row[keep], col[keep]
     required = np.arange(width)[None, :] >= np.asarray(first_observed)[:, None]
-    gaps = required & np.isnan(values).any(axis=2) if names else np.zeros((n, width), bool)
-    if not names:
-        covered = np.zeros((n, width), bool)
-        covered[row[keep], col[keep]] = True
-        gaps = required & ~covered
+    covered = np.zeros((n, width), bool)
+    covered[r_keep, c_keep] = True
+    gaps = required & ~covered
+    shared, shared_names, own, own_names = [], [], [], []
+    for name in names:                                   # one (n, width) column at a time: bounded memory
+        column = np.full((n, width), np.nan)
+        column[r_keep, c_keep] = exog.loc[keep, name].to_numpy(dtype=float)
+        column[~required] = np.nan
+        gaps |= required & np.isnan(column)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)              # all-NaN periods
+            low, high = np.nanmin(column, axis=0), np.nanmax(column, axis=0)
+        if np.array_equal(low, high, equal_nan=True):    # the same for every SKU (the calendar): held once
+            shared.append(np.nan_to_num(low))
+            shared_names.append(str(name))
+        else:
+            own.append(column.astype(np.float32))
+            own_names.append(str(name))
     if gaps.any():
         r, c = np.nonzero(gaps)
         example = [(str(skus[a]), str(grid[b].date())) for a, b in zip(r[:5], c[:5])]
@@ -309,4 +441,5 @@ def regressor_array(exog: pd.DataFrame, skus, dates, future, first_observed) -> 
                         f"({n_future} of them in the forecast horizon), e.g. {example}. Fix: give every regressor "
                         f"for each SKU from its first observation to {grid[-1].date()} (the end of the horizon: "
                         "the planned prices, promotions and calendar).")
-    return Regressors(values, tuple(str(c) for c in names))
+    values = np.stack(own, axis=2) if own else np.zeros((n, width, 0), dtype=np.float32)
+    return Regressors(values, tuple(own_names), np.column_stack(shared) if shared else None, tuple(shared_names))

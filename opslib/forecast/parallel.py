@@ -1,10 +1,11 @@
 """Where a model runs: in this process, or in a pool of processes over SKUs.
 
 The vectorized models run on all SKUs at once in the calling process. The
-per-series likelihood models (:data:`PER_SERIES_MODELS`: statsmodels ETS and the
-regression with ARMA errors) fit one series at a time, so they can be spread
-over processes by SKU: each series' fit does not depend on the others, so the
-result is the same, row for row, as in-process.
+per-series likelihood models (:data:`PER_SERIES_MODELS`: statsmodels ETS) fit
+one series at a time, so they can be spread over processes by SKU; the
+regression with AR errors (``arimax``) is batched over SKUs in numpy but its
+fits are independent per SKU, so it too can run on chunks of SKUs in a pool.
+Either way the result is the same, row for row, as in-process.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ __all__ = ["run_model", "ENGINES", "PER_SERIES_MODELS", "EXOG_MODELS"]
 ENGINES = (None, "processes")
 """``engine`` values: None runs in this process; "processes" spreads per-series models over a process pool."""
 PER_SERIES_MODELS = ("ets", "arimax")
-"""Models fitted one series at a time (a likelihood per series): the ones a process pool speeds up."""
+"""Models whose fits are independent per series, so a process pool can split them by SKU (``ets``: one
+statsmodels likelihood per series, where the pool pays; ``arimax``: batched numpy, where it rarely does)."""
 EXOG_MODELS = ("arimax",)
 """Models that use exogenous regressors."""
 

@@ -42,8 +42,8 @@ from opslib.errors import DataError
 from opslib.promo.mechanics import _cents, _in_scope, parse_tiers, threshold_discount
 
 __all__ = [
-    "TopUpModel",
     "BasketSimulation",
+    "TopUpModel",
     "basket_values",
     "fit_topup",
     "simulate_baskets",
@@ -241,8 +241,8 @@ def _windows(thresholds: np.ndarray, band_fraction: float, above_fraction: float
 
 
 def fit_topup(basket_values_pre, basket_values_during, tiers, *, band_fraction: float = 0.2,
-              above_fraction: float = 0.15, bin_width: float | None = None, bootstrap: int = 400,
-              seed: int = 0) -> TopUpModel:
+              above_fraction: float = 0.15, counterfactual: str = "reweighted", degree: int = 2,
+              bin_width: float | None = None, bootstrap: int = 400, seed: int = 0) -> TopUpModel:
     """Calibrate the top-up probability and overshoot from bunching at past thresholds.
 
     Parameters
@@ -261,11 +261,24 @@ def fit_topup(basket_values_pre, basket_values_during, tiers, *, band_fraction: 
         Window above each threshold where topped-up baskets land
         [fraction of the threshold]: ``[X, X (1 + above_fraction))``. Windows
         are clipped so that they do not overlap the next tier's band.
+    counterfactual : {"reweighted", "pre"}
+        The basket-value density the offer period would have had without the
+        offer. ``"reweighted"`` (default): the pre-period reweighted by a
+        density ratio fitted on the baskets *outside* the bands and windows
+        (see Notes), so that a shift of the whole distribution between the
+        periods (season, prices, bigger baskets on event days) is not read as
+        top-up. ``"pre"``: the pre-period as it is (exact only when nothing
+        but the offer changed).
+    degree : int
+        Degree of the log density ratio in log basket value (``"reweighted"``
+        only): 1 absorbs a change of scale, 2 (default) also a change of
+        spread; exact for two log-normal periods.
     bin_width : float, optional
         Width of the overshoot histogram bins [currency]; default 2% of the
         lowest threshold.
     bootstrap : int
-        Multinomial bootstrap draws for the overshoot's standard error.
+        Multinomial bootstrap draws for the overshoot's standard error (0:
+        none, the standard error is NaN).
     seed : int
         Seed of the bootstrap.
 
@@ -276,29 +289,51 @@ def fit_topup(basket_values_pre, basket_values_during, tiers, *, band_fraction: 
         estimates in ``probability_estimate`` and ``overshoot_estimate``);
         ``by_threshold`` has per threshold the
         shares of all baskets in the band below (``share_below_pre``,
-        ``share_below_during``) and in the window above (``share_above_pre``,
+        ``share_below_counterfactual``, ``share_below_during``) and in the
+        window above (``share_above_pre``, ``share_above_counterfactual``,
         ``share_above_during``), the ``missing_mass`` and ``excess_mass``
-        [fraction of all baskets], ``probability``, ``probability_se`` and
-        ``overshoot_mean`` [currency].
+        [fraction of all baskets] against the counterfactual,
+        ``probability``, ``probability_se`` and ``overshoot_mean`` [currency].
 
     Notes
     -----
-    With ``p`` the pre-period share of baskets in the band below ``X`` and
-    ``q`` that share during the offer, the missing mass is ``p - q`` and the
-    top-up probability ``pi = (p - q) / p = 1 - q / p``, pooled as
-    ``sum(p - q) / sum(p)`` over the thresholds. Its standard error is the
-    delta method on two independent binomial shares:
-    ``se(pi)^2 = (q/p)^2 [ (1-q)/(q N_d) + (1-p)/(p N_0) ]``. The overshoot
-    distribution is the excess of the during-period histogram over the
-    pre-period one in the window above ``X`` (bins with a negative excess get
-    weight 0 when drawing); its mean is the excess-weighted mean bin centre.
-    ``excess_mass - missing_mass`` should be near 0 if the offer only moves
-    baskets from below to above the threshold: a clear gap means the whole
-    distribution moved (bigger baskets during the event, other offers), which
-    this comparison attributes wrongly to top-up. Check with placebo
-    thresholds where no offer applied. This is the bunching estimator of
-    Kleven (2016) with the pre-period as the counterfactual density (notes,
-    section 3.2, step 6).
+    With ``p`` the counterfactual share of baskets in the band below ``X``
+    and ``q`` the observed share during the offer, the missing mass is
+    ``p - q`` and the top-up probability ``pi = 1 - q / p``, pooled as
+    ``sum(p - q) / sum(p)`` over the thresholds. The overshoot distribution
+    is the excess of the during-period histogram over the counterfactual one
+    in the window above ``X`` (drawn from its cumulative share made
+    non-decreasing and capped at 1, so that noise in the bins past the true
+    overshoot adds no tail); its mean is the excess-weighted mean bin centre, undefined
+    (NaN) when there is no excess. This is the bunching estimator of Kleven
+    (2016) with the pre-period as the counterfactual density (notes, section
+    3.2, step 6).
+
+    Reweighting: on the baskets of both periods with value in
+    ``[L/2, 2 H)`` (``L`` the lowest band edge, ``H`` the highest window
+    edge) outside every band and window, a logistic regression of "during"
+    on ``1, z, ..., z^degree`` with ``z`` the standardized log value gives
+    the odds ``exp(eta(v)) = n_1 f_1(v) / (n_0 f_0(v))``, the density ratio
+    of the periods up to the sample sizes [3]_. Outside the excluded region
+    the offer changes nothing, so the counterfactual offer-period share of a
+    set ``A`` is ``p_A = sum_{i in pre, v_i in A} exp(eta(v_i)) / n_1``,
+    interpolating the ratio across the bands and windows. With ``"pre"``
+    the weights are 1 and ``p_A`` is the pre-period share.
+
+    Standard error of ``pi`` by the delta method, the two periods being
+    independent samples:
+    ``var(pi) = var(q) / p^2 + q^2 var(p) / p^4`` with
+    ``var(q) = q (1 - q) / N_1`` and ``var(p)`` the sampling variance of the
+    weighted pre-period mean plus ``g' V g``, ``g = dp/dbeta`` and ``V`` the
+    inverse Fisher information of the logistic fit (the fit uses baskets
+    disjoint from the bands, so the terms are independent). Test it at
+    placebo thresholds where no offer applied (the benchmarks do): the
+    estimate should be consistent with 0.
+
+    References
+    ----------
+    .. [3] Qin, J. (1998). Inferences for case-control and semiparametric
+       two-sample density ratio models. *Biometrika* 85(3), 619-630.
     """
     f = "fit_topup"
     pre = _values(f, "basket_values_pre", basket_values_pre)
@@ -307,6 +342,11 @@ def fit_topup(basket_values_pre, basket_values_during, tiers, *, band_fraction: 
         _fail(f, "band_fraction", "must be in (0, 1)", band_fraction, "pass e.g. 0.2.")
     if not (0 < above_fraction):
         _fail(f, "above_fraction", "must be above 0", above_fraction, "pass e.g. 0.15.")
+    if counterfactual not in ("reweighted", "pre"):
+        _fail(f, "counterfactual", "must be 'reweighted' or 'pre'", counterfactual,
+              "pass 'reweighted' (robust to a shift of the whole distribution) or 'pre'.")
+    if not (isinstance(degree, (int, np.integer)) and 1 <= degree <= 4):
+        _fail(f, "degree", "must be an integer from 1 to 4", degree, "pass 2 (scale and spread).")
     thresholds = np.array([t.threshold for t in parse_tiers(tiers)])
     lo, hi = _windows(thresholds, band_fraction, above_fraction)
     width = float(bin_width) if bin_width is not None else 0.02 * thresholds[0]
@@ -314,68 +354,161 @@ def fit_topup(basket_values_pre, basket_values_during, tiers, *, band_fraction: 
         _fail(f, "bin_width", "must be above 0 [currency]", bin_width, "pass e.g. 5.0.")
     n0, n1 = pre.size, during.size
     pre_c, dur_c = _cents(pre), _cents(during)
+    if counterfactual == "reweighted":
+        weight, gradient_of, beta_cov = _density_ratio(f, pre, during, pre_c, dur_c, lo, hi, int(degree))
+    else:
+        weight, gradient_of, beta_cov = np.ones(n0), None, None
 
-    def share(c, a, b):
-        return np.mean((c >= _cents(a)) & (c < _cents(b)))
+    def in_range(c, a, b):
+        return (c >= _cents(a)) & (c < _cents(b))
+
+    def counterfactual_share(mask):
+        """Share ``p`` of the set, its variance (sampling plus the ratio fit's)."""
+        w = np.where(mask, weight, 0.0)
+        p = w.sum() / n0
+        var = max(np.mean(w ** 2) - p ** 2, 0.0) / n0
+        if gradient_of is not None:
+            g = gradient_of(w)
+            var += float(g @ beta_cov @ g)
+        return p, var
+
+    def probability_and_se(mask_pre, mask_dur):
+        p, var_p = counterfactual_share(mask_pre)
+        q = mask_dur.mean()
+        if p <= 0:
+            return p, q, np.nan, np.nan
+        var_q = max(q * (1 - q), 1 / n1) / n1
+        return p, q, 1 - q / p, float(np.sqrt(var_q / p ** 2 + q ** 2 * var_p / p ** 4))
 
     # overshoot bins, common to all thresholds (index by distance above X)
     n_bins = int(np.ceil((hi - thresholds).max() / width))
     edges = np.arange(n_bins + 1) * width
-    rows, counts_pre, counts_dur = [], [], []
+    rows, counts_pre, weighted_pre, counts_dur = [], [], [], []
+    band_pre, band_dur = np.zeros(n0, bool), np.zeros(n1, bool)
     for x, a, b in zip(thresholds, lo, hi):
-        p, q = share(pre_c, a, x), share(dur_c, a, x)
-        pa, qa = share(pre_c, x, b), share(dur_c, x, b)
-        hp, hd = _bins(pre_c, x, b, width, n_bins), _bins(dur_c, x, b, width, n_bins)
-        counts_pre.append(np.r_[round(p * n0), hp])
-        counts_dur.append(np.r_[round(q * n1), hd])
-        excess = hd / n1 - hp / n0
-        mean_over = float(np.sum(excess * (edges[:-1] + edges[1:]) / 2) / np.sum(excess)) \
-            if np.sum(excess) > 0 else np.nan
+        below_pre, below_dur = in_range(pre_c, a, x), in_range(dur_c, a, x)
+        band_pre |= below_pre
+        band_dur |= below_dur
+        p, q, pi, se = probability_and_se(below_pre, below_dur)
+        above_pre, above_dur = in_range(pre_c, x, b), in_range(dur_c, x, b)
+        pa, qa = counterfactual_share(above_pre)[0], above_dur.mean()
+        hp, hw = _bins(pre_c, x, b, width, n_bins), _bins(pre_c, x, b, width, n_bins, weight)
+        hd = _bins(dur_c, x, b, width, n_bins)
+        counts_pre.append(hp)
+        weighted_pre.append(hw)
+        counts_dur.append(hd)
+        excess = hd / n1 - hw / n0
+        centres = (edges[:-1] + edges[1:]) / 2
         rows.append({"threshold": x, "band_low": a, "window_high": b, "baskets_pre": n0, "baskets_during": n1,
-                     "share_below_pre": p, "share_below_during": q, "share_above_pre": pa,
-                     "share_above_during": qa, "missing_mass": p - q, "excess_mass": qa - pa,
-                     "probability": (p - q) / p if p > 0 else np.nan,
-                     "probability_se": _ratio_se(p, q, n0, n1), "overshoot_mean": mean_over})
+                     "share_below_pre": below_pre.mean(), "share_below_counterfactual": p,
+                     "share_below_during": q, "share_above_pre": above_pre.mean(),
+                     "share_above_counterfactual": pa, "share_above_during": qa, "missing_mass": p - q,
+                     "excess_mass": qa - pa, "probability": pi, "probability_se": se,
+                     "overshoot_mean": _overshoot_mean(excess, centres)})
     table = pd.DataFrame(rows)
-    p_sum, q_sum = table["share_below_pre"].sum(), table["share_below_during"].sum()
-    if p_sum == 0:
+    p_sum, _, probability, probability_se = probability_and_se(band_pre, band_dur)
+    if not p_sum > 0:
         _fail(f, "basket_values_pre", "has no basket in the band below any threshold", thresholds.tolist(),
               "widen band_fraction or check the thresholds against the basket values.")
-    probability = (p_sum - q_sum) / p_sum
-    probability_se = _ratio_se(p_sum, q_sum, n0, n1)
-    cp, cd = np.sum(counts_pre, axis=0), np.sum(counts_dur, axis=0)  # [band below, overshoot bins...]
+    cp, cw, cd = np.sum(counts_pre, axis=0), np.sum(weighted_pre, axis=0), np.sum(counts_dur, axis=0)
     centres = (edges[:-1] + edges[1:]) / 2
-    excess = cd[1:] / n1 - cp[1:] / n0
+    excess = cd / n1 - cw / n0
     overshoot_mean = _overshoot_mean(excess, centres)
-    # multinomial bootstrap of the pooled histograms for the overshoot's standard error
-    rng = np.random.default_rng(seed)
-    # windows do not overlap, so the pooled counts are one multinomial sample per period
-    pp = np.r_[cp, n0 - cp.sum()] / n0
-    pd_ = np.r_[cd, n1 - cd.sum()] / n1
-    bp = rng.multinomial(n0, pp, size=bootstrap)[:, 1:-1]
-    bd = rng.multinomial(n1, pd_, size=bootstrap)[:, 1:-1]
-    means = np.array([_overshoot_mean(d / n1 - p / n0, centres) for p, d in zip(bp, bd)])
-    overshoot_se = float(np.nanstd(means, ddof=1)) if np.isfinite(means).sum() > 1 else np.nan
+    overshoot_se = np.nan
+    if bootstrap > 0:
+        # multinomial bootstrap of the pooled histograms (windows do not overlap, so the pooled counts
+        # are one multinomial sample per period); pre-period bins keep their mean weight
+        rng = np.random.default_rng(seed)
+        mean_weight = np.divide(cw, cp, out=np.ones_like(cw), where=cp > 0)
+        bp = rng.multinomial(n0, np.r_[cp, n0 - cp.sum()] / n0, size=bootstrap)[:, :-1] * mean_weight
+        bd = rng.multinomial(n1, np.r_[cd, n1 - cd.sum()] / n1, size=bootstrap)[:, :-1]
+        means = np.array([_overshoot_mean(d / n1 - p / n0, centres) for p, d in zip(bp, bd)])
+        if np.isfinite(means).sum() > 1:
+            overshoot_se = float(np.nanstd(means, ddof=1))
     return TopUpModel(probability=float(np.clip(probability, 0, 1)), band_fraction=band_fraction,
                       overshoot_mean=float(max(overshoot_mean, 0.0)) if np.isfinite(overshoot_mean) else 0.0,
                       probability_estimate=float(probability), overshoot_estimate=float(overshoot_mean),
-                      overshoot_edges=edges, overshoot_weights=np.clip(excess, 0, None),
+                      overshoot_edges=edges, overshoot_weights=_monotone_weights(excess),
                       probability_se=float(probability_se), overshoot_mean_se=overshoot_se, by_threshold=table)
 
 
-def _bins(cents: np.ndarray, x: float, high: float, width: float, n_bins: int) -> np.ndarray:
-    """Counts of baskets in ``[x + j w, x + (j+1) w)`` within ``[x, high)``, compared in cents."""
+def _density_ratio(function: str, pre: np.ndarray, during: np.ndarray, pre_c: np.ndarray, dur_c: np.ndarray,
+                   lo: np.ndarray, hi: np.ndarray, degree: int):
+    """Logistic density-ratio fit outside the bands and windows (see :func:`fit_topup`, Notes).
+
+    Returns the weight ``exp(eta(v_i)) n_0 / n_1`` of every pre-period basket (1 on average
+    where the periods agree), a function giving ``dp/dbeta`` for a vector of masked weights, and
+    the covariance of the coefficients.
+    """
+    n0, n1 = pre.size, during.size
+    low, high = _cents(lo[0] / 2), _cents(2 * hi[-1])
+
+    def outside(c):
+        keep = (c >= low) & (c < high)
+        for a, b in zip(lo, hi):
+            keep &= ~((c >= _cents(a)) & (c < _cents(b)))
+        return keep
+
+    keep_pre, keep_dur = outside(pre_c), outside(dur_c)
+    need = 20 * (degree + 1)
+    if keep_pre.sum() < need or keep_dur.sum() < need:
+        _fail(function, "basket_values_pre", f"needs at least {need} baskets per period outside the bands and "
+              "windows (between half the lowest band edge and twice the highest window edge) to fit the "
+              "counterfactual", (int(keep_pre.sum()), int(keep_dur.sum())),
+              "pass more baskets, a lower degree, or counterfactual='pre'.")
+    log_fit = np.log(np.r_[pre[keep_pre], during[keep_dur]])
+    centre, scale = log_fit.mean(), max(log_fit.std(), 1e-9)
+
+    def design(values):
+        z = (np.log(np.maximum(values, 0.005)) - centre) / scale
+        return np.vander(z, degree + 1, increasing=True)
+
+    x = np.r_[design(pre[keep_pre]), design(during[keep_dur])]
+    y = np.r_[np.zeros(keep_pre.sum()), np.ones(keep_dur.sum())]
+    beta = np.zeros(degree + 1)
+    beta[0] = np.log(keep_dur.sum() / keep_pre.sum())
+    for _ in range(50):
+        eta = np.clip(x @ beta, -30, 30)
+        prob = 1 / (1 + np.exp(-eta))
+        info = (x * (prob * (1 - prob))[:, None]).T @ x
+        step = np.linalg.solve(info, x.T @ (y - prob))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    eta = np.clip(x @ beta, -30, 30)
+    prob = 1 / (1 + np.exp(-eta))
+    cov = np.linalg.inv((x * (prob * (1 - prob))[:, None]).T @ x)
+    x_pre = design(pre)
+    weight = np.exp(np.clip(x_pre @ beta, -30, 30)) * n0 / n1
+
+    def gradient_of(masked_weight: np.ndarray) -> np.ndarray:
+        return (masked_weight @ x_pre) / n0
+
+    return weight, gradient_of, cov
+
+
+def _bins(cents: np.ndarray, x: float, high: float, width: float, n_bins: int,
+          weights: np.ndarray | None = None) -> np.ndarray:
+    """Counts (or summed ``weights``) of baskets in ``[x + j w, x + (j+1) w)`` within ``[x, high)``, in cents."""
     lo_c, hi_c = _cents(x), _cents(high)
-    c = cents[(cents >= lo_c) & (cents < hi_c)]
-    j = np.floor((c - lo_c) / (width * 100)).astype(np.int64)
-    return np.bincount(np.minimum(j, n_bins - 1), minlength=n_bins)[:n_bins]
+    keep = (cents >= lo_c) & (cents < hi_c)
+    j = np.floor((cents[keep] - lo_c) / (width * 100)).astype(np.int64)
+    w = None if weights is None else weights[keep]
+    return np.bincount(np.minimum(j, n_bins - 1), weights=w, minlength=n_bins)[:n_bins].astype(float)
 
 
-def _ratio_se(p: float, q: float, n0: int, n1: int) -> float:
-    if p <= 0:
-        return np.nan
-    var = (q / p) ** 2 * ((1 - q) / max(q * n1, 1e-300) + (1 - p) / (p * n0)) if q > 0 else (1 / n1) / p ** 2
-    return float(np.sqrt(var))
+def _monotone_weights(excess: np.ndarray) -> np.ndarray:
+    """Bin probabilities of the overshoot: the cumulative excess made non-decreasing and capped at 1.
+
+    Clipping each bin's excess at 0 would keep the positive noise of the bins beyond the true
+    overshoot and lengthen the tail; the running maximum of the cumulative share, capped at 1,
+    lets noise past the point where all excess mass is accounted for add nothing.
+    """
+    total = np.sum(excess)
+    if not total > 0:
+        return np.zeros_like(excess)
+    cdf = np.minimum(np.maximum.accumulate(np.maximum(np.cumsum(excess) / total, 0.0)), 1.0)
+    return np.diff(np.r_[0.0, cdf])
 
 
 def _overshoot_mean(excess: np.ndarray, centres: np.ndarray) -> float:
