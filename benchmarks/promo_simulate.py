@@ -11,7 +11,9 @@ Run: ``.venv/bin/python benchmarks/promo_simulate.py [n_promotions]``.
    gamma-Poisson noise of the window's units) and *after* (baseline level uncertain and count noise).
    Per promoted SKU, the P10-P90 interval (nominal coverage 0.80) is compared with the units the demo
    shop actually sold in the window (``demand``) and with the true expected bump (``promo_effects``).
-2. Speed. 10,000 draws x 500 SKUs, and a scenario update of one SKU (10,000 draws, with tornado) through
+2. Speed. 10,000 draws x 500 SKUs (dips as log multipliers, and as fractions of the simulated bump, the
+   form ``fit_own_price_response`` writes now; the reference reads the multipliers of the same frame), and a
+   scenario update of one SKU (10,000 draws, with tornado; the fitted response, so dips as fractions) through
    ``simulate`` and through a prepared ``Simulator`` (tables indexed once, what the app calls on every
    slider change), each against the pre-issue implementation (commit 1eec306, loaded from git) in the
    same run, because the machine is shared and timings are inflated by its load (printed).
@@ -178,6 +180,14 @@ def speed(last, reference) -> None:
                       (lambda t=tornado: reference.simulate(reference.PromotionPlan(
                           skus=tuple(skus), start=days[0], end=days[-1], depth=0.2, fixed_cost=2000.0), resp, base,
                           big_items, draws=10_000, seed=0, tornado=t)) if reference else None))
+    share_resp = resp.assign(dip_fraction=0.15, dip_fraction_se=0.05, pre_dip_fraction=0.05,
+                             pre_dip_fraction_se=0.03)
+    for tornado in (False, True):
+        cases.append((f"10,000 x 500, dips as fractions of the bump, tornado={tornado}", 1,
+                      lambda t=tornado: simulate(plan, share_resp, base, big_items, draws=10_000, seed=0, tornado=t),
+                      (lambda t=tornado: reference.simulate(reference.PromotionPlan(
+                          skus=tuple(skus), start=days[0], end=days[-1], depth=0.2, fixed_cost=2000.0), share_resp,
+                          base, big_items, draws=10_000, seed=0, tornado=t)) if reference else None))
     cases.append(("10,000 x 500, baseline uncertain, tornado=False", 1,
                   lambda: simulate(plan, resp, base, big_items, draws=10_000, seed=0, tornado=False,
                                    baseline_uncertainty=unc), None))
@@ -198,7 +208,8 @@ def speed(last, reference) -> None:
             sys.modules["opslib.promo.simulate"], True), (lambda: update(reference, False)) if reference else None))
         # what the app does: the tables are indexed once, then every slider change is one Simulator.simulate
         simulator = Simulator(response, baseline, items, draws=10_000, seed=0, baseline_uncertainty=uncertainty)
-        simulator.simulate(PromotionPlan(skus=one, start=p.start, end=p.end, depth=0.1))
+        first = simulator.simulate(PromotionPlan(skus=one, start=p.start, end=p.end, depth=0.1))
+        print(f"\none-SKU update on {one[0]}: dips in the {first.settings['dips']} form")
 
         def slider():
             return simulator.simulate(PromotionPlan(skus=one, start=p.start, end=p.end, depth=float(next(depths))))

@@ -53,6 +53,15 @@ def uncertain():
         "cannibalization_share": [0.3, 0.2, np.nan], "cannibalization_share_se": [0.1, 0.05, np.nan]})
 
 
+def shares(**kw):
+    """Response in the share form of fit_own_price_response (dips and cannibalization as fractions of the
+    bump), with the log multipliers it also writes (which the simulation must then ignore)."""
+    frame = exact().assign(dip_fraction=[0.2, 0.1, 0.25], dip_fraction_se=0.0, pre_dip_fraction=[0.05, 0.15, 0.1],
+                           pre_dip_fraction_se=0.0, cannibalization_share=0.3, cannibalization_share_se=0.0,
+                           post_dip=-0.5, post_dip_se=0.2, pre_dip=-0.5, pre_dip_se=0.2)
+    return frame.assign(**kw)
+
+
 def plan(**kw):
     args = dict(skus=("A",), start=START, end=END, mechanic="percent_off", depth=0.2)
     args.update(kw)
@@ -370,7 +379,9 @@ def test_prepared_simulator_gives_the_numbers_of_simulate(items, baseline):
     plans = [plan(), plan(depth=0.3), plan(skus=("A", "B"), funding_share=0.2, fixed_cost=50.0),
              plan(start="2024-06-05", end="2024-06-12"), plan(mechanic="flash_sale", depth=0.4, stock_cap=60.0),
              plan(mechanic="coupon", depth=None, threshold=99.0, reward=10.0, skus=("B", "C")), plan(depth=0.1)]
-    for response, uncertainty in ((uncertain(), None), (uncertain(), unc), (sib, unc)):
+    share_form = uncertain().assign(dip_fraction=[0.2, 0.1, 0.3], dip_fraction_se=[0.1, 0.05, 0.0],
+                                    pre_dip_fraction=[0.05, np.nan, 0.0], pre_dip_fraction_se=[0.03, np.nan, 0.0])
+    for response, uncertainty in ((uncertain(), None), (uncertain(), unc), (sib, unc), (share_form, unc)):
         simulator = Simulator(response, wide, items, draws=400, seed=6, baseline_uncertainty=uncertainty)
         for p in plans:
             prepared = simulator.simulate(p)
@@ -428,3 +439,144 @@ def test_simulator_baseline_duplicates_are_summed_and_plans_checked(items, basel
         simulator.simulate(plan(end="2024-06-10"))
     with pytest.raises(DataError, match="draws"):
         Simulator(exact(), baseline, items, draws=0)
+
+
+# --------------------------------------------------------------------------- dips as shares of the bump
+
+
+def test_dip_shares_at_zero_variance_give_the_closed_form_waterfall(items, baseline):
+    # bump = Q - B, dips f * bump and h * bump, cannibalization c * bump, all at the regular margin (notes 2.5)
+    p = plan(skus=("A", "B"), depth=0.2, funding_share=0.25, fixed_cost=300.0)
+    r = simulate(p, shares(), baseline, items, draws=40)
+    assert r.settings["dips"] == "share" and r.settings["cannibalization"] == "share"
+    b, price, m_r = np.array([70.0, 28.0]), np.array([100.0, 50.0]), np.array([40.0, 20.0])
+    q = b * 0.8 ** np.array([-3.0, -2.0])
+    bump = q - b
+    f, h, c = np.array([0.2, 0.1]), np.array([0.05, 0.15]), 0.3
+    expected = {
+        "baseline_margin": (b * m_r).sum(), "own_lift_margin": (bump * m_r).sum(),
+        "discount_on_baseline_units": -(b * price * 0.2).sum(),
+        "discount_on_incremental_units": -(bump * price * 0.2).sum(),
+        "cannibalization": -(c * bump * m_r).sum(), "post_dip": -(f * bump * m_r).sum(),
+        "pre_dip": -(h * bump * m_r).sum(),
+        "coupon_cost": 0.0, "gift_cost": 0.0, "points_cost": 0.0, "fixed_cost": -300.0,
+        "funding": 0.25 * (q * price * 0.2).sum()}
+    expected["incremental_profit"] = sum(v for k, v in expected.items() if k != "baseline_margin")
+    expected["promotion_margin"] = expected["baseline_margin"] + expected["incremental_profit"]
+    w = r.waterfall.set_index("component")
+    for component, value in expected.items():
+        np.testing.assert_allclose(w.loc[component, ["mean", "p10", "p50", "p90"]].to_numpy(float), value,
+                                   rtol=1e-12, atol=1e-12 * 1e4, err_msg=component)
+    d = r.draws
+    np.testing.assert_allclose(d["net_incremental_units"], (bump * (1 - c - f - h)).sum(), rtol=1e-12)
+    np.testing.assert_allclose(d["incremental_gmv"], (q * price * 0.8).sum() - (b * price).sum()
+                               - ((c + f + h) * bump * price).sum(), rtol=1e-12)
+    np.testing.assert_allclose(d[list(WATERFALL_COMPONENTS)].sum(axis=1), d["profit"], rtol=1e-12)
+    np.testing.assert_allclose(r.guardrails["non_incremental_share"], c + f + h, rtol=1e-15)
+
+
+def test_dip_shares_reproduce_the_breakeven_closed_form(items, baseline):
+    # a second method: the break-even elasticity of economics.py with non-incremental share c + f + h
+    non_incremental = 0.3 + 0.2 + 0.05
+    e_star = breakeven_elasticity(0.4, 0.1, 0.0, non_incremental)
+    at = simulate(plan(depth=0.1), shares(elasticity=[e_star, -2.0, -1.5]), baseline, items, draws=20)
+    assert at.draws["profit"].abs().max() < 1e-8
+    above = simulate(plan(depth=0.1), shares(elasticity=[e_star - 0.05, -2.0, -1.5]), baseline, items, draws=20)
+    below = simulate(plan(depth=0.1), shares(elasticity=[e_star + 0.05, -2.0, -1.5]), baseline, items, draws=20)
+    assert above.probability_profitable == 1.0 and below.probability_profitable == 0.0
+    assert above.guardrails.loc[0, "breakeven_elasticity"] == pytest.approx(e_star, rel=1e-12)
+    assert above.guardrails.loc[0, "probability_above_breakeven"] == 1.0
+    assert below.guardrails.loc[0, "probability_above_breakeven"] == 0.0
+
+
+def test_dip_scales_with_the_simulated_bump(items, baseline):
+    # per draw (uncertain elasticity and baseline level) the dips are f and h times the bump's margin;
+    # a deeper discount lifts more and so loses more afterwards, unlike the fixed multiplier
+    unc = pd.DataFrame({"sku": ["A"], "baseline_log_se": [0.2], "overdispersion": [0.1]})
+    r = simulate(plan(), shares(elasticity_se=0.5), baseline, items, draws=500, seed=3, baseline_uncertainty=unc)
+    d = r.draws
+    assert d["own_lift_margin"].std() > 0
+    np.testing.assert_allclose(d["post_dip"], -0.2 * d["own_lift_margin"], rtol=1e-12)
+    np.testing.assert_allclose(d["pre_dip"], -0.05 * d["own_lift_margin"], rtol=1e-12)
+    np.testing.assert_allclose(d["cannibalization"], -0.3 * d["own_lift_margin"], rtol=1e-12)
+    dips = [simulate(plan(depth=depth), shares(), baseline, items, draws=5).draws["post_dip"].iloc[0]
+            for depth in (0.1, 0.2, 0.3)]
+    assert dips == pytest.approx([-0.2 * 40 * 70 * (0.9 ** -3.0 - 1), -0.2 * 40 * 70 * (0.8 ** -3.0 - 1),
+                                  -0.2 * 40 * 70 * (0.7 ** -3.0 - 1)], rel=1e-12)
+    fixed = [simulate(plan(depth=depth), uncertain().assign(post_dip_se=0.0, pre_dip_se=0.0, elasticity_se=0.0),
+                      baseline, items, draws=5).draws["post_dip"].iloc[0] for depth in (0.1, 0.3)]
+    assert fixed[0] == fixed[1] == pytest.approx(-140 * (1 - np.exp(-0.1)) * 40, rel=1e-12)
+
+
+def test_dip_fraction_draws_are_a_clipped_normal_with_its_own_stream(items, baseline):
+    # f ~ Normal(0.5, 0.5) clipped to [0, 1]: P(f = 0) = P(f = 1) = Phi(-1), P(f <= 0.25) = Phi(-0.5)
+    n = 20_000
+    r = simulate(plan(), shares(dip_fraction_se=0.5, dip_fraction=0.5), baseline, items, draws=n, seed=8)
+    f = -r.draws["post_dip"].to_numpy() / r.draws["own_lift_margin"].to_numpy()
+    assert f.min() == 0.0 and f.max() == pytest.approx(1.0, rel=1e-12)
+    for share, p in ((np.mean(f < 1e-12), 0.15865525393145707), (np.mean(f > 1 - 1e-12), 0.15865525393145707),
+                     (np.mean(f <= 0.25), 0.3085375387259869)):
+        assert abs(share - p) < 4 * np.sqrt(p * (1 - p) / n)
+    assert abs(f.mean() - 0.5) < 4 * 0.4 / np.sqrt(n)  # symmetric around 0.5
+    # tornado: P10 and P90 of the clipped normal are 0 and 1 (0.5 -+ 1.28 * 0.5 clipped); profit in closed form
+    t = r.tornado.set_index("input").loc["dip_fraction"]
+    bump_margin = 40 * 70 * (0.8 ** -3.0 - 1)
+    base_profit = bump_margin * (1 - 0.3 - 0.05) - 70 * 0.8 ** -3.0 * 100 * 0.2
+    assert (t["low"], t["high"]) == (0.0, 1.0)
+    assert t["profit_low"] == pytest.approx(base_profit, rel=1e-12)
+    assert t["profit_high"] == pytest.approx(base_profit - bump_margin, rel=1e-12)
+    # its own random stream: making the pre-dip fraction uncertain leaves the post-dip draws alone
+    both = simulate(plan(), shares(dip_fraction_se=0.5, dip_fraction=0.5, pre_dip_fraction_se=0.05),
+                    baseline, items, draws=n, seed=8)
+    np.testing.assert_array_equal(both.draws["post_dip"], r.draws["post_dip"])
+    assert both.draws["pre_dip"].std() > 0
+    assert abs(np.corrcoef(both.draws["pre_dip"], both.draws["post_dip"])[0, 1]) < 0.05  # sd about 0.007
+    assert set(both.tornado["input"]) == {"dip_fraction", "pre_dip_fraction"}
+
+
+def test_dip_shares_lose_at_most_the_window_baseline(items, baseline):
+    # 2 post-dip days of 10 units: 0.5 * 66.7 bump units would exceed them; no pre-dip days: no pre-dip
+    r = simulate(plan(), shares(dip_fraction=0.5), baseline, items, draws=5, pre_dip_days=0, post_dip_days=2)
+    assert r.draws["post_dip"].iloc[0] == pytest.approx(-20 * 40, rel=1e-12)
+    assert r.draws["pre_dip"].iloc[0] == 0.0
+    assert r.guardrails.loc[0, "non_incremental_share"] == pytest.approx(0.3 + 0.5, rel=1e-15)
+    # a mechanic that loses units (Q < B, no bump): nothing is pulled forward or cannibalized
+    loss = simulate(plan(), shares(mechanic_percent_off=-1.0, mechanic_percent_off_se=0.0), baseline, items,
+                    draws=5)
+    assert loss.draws["incremental_units"].iloc[0] == pytest.approx(70 * (0.8 ** -3.0 * np.exp(-1.0) - 1))
+    assert loss.draws["incremental_units"].iloc[0] < 0
+    assert (loss.draws[["post_dip", "pre_dip", "cannibalization"]].to_numpy() == 0).all()
+
+
+def test_responses_without_dip_fractions_give_the_numbers_of_before(items, baseline):
+    # reference numbers printed by the implementation before the dip fractions (opslib at commit 63b1361)
+    unc = pd.DataFrame({"sku": ["A", "B", "C"], "baseline_log_se": [0.1, 0.2, 0.0], "overdispersion": 0.1})
+    p = plan(skus=("A", "B"), funding_share=0.2, fixed_cost=50.0)
+    r = simulate(p, uncertain(), baseline, items, draws=400, seed=12, baseline_uncertainty=unc)
+    before = {"profit": [-743.0334908370535, -1232.6604944033295, -1258.0157066835668],
+              "post_dip": [-340.7309297080687, -521.5304439484008, -825.00770045182],
+              "pre_dip": [-70.45100444529537, -23.769882716744707, -91.77552984447921],
+              "cannibalization": [-884.4119017037239, -1607.3931342360197, -1094.7890649331084],
+              "window_units": [163.30179953517083, 203.4204937336935, 212.1378579219563]}
+    for column, values in before.items():
+        np.testing.assert_allclose(r.draws.loc[[0, 17, 399], column], values, rtol=1e-12, err_msg=column)
+    t = r.tornado
+    assert list(zip(t["sku"], t["input"])) == [
+        ("A", "cannibalization"), ("A", "elasticity"), ("A", "post_dip"), ("A", "baseline_level"),
+        ("B", "baseline_level"), ("A", "pre_dip"), ("B", "post_dip"), ("B", "elasticity"), ("B", "cannibalization")]
+    np.testing.assert_allclose(t["profit_low"], [
+        -776.1032286821346, -777.2197334966289, -1344.4585733334698, -984.2463079962148, -1056.9736558588827,
+        -1126.2029243747875, -1118.2141714047568, -1070.488853164335, -1072.7322780974694], rtol=1e-12)
+    assert r.settings["dips"] == "multiplier"
+    # empty fraction columns are the same as none; one SKU with fractions: the other keeps its multiplier
+    empty = uncertain().assign(dip_fraction=np.nan, dip_fraction_se=np.nan, pre_dip_fraction=np.nan,
+                               pre_dip_fraction_se=np.nan)
+    pd.testing.assert_frame_equal(simulate(p, empty, baseline, items, draws=400, seed=12,
+                                           baseline_uncertainty=unc).draws, r.draws)
+    mixed = exact().assign(post_dip=[-0.5, -0.1, 0.0], post_dip_se=0.0, dip_fraction=[0.2, np.nan, np.nan],
+                           dip_fraction_se=0.0)
+    m = simulate(plan(skus=("A", "B")), mixed, baseline, items, draws=5)
+    assert m.settings["dips"] == "mixed"
+    bump_a = 70 * (0.8 ** -3.0 - 1)
+    assert m.draws["post_dip"].iloc[0] == pytest.approx(-(0.2 * bump_a * 40 + 56 * (1 - np.exp(-0.1)) * 20),
+                                                        rel=1e-12)

@@ -16,12 +16,23 @@ and draw ``k``::
     e_ik   ~ Normal(e_i, se_i) truncated to e < 0         # own price elasticity
     g_ik   ~ Normal(gamma_i, se)                           # mechanic visibility (log multiplier)
     Q_ik   = B_i (1 - d_i) ** e_ik * exp(g_ik)            # window units, B_i the baseline units
-    post_ik ~ Normal(phi_post_i, se), capped at 0          # log multiplier after the window
-    pre_ik  ~ Normal(phi_pre_i, se), capped at 0           # log multiplier before the window
+    f_ik   ~ Normal(f_i, se) clipped to [0, 1]             # dip_fraction: share of the bump lost after
+    h_ik   ~ Normal(h_i, se) clipped to [0, 1]             # pre_dip_fraction: share lost before
     c_ik   ~ Beta(mean, sd) of the cannibalization share   # share of the bump taken from siblings
+    D_ik   = min(f_ik (Q_ik - B_i)+, B_post_i)              # post-promotion dip units (pull-forward)
+    P_ik   = min(h_ik (Q_ik - B_i)+, B_pre_i)               # pre-promotion dip units
+    C_ik   = c_ik (Q_ik - B_i)+                             # cannibalized units
 
     B_ik   = B_i exp(s_i z_ik)                             # baseline level, when its uncertainty is given
     Y_ik   ~ gamma-Poisson(mean Q_ik, omega_i)             # realized window units (count noise)
+
+The dips scale with the simulated bump, so a deeper discount, a bigger bump,
+also loses more afterwards (as in the demo shop's generator). A response
+without ``dip_fraction`` / ``pre_dip_fraction`` (fitted before they existed,
+or written by hand) falls back, SKU by SKU, to fixed log multipliers of the
+dip windows' baseline: ``post_ik ~ Normal(phi_post_i, se)`` capped at 0 and
+``D_ik = B_post_i (1 - exp(post_ik))`` (``pre`` alike): such responses give
+the numbers they gave before the fractions existed.
 
 Random numbers are drawn per SKU and uncertain input from
 ``SeedSequence([seed, crc32(sku), k])`` (``k`` the input's position in
@@ -87,7 +98,8 @@ WATERFALL_COMPONENTS: tuple[str, ...] = (
 """Changes from the baseline margin to the promotion margin; they sum to the incremental profit."""
 
 UNCERTAIN_INPUTS: tuple[str, ...] = ("elasticity", "post_dip", "pre_dip", "cannibalization", "mechanic_effect",
-                                     "sibling_effect", "baseline_level", "window_noise")
+                                     "sibling_effect", "baseline_level", "window_noise", "dip_fraction",
+                                     "pre_dip_fraction")
 """Uncertain inputs per SKU; the position of each names its random stream (append only, never reorder)."""
 
 
@@ -475,7 +487,7 @@ def _weekday_baseline(y: np.ndarray, dow: np.ndarray, origin: int, lookback_days
 
 
 NORMAL_INPUTS: frozenset[str] = frozenset({"post_dip", "pre_dip", "mechanic_effect", "sibling_effect",
-                                           "baseline_level", "window_noise"})
+                                           "baseline_level", "window_noise", "dip_fraction", "pre_dip_fraction"})
 """Inputs whose stream holds standard normal numbers; the others (elasticity, cannibalization) hold uniforms
 turned into draws by their inverse distribution function."""
 
@@ -658,6 +670,10 @@ class _Inputs:
     overdispersion: np.ndarray
     window_days: int
     breakeven_lift: np.ndarray
+    dip_forms: dict
+    """``{"post_dip": (multiplier, share), "pre_dip": (...)}``: whether any SKU takes each form."""
+    non_incremental_share: np.ndarray
+    """Cannibalization share plus the dip fractions, clipped to [0, 1] (means, per SKU)."""
 
 
 def _check_settings(draws, seed, pre_dip_days, post_dip_days, cannibalization) -> None:
@@ -834,6 +850,24 @@ class _Tables:
         if np.any(share[np.isfinite(share)] < 0) or np.any(share[np.isfinite(share)] > 1):
             _fail("table 'response', column 'cannibalization_share'", "must be a fraction in [0, 1]",
                   share.tolist()[:5], "pass the share of the bump taken from siblings, e.g. 0.3.")
+        # dips: the share of the bump (dip_fraction, pre_dip_fraction) where the response has it, SKU by
+        # SKU; else the log multipliers of the dip window's baseline (post_dip, pre_dip)
+        dip_forms = {}
+        for log_name, share_name, days in (("post_dip", "dip_fraction", post_dip_days),
+                                           ("pre_dip", "pre_dip_fraction", pre_dip_days)):
+            f, f_se = column(share_name, r_rows), column(f"{share_name}_se", r_rows)
+            as_share = np.isfinite(f)
+            bad = as_share & ((f_se < 0) | np.isinf(f_se))
+            if bad.any():
+                _fail(f"table 'response', column '{share_name}_se'", "must be finite and >= 0 (NaN: known)",
+                      {s: v for s, v in zip(np.asarray(skus)[bad][:5], f_se[bad][:5])},
+                      "pass the standard errors of fit_own_price_response.")
+            if as_share.any():
+                log_mean, log_se = params[log_name]
+                params[log_name] = (np.where(as_share, np.nan, log_mean), np.where(as_share, np.nan, log_se))
+            on = as_share & (days > 0)  # without dip days there is no dip to lose
+            params[share_name] = (np.where(on, f, 0.0), np.where(on, np.nan_to_num(f_se), 0.0))
+            dip_forms[log_name] = (bool((~as_share).any()), bool(on.any()))
 
         # baseline of the window, the pre- and the post-window
         cols = _rows_of(self.baseline_col, skus)
@@ -884,8 +918,13 @@ class _Tables:
 
         level_se, overdispersion = self._uncertainty(skus)
         params["baseline_level"] = (np.zeros(len(skus)), level_se)
+        non_incremental = params["cannibalization"][0]
+        if dip_forms["post_dip"][1] or dip_forms["pre_dip"][1]:  # the shares of the bump that are not incremental
+            non_incremental = (non_incremental + np.clip(params["dip_fraction"][0], 0, 1)
+                               + np.clip(params["pre_dip_fraction"][0], 0, 1))
+        non_incremental = np.clip(non_incremental, 0, 1)
         be_lift = np.asarray(breakeven_lift(margin_rate, np.minimum(cost_rate, 1.0), plan.funding_share,
-                                            np.clip(params["cannibalization"][0], 0, 1)), float).reshape(-1)
+                                            non_incremental), float).reshape(-1)
         return _Inputs(
             skus=tuple(skus), price=price, margin_rate=margin_rate, demand_depth=demand_depth, cost_rate=cost_rate,
             cost_component=component, base=base, base_pre=pre, base_post=post,
@@ -894,7 +933,8 @@ class _Tables:
             sibling_base=sib_base, sibling_margin=sp - sc, sibling_price=sp,
             sibling_params={"sibling_effect": (self.response_column("sibling_effect", sib_resp),
                                                self.response_column("sibling_effect_se", sib_resp))},
-            overdispersion=overdispersion, window_days=plan.days, breakeven_lift=be_lift)
+            overdispersion=overdispersion, window_days=plan.days, breakeven_lift=be_lift, dip_forms=dip_forms,
+            non_incremental_share=non_incremental)
 
     def _uncertainty(self, skus) -> tuple[np.ndarray, np.ndarray]:
         """``baseline_log_se`` and ``overdispersion`` per promoted SKU (zeros without a table)."""
@@ -1010,23 +1050,37 @@ def _evaluate(x: _Inputs, u: dict, us: np.ndarray | None, n: int, *, per_sku: bo
             q = np.where(q > x.cap, x.cap + b * (1 - x.cap / np.where(q > 0, q, 1)), q)
         else:
             q_disc = q
-        if "post_dip" in u:
-            post = np.minimum(_normal(mean["post_dip"], se["post_dip"], u["post_dip"][:, sl]), 0.0)
-        else:
-            post = np.minimum(np.nan_to_num(mean["post_dip"]), 0.0)
-        post_units = -base_post * np.expm1(post) * level
-        if "pre_dip" in u:
-            pre = np.minimum(_normal(mean["pre_dip"], se["pre_dip"], u["pre_dip"][:, sl]), 0.0)
-        else:
-            pre = np.minimum(np.nan_to_num(mean["pre_dip"]), 0.0)
-        pre_units = -base_pre * np.expm1(pre) * level
         bump = q - b
+        positive = np.maximum(bump, 0.0)
+
+        def dip_units(log_name, share_name, window_base):
+            """Units lost in a dip window: log multiplier of its baseline, or a share of the bump."""
+            multiplier, by_share = x.dip_forms[log_name]
+            units = None
+            if multiplier:
+                if log_name in u:
+                    log_keep_dip = np.minimum(_normal(mean[log_name], se[log_name], u[log_name][:, sl]), 0.0)
+                else:
+                    log_keep_dip = np.minimum(np.nan_to_num(mean[log_name]), 0.0)
+                units = -window_base * np.expm1(log_keep_dip) * level
+            if by_share:
+                if share_name in u:
+                    f = _normal(mean[share_name], se[share_name], u[share_name][:, sl])
+                    np.clip(f, 0.0, 1.0, out=f)
+                else:
+                    f = np.clip(mean[share_name], 0.0, 1.0)
+                lost = f * positive
+                np.minimum(lost, window_base * level, out=lost)  # no more than the window's baseline
+                units = lost if units is None else units + lost
+            return np.zeros((m, 1)) if units is None else units
+
+        post_units = dip_units("post_dip", "dip_fraction", base_post)
+        pre_units = dip_units("pre_dip", "pre_dip_fraction", base_pre)
         if "cannibalization" in u:
             share = _beta(mean["cannibalization"], se["cannibalization"], u["cannibalization"][:, sl])
         else:
             share = np.clip(np.nan_to_num(mean["cannibalization"]), 0.0, 1.0)
-        cann = np.maximum(bump, 0.0)
-        cann *= share
+        cann = positive * share
         s_q = _weighted_sums(q, weights)
         s_qd = _weighted_sums(q_disc, weights[3:]) if x.cap is not None else s_q[3:]
         s_b = _weighted_sums(np.broadcast_to(b, (m, c)) if b.shape[1] > 1 else b, weights)
@@ -1138,14 +1192,18 @@ class SimulationResult:
         promo_unit_margin, breakeven_lift, breakeven_elasticity,
         max_profitable_depth, elasticity, elasticity_se,
         probability_above_breakeven`` (share of draws with a lift above the
-        break-even lift), ``non_incremental_share`` used.
+        break-even lift), ``non_incremental_share`` used: the
+        cannibalization share plus, for dips given as shares of the bump,
+        ``dip_fraction + pre_dip_fraction`` (means, at most 1).
     skus : pandas.DataFrame
         Per SKU: ``sku, baseline_units, baseline_log_se, incremental_units_mean,
         _p10, _p50, _p90`` and ``window_units_mean, _p10, _p50, _p90``
         (realized window units, for comparison with what sells) [units over
         the window].
     settings : dict
-        draws, seed, pre/post dip days, cannibalization mode, seconds.
+        draws, seed, pre/post dip days, cannibalization mode, ``dips``
+        (``share``: fractions of the bump; ``multiplier``: log multipliers of
+        the dip windows' baseline; ``mixed``; ``none``), seconds.
     """
 
     plan: PromotionPlan
@@ -1182,8 +1240,11 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
     plan : PromotionPlan
     response : pandas.DataFrame or result of fit_own_price_response / pool_elasticities
         One row per SKU: ``sku, elasticity, elasticity_se`` (required,
-        finite) and, when present, ``post_dip, post_dip_se, pre_dip,
-        pre_dip_se`` (log multipliers of units on the dip days),
+        finite) and, when present, ``dip_fraction, dip_fraction_se,
+        pre_dip_fraction, pre_dip_fraction_se`` (shares of the own bump lost
+        after and before the window [fraction]; drawn from a normal clipped
+        to [0, 1]) or, for SKUs without them, ``post_dip, post_dip_se,
+        pre_dip, pre_dip_se`` (log multipliers of units on the dip days),
         ``mechanic_<mechanic>, mechanic_<mechanic>_se`` (visibility, log
         multiplier), ``cannibalization_share, cannibalization_share_se``
         (share of the own bump taken from siblings [fraction]) or
@@ -1203,7 +1264,8 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
         Same seed, same draws per SKU in any plan (common random numbers).
     pre_dip_days, post_dip_days : int
         Length of the dip windows [days]; match the ``ResponseSettings`` of
-        the fit (defaults 7 and 14).
+        the fit (defaults 7 and 14). Dips given as fractions lose at most
+        the baseline units of their window (none with 0 days).
     cannibalization : {"auto", "share", "siblings", "none"}
         ``share``: ``cannibalization_share`` of the positive bump, valued at
         the promoted SKU's regular margin (the closed form of notes 2.5);
@@ -1239,8 +1301,13 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
                  - (pre + post dip units) m_r - coupon/gift/points - F
 
     with ``m_r = p g`` and ``r`` the cost rate of the mechanic
-    (:meth:`PromotionPlan.rates`). Profit ROI = profit / spend (breaks even
-    at 0); GMV ROI (投产比) = promotion GMV / spend (breaks even at ``1/g``).
+    (:meth:`PromotionPlan.rates`). With dips as fractions of the bump,
+    ``post dip units = f (Q - B)+`` and ``pre dip units = h (Q - B)+`` (each
+    at most its window's baseline), so the bump's non-incremental share is
+    ``c + f + h`` and the break-even lift of the guardrails is
+    :func:`opslib.promo.breakeven_lift` with that share. Profit ROI =
+    profit / spend (breaks even at 0); GMV ROI (投产比) = promotion GMV /
+    spend (breaks even at ``1/g``).
     At zero standard errors and no dips or cannibalization the profit is
     :func:`opslib.promo.own_incremental_margin` minus the fixed cost.
     The draws of different SKUs are independent (the pooled category mean's
@@ -1398,8 +1465,8 @@ def _result(plan: PromotionPlan, x: _Inputs, t: dict, draws: int, tornado: bool,
                             "p10": values[:, 1], "p50": values[:, 2], "p90": values[:, 3]})
     worst = ordered[_STATISTICS.index("profit"), :max(1, int(np.ceil(0.1 * draws)))]  # the lowest tenth
 
-    # guardrails (closed form, economics.py)
-    c_mean = x.params["cannibalization"][0]
+    # guardrails (closed form, economics.py): the bump's non-incremental share is c + dip fractions
+    c_mean = x.non_incremental_share
     depth_ok = x.demand_depth > 0
     be_e = np.full(len(x.skus), np.nan)
     if depth_ok.any():
@@ -1424,7 +1491,11 @@ def _result(plan: PromotionPlan, x: _Inputs, t: dict, draws: int, tornado: bool,
             per_sku[f"{column}_{name}"] = v
 
     tornado_frame = _tornado(x) if tornado else pd.DataFrame(columns=_TORNADO_COLUMNS)
+    dips = {"share"} if any(share for _, share in x.dip_forms.values()) else set()
+    if any(np.isfinite(x.params[name][0]).any() for name in ("post_dip", "pre_dip")):
+        dips.add("multiplier")
     settings = {**settings, "cannibalization": x.cannibalization_mode, "siblings": len(x.siblings),
+                "dips": "mixed" if len(dips) == 2 else (dips.pop() if dips else "none"),
                 "seconds": time.perf_counter() - t0}
     return SimulationResult(plan, frame, waterfall, summary, float(np.mean(profit > 0)), float(worst.mean()),
                             tornado_frame, guardrails, pd.DataFrame(per_sku), settings)
@@ -1538,6 +1609,8 @@ def _input_values(name: str, mean: np.ndarray, se: np.ndarray, level: float) -> 
         return _truncated_normal_negative(mean, se, np.full(len(mean), level))
     if name == "cannibalization":
         return np.asarray(_beta(mean, se, np.full(len(mean), level)), float)
+    if name in ("dip_fraction", "pre_dip_fraction"):
+        return np.clip(mean + se * _NORMAL_AT[level], 0.0, 1.0)
     return mean + se * _NORMAL_AT[level]
 
 
