@@ -17,7 +17,7 @@ import pandas as pd
 from opslib.forecast import (classify_demand, combine, historic_average, holt, naive, seasonal_naive, select_models,
                              seasonally_adjusted, simple_exponential_smoothing, smape, theta)
 from opslib.forecast.core import forecast_arrays
-from opslib.forecast.holt_winters import holt_winters
+from opslib.forecast.holt_winters import holt_winters, holt_winters_additive
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m3"
 H, M = 18, 12
@@ -53,6 +53,7 @@ def main() -> None:
         "opslib damped, seasonally adjusted (DAMPEN)": lambda: seasonally_adjusted(holt, y, H, M, damped=True),
         "opslib theta (THETA)": lambda: theta(y, H, season_length=M),
         "opslib holt_winters (damped, mult. seasonal; theta where NaN)": lambda: holt_winters(y, H, M),
+        "opslib holt_winters_additive (damped, add. seasonal; theta where NaN)": lambda: holt_winters_additive(y, H, M),
     }
     results = {}
     for name, run in models.items():
@@ -60,7 +61,7 @@ def main() -> None:
         results[name] = run()
         if "holt_winters" in name:
             ok = np.isfinite(results[name].mean).all(axis=1, keepdims=True)
-            results[name] = results[name]._replace(mean=np.where(ok, results[name].mean,
+            results[name] = results[name]._replace(mean=np.where(ok, np.maximum(results[name].mean, 0.0),
                                                                  results["opslib theta (THETA)"].mean))
         seconds = time.perf_counter() - start
         rows.append((name, float(np.mean(smape(actual, results[name].mean))), seconds))
@@ -71,12 +72,12 @@ def main() -> None:
     for name, members in combos.items():
         rows.append((name, float(np.mean(smape(actual, combine(members).mean))), np.nan))
 
-    # model="auto": per-series choice by a 2-window rolling-origin backtest (RMSSE), then refit on all data
+    # model="auto": per class select, pool, class-wide combination or one model by rolling-origin backtest (RMSSE)
     start = time.perf_counter()
     classes = classify_demand(y, season_length=M).demand_class
     selection = select_models(y, H, season_length=M, demand_class=classes)
     mean, _, _, _ = forecast_arrays(y, H, M, selection.model, classes, ())
-    rows.append(("opslib auto (backtest: select, pool or fixed)", float(np.mean(smape(actual, mean))),
+    rows.append(("opslib auto (backtest: select, pool, combine or fixed)", float(np.mean(smape(actual, mean))),
                  time.perf_counter() - start))
     chosen = pd.Series(selection.model).value_counts()
 

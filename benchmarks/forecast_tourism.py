@@ -41,13 +41,15 @@ def main() -> None:
         actual = np.vstack([test[k][:h] for k in ids])
         scale_m = m if m > 1 else 1
         rows, results = [], {}
-        for name in ("naive", "seasonal_naive", "ses", "holt", "holt_damped", "theta") + (("holt_winters",) if m > 1 else ()):
+        seasonal = ("holt_winters", "holt_winters_additive") if m > 1 else ()
+        for name in ("naive", "seasonal_naive", "ses", "holt", "holt_damped", "theta") + seasonal:
             start = time.perf_counter()
             results[name] = MODELS[name](y, h, m)
             mean = results[name].mean
-            if name == "holt_winters":
-                mean = np.where(np.isfinite(mean).all(axis=1, keepdims=True), mean, results["theta"].mean)
-            rows.append((name + (" (theta where NaN)" if name == "holt_winters" else ""), mean,
+            if name in seasonal:
+                mean = np.where(np.isfinite(mean).all(axis=1, keepdims=True), np.maximum(mean, 0.0),
+                                results["theta"].mean)
+            rows.append((name + (" (theta where NaN)" if name in seasonal else ""), mean,
                          time.perf_counter() - start))
         rows.append(("combine mean S-H-D", combine([results[k] for k in ("ses", "holt", "holt_damped")]).mean, np.nan))
         rows.append(("combine mean D-theta", combine([results[k] for k in ("holt_damped", "theta")]).mean, np.nan))
@@ -55,13 +57,13 @@ def main() -> None:
         classes = classify_demand(y, season_length=m).demand_class
         selection = select_models(y, h, season_length=m, demand_class=classes)
         auto, _, _, _ = forecast_arrays(y, h, m, selection.model, classes, ())
-        rows.append(("auto (backtest: select, pool or fixed)", auto, time.perf_counter() - start))
+        rows.append(("auto (backtest: select, pool, combine or fixed)", auto, time.perf_counter() - start))
         table = pd.DataFrame([(name, float(np.nanmean(mase(actual, f, y, season_length=scale_m))), s)
                               for name, f, s in rows], columns=["opslib model", "MASE", "seconds"])
         print(f"\nTourism {group.lower()}: {len(ids)} series, h = {h}, m = {m}; published: {PUBLISHED[group]}")
         print(table.sort_values("MASE").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        if "holt_winters" in results:
-            print(f"(holt_winters: NaN, hence theta, on {int((~np.isfinite(results['holt_winters'].mean)).any(axis=1).sum())} series)")
+        for name in seasonal:
+            print(f"({name}: NaN, hence theta, on {int((~np.isfinite(results[name].mean)).any(axis=1).sum())} series)")
         print("auto strategy per class (nested backtest score, training data only):")
         print(selection.strategy.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         chosen = pd.Series(selection.model).value_counts()

@@ -8,7 +8,7 @@ import pytest
 
 from opslib import DataError
 from opslib.forecast import accuracy, backtest, forecast, from_panel, select_models
-from opslib.forecast.backtest import AUTO_CANDIDATES, auto_candidates
+from opslib.forecast.backtest import AUTO_CANDIDATES, auto_candidates, forward_combination
 from opslib.forecast.combine import parse_combination
 
 
@@ -187,3 +187,34 @@ def test_strategy_scores_are_out_of_sample_errors_of_earlier_choices():
     # random walks: the naive forecast beats the historic mean out of sample, and auto follows it
     assert row["score_naive"] < row["score_historic_average"]
     assert set(sel.model) <= {"naive", "mean(naive+historic_average)"}
+
+
+def test_forward_combination_by_hand():
+    # Per window and series, model 0 errs by +1, model 1 by -1, model 2 by +3 (RMSSE with scale 1 = |bias|).
+    # Forward selection: model 0 first (ties: the first), then model 1 (mean error 0); adding model 2 would
+    # raise the error of the mean to 1, so it stops there.
+    W, n, H = 2, 3, 4
+    actual = np.arange(W * n * H, dtype=float).reshape(W, n, H)
+    forecasts = np.stack([actual + 1, actual - 1, actual + 3], axis=2)
+    members = forward_combination(forecasts, actual, np.ones((W, n)), np.zeros(n, dtype=bool))
+    assert members.tolist() == [True, True, False]
+    # a model missing everywhere never joins; without any forecast nothing is chosen
+    forecasts[:, :, 1] = np.nan
+    assert forward_combination(forecasts, actual, np.ones((W, n)), np.zeros(n, dtype=bool)).tolist() == \
+        [True, False, False]
+    assert not forward_combination(np.full((W, n, 3, H), np.nan), actual, np.ones((W, n)),
+                                   np.zeros(n, dtype=bool)).any()
+
+
+def test_combine_strategy_uses_one_class_wide_combination():
+    rng = np.random.default_rng(11)
+    t = np.arange(72)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 1, (8, 72)), axis=1)
+    cands = {"smooth": ("naive", "seasonal_naive", "historic_average")}
+    sel = select_models(y, 6, season_length=12, demand_class=["smooth"] * 8, candidates=cands, strategy="combine")
+    assert len(set(sel.model)) == 1
+    name = sel.model[0]
+    members = parse_combination(name)[1] if parse_combination(name) else (name,)
+    assert set(members) <= set(cands["smooth"])
+    with pytest.raises(DataError):
+        select_models(y, 6, season_length=12, strategy="average")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from opslib import DataError
 from opslib.forecast import (bias, classify_demand, forecast, from_panel, infer_frequency, interval_coverage, mase,
@@ -217,3 +218,47 @@ def test_two_forecasts_concatenate():
     second = forecast(demand[demand["date"] < demand["date"].max()], 7, model="ses")
     both = pd.concat([first, second], ignore_index=True)
     assert len(both) == len(first) + len(second) == 28
+
+
+def test_count_quantile_equals_scipy_ppf():
+    # the bisection on the CDF gives scipy's ppf exactly, for Poisson (d = 1) and negative binomial
+    # (r = mu / (d - 1), p = 1 / d), over small, large and integer means and quantiles in both tails
+    from opslib.forecast.core import _count_quantile
+
+    mu, d = (g.ravel() for g in np.meshgrid(np.r_[1e-4, 0.013, 0.3, 1.0, 2.0, 2.5, 7.7, 40.0, 333.3, 5000.0],
+                                            [1.0, 1.0 + 1e-9, 1.05, 1.5, 3.0, 12.0, 80.0]))
+    for q in (0.005, 0.1, 0.25, 0.5, 0.8, 0.9, 0.975, 0.999):
+        nb = d > 1 + 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = np.where(nb, stats.nbinom.ppf(q, mu / np.where(nb, d - 1, 1.0), 1 / d), stats.poisson.ppf(q, mu))
+        np.testing.assert_array_equal(_count_quantile(q, mu, d), expected)
+
+
+def test_row_nanquantiles_equal_numpy():
+    from opslib.forecast.core import _row_nanquantiles
+
+    rng = np.random.default_rng(4)
+    values = rng.normal(0, 3, (40, 25)).round(1)                 # ties included
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[0, :] = np.nan
+    values[1, 1:] = np.nan                                        # one observation
+    qs = (0.025, 0.1, 0.5, 0.9, 0.975)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanquantile(values, qs, axis=1)
+    np.testing.assert_allclose(_row_nanquantiles(values, qs), expected, rtol=0, atol=1e-12)
+
+
+def test_repeated_rows_counted_as_pandas_duplicated():
+    from opslib.forecast.panel import _repeated
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"sku": rng.choice(["a", "b", "c"], 60), "date": rng.integers(0, 15, 60)})
+    codes, _ = pd.factorize(frame["sku"], sort=True)
+    dup = _repeated(codes, frame["date"].to_numpy(), 15)
+    expected = frame.duplicated(["sku", "date"]).to_numpy()
+    assert expected.any()
+    np.testing.assert_array_equal(dup, expected)
+    unique = frame[~expected].sort_values(["sku", "date"])                        # sorted: the one-pass check
+    codes, _ = pd.factorize(unique["sku"], sort=True)
+    assert not _repeated(codes, unique["date"].to_numpy(), 15).any()
+    assert not _repeated(codes[::-1], unique["date"].to_numpy()[::-1], 15).any()  # unsorted: the sort

@@ -19,7 +19,8 @@ from opslib.forecast.frequency import future_dates
 from opslib.forecast.panel import to_panel
 
 __all__ = ["backtest", "accuracy", "select_models", "selection_history", "Selection", "AUTO_CANDIDATES",
-           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS", "selection_windows", "STRATEGIES", "SEASONAL_CANDIDATES", "auto_candidates"]
+           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS", "selection_windows", "STRATEGIES", "SEASONAL_CANDIDATES", "auto_candidates",
+           "forward_combination"]
 
 COMPONENTS: dict[str, tuple[str, ...]] = {"comb_shd": ("ses", "holt", "holt_damped")}
 """Combinations ``select_models`` builds from its members' forecasts instead of refitting them."""
@@ -292,18 +293,93 @@ def selection_windows(horizon: int, season_length: int) -> tuple[int, int]:
 
     Daily data (m = 7, thousands of SKUs): 2 windows ``horizon`` apart, the cost
     of the 10,000-SKU interactive size. Other frequencies (monthly, quarterly,
-    yearly panels of a few hundred series with short histories): 4 windows
-    ceil(horizon / 2) apart, so that a choice rests on more than two
-    forecast origins and the choice of strategy can be checked on three of them.
+    yearly panels of a few hundred series with short histories): 6 windows
+    ceil(horizon / 2) apart, so that a choice rests on six forecast origins
+    and the choice of strategy is checked on five of them (the standard error
+    of a mean backtest error falls as 1/sqrt(windows)). Six rather than four
+    was checked on training data only (the last horizon of each training series
+    held out, ``auto`` run on the rest): Tourism quarterly MASE 1.977 -> 1.940,
+    monthly 1.863 -> 1.859, M3 monthly sMAPE 14.32 -> 14.32.
     """
     horizon, m = int(horizon), int(season_length)
     if m == 7:
         return 2, horizon
-    return 4, max(1, -(-horizon // 2))
+    return 6, max(1, -(-horizon // 2))
 
 
-STRATEGIES = ("select", "pool")
-"""Per-series strategies ``select_models`` compares with each fixed candidate (see its Notes)."""
+STRATEGIES = ("select", "pool", "combine")
+"""Strategies ``select_models`` compares with each fixed candidate (see its Notes): per-series
+selection, per-series one-standard-error pool, and one class-wide combination (:func:`forward_combination`)."""
+
+
+def forward_combination(forecasts: np.ndarray, actuals: np.ndarray, scales: np.ndarray,
+                        cumulative: np.ndarray) -> np.ndarray:
+    """The members of one equal-weight combination for a whole demand class, by forward selection.
+
+    Parameters
+    ----------
+    forecasts : numpy.ndarray, shape (n_windows, n_series, n_models, horizon)
+        Backtest forecasts; NaN where a model was not run (or refused the series).
+    actuals : numpy.ndarray, shape (n_windows, n_series, horizon)
+    scales : numpy.ndarray, shape (n_windows, n_series)
+        RMSSE scale of each series' training data in each window.
+    cumulative : numpy.ndarray of bool, shape (n_series,)
+        Score the cumulative demand (intermittent classes), see :data:`SELECTION_ERROR`.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_models,)
+        Members: starting from the model with the smallest mean error over all
+        (window, series) pairs, add the model whose inclusion most lowers the
+        mean error of the equal-weight mean forecast (each series averaging the
+        members it has), while it lowers it. All False without a scored pair.
+
+    Notes
+    -----
+    Forward selection of an ensemble [1] on the backtest of the whole class,
+    not of one series: hundreds of (series, window) pairs estimate the error of
+    a combination far more steadily than the few windows of one series, and a
+    member that is weak alone but errs differently (seasonal naive next to
+    Theta) can still lower the error of the mean [2].
+
+    References
+    ----------
+    .. [1] Caruana, R., Niculescu-Mizil, A., Crew, G., Ksikes, A. (2004). Ensemble selection from
+       libraries of models. ICML.
+    .. [2] Bates, J.M., Granger, C.W.J. (1969). The combination of forecasts. Operational Research
+       Quarterly 20(4), 451-468.
+    """
+    W, n, K, H = forecasts.shape
+    chosen = np.zeros(K, dtype=bool)
+    if W == 0 or n == 0:
+        return chosen
+    total = np.zeros((W, n, H))
+    count = np.zeros((W, n, 1))
+    flat_actual, flat_scale = actuals.reshape(W * n, H), scales.reshape(W * n)
+    flat_cumulative = np.tile(cumulative, W)
+    best = np.inf
+    while not chosen.all():
+        trial = np.full(K, np.inf)
+        for k in np.flatnonzero(~chosen):
+            f = forecasts[:, :, k]
+            has = np.isfinite(f).all(axis=2, keepdims=True)
+            if not has.any():
+                continue
+            c = count + has
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(c > 0, (total + np.where(has, f, 0.0)) / np.maximum(c, 1), np.nan)
+            err = _window_error(mean.reshape(W * n, H), flat_actual, flat_scale, flat_cumulative)
+            if np.isfinite(err).any():
+                trial[k] = np.nanmean(err)
+        k = int(np.argmin(trial))
+        if not np.isfinite(trial[k]) or trial[k] >= best:
+            break
+        best = trial[k]
+        chosen[k] = True
+        has = np.isfinite(forecasts[:, :, k]).all(axis=2, keepdims=True)
+        total += np.where(has, forecasts[:, :, k], 0.0)
+        count += has
+    return chosen
 
 
 def _window_error(mean, actual, scale, cumulative) -> np.ndarray:
@@ -318,9 +394,16 @@ def _window_error(mean, actual, scale, cumulative) -> np.ndarray:
     return np.where(np.isfinite(value) & (scored > 0), value, np.nan)
 
 
-def _pick(strategy, errors: np.ndarray) -> np.ndarray:
-    """Boolean (n, K) members per row of a strategy, from per-window errors (W, n, K)."""
+def _pick(strategy, errors: np.ndarray, combined: np.ndarray | None = None) -> np.ndarray:
+    """Boolean (n, K) members per row of a strategy, from per-window errors (W, n, K).
+
+    ``combined``: the class-wide members of "combine" (:func:`forward_combination`); each row
+    keeps those it has an error for."""
     W, n, K = errors.shape
+    if strategy == "combine":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.isfinite(np.nanmean(errors, axis=0)) & combined[None, :]
     if strategy == "pool":
         from opslib.forecast.combine import one_standard_error_pool
 
@@ -353,7 +436,7 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     demand_class : array-like of str, optional
         Class per series (:func:`opslib.forecast.classify_demand` of ``y`` when not given).
     windows : int, optional
-        Default from :func:`selection_windows` (2 for daily data, 4 otherwise).
+        Default from :func:`selection_windows` (2 for daily data, 6 otherwise).
     step : int, optional
         Periods between cut-offs; default from :func:`selection_windows` (``horizon``
         for daily data, ceil(horizon / 2) otherwise) when ``windows`` is not given,
@@ -365,11 +448,14 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     history : int, optional
         Each window trains on its last ``history`` periods only; default
         :func:`selection_history`. Pass ``y.shape[1]`` to train on everything.
-    strategy : {"backtest", "select", "pool"}, default "backtest"
+    strategy : {"backtest", "select", "pool", "combine"}, default "backtest"
         ``"select"``: per series the candidate with the smallest mean error.
         ``"pool"``: per series the mean of the candidates within one standard
         error of the best (:func:`opslib.forecast.combine.one_standard_error_pool`).
-        ``"backtest"``: per demand class, whichever of "select", "pool" and each
+        ``"combine"``: for every series of a class the mean of the same members,
+        chosen by forward selection on the backtest of the whole class
+        (:func:`forward_combination`).
+        ``"backtest"``: per demand class, whichever of "select", "pool", "combine" and each
         single candidate for every series of the class did best out of sample
         in the backtest itself (see Notes).
 
@@ -392,10 +478,11 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     windows 0..w-1 only and is scored on window w (a pool by the error of the
     pooled mean forecast); the strategy with the smallest mean score over the
     series of the class and those windows wins (ties: the order "select",
-    "pool", then the candidates), except that "pool" is preferred whenever its
-    mean score exceeds the best's by at most one standard error of their paired
-    differences (the one-standard-error rule again: when the backtest cannot
-    tell them apart, the combination is the safer bet). It is then applied with all windows. A
+    "pool", "combine", then the candidates), except that "pool" is preferred to
+    "select" or a single candidate whenever its mean score exceeds the best's by
+    at most one standard error of their paired differences (the
+    one-standard-error rule again: when the backtest cannot tell them apart,
+    the combination is the safer bet). It is then applied with all windows. A
     per-series choice adapts to each series but is noisy on a few windows; a
     single model or a pool for all is steadier; the backtest decides which
     matters more for the panel at hand.
@@ -412,7 +499,8 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     m = int(season_length)
     horizon = int(horizon)
     if strategy not in ("backtest",) + STRATEGIES:
-        raise DataError(f"select_models: strategy must be 'backtest', 'select' or 'pool'; got {strategy!r}.")
+        raise DataError(f"select_models: strategy must be 'backtest', 'select', 'pool' or 'combine'; "
+                        f"got {strategy!r}.")
     if windows is None:
         windows, default_step = selection_windows(horizon, m)
         step = default_step if step is None else int(step)
@@ -489,8 +577,10 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
         scores = np.full((len(options), W, len(rows)), np.nan)
         for w in range(1, W):
             past = per_window[:w][:, rows]
+            combined = forward_combination(forecasts[:w][:, rows], actuals[:w][:, rows], scales[:w][:, rows],
+                                           cumulative_all[rows])
             for j, option in enumerate(options):
-                members = _pick(option, past)
+                members = _pick(option, past, combined)
                 count = members.sum(axis=1)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     pooled = (np.where(members[:, :, None], np.nan_to_num(forecasts[w][rows]), 0.0).sum(axis=1)
@@ -503,7 +593,7 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
             best = int(np.argmin(mean_score))
             pool = options.index("pool")
             d = scores[pool][ok] - scores[best][ok]
-            if len(d) >= 2 and d.mean() <= d.std(ddof=1) / np.sqrt(len(d)):
+            if options[best] != "combine" and len(d) >= 2 and d.mean() <= d.std(ddof=1) / np.sqrt(len(d)):
                 best = pool                                     # within noise of the best: combine
         else:
             mean_score, best = np.full(len(options), np.nan), 0
@@ -515,7 +605,9 @@ def select_models(y, horizon: int, *, season_length: int, demand_class=None, win
     masked = np.where(np.isfinite(errors)[None], per_window, np.nan)
     for cls, option in used.items():
         rows = np.flatnonzero(demand_class == cls)
-        members = _pick(option, masked[:, rows])
+        combined = (forward_combination(forecasts[:, rows], actuals[:, rows], scales[:, rows], cumulative_all[rows])
+                    if option == "combine" else None)
+        members = _pick(option, masked[:, rows], combined)
         for i, row in enumerate(rows):
             picked = np.flatnonzero(members[i])
             if len(picked):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Callable
 
 import numpy as np
@@ -44,6 +43,7 @@ MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
     "ets": lambda y, h, m: ets.ets(y, h, season_length=m),
     "arimax": lambda y, h, m: arimax(y, h, season_length=m),
     "holt_winters": lambda y, h, m: holt_winters.holt_winters(y, h, m),
+    "holt_winters_additive": lambda y, h, m: holt_winters.holt_winters_additive(y, h, m),
 }
 """Model name -> function(history (n, T), horizon, season_length).
 
@@ -54,7 +54,9 @@ statsmodels' ``ETSModel`` chosen by AICc per series (:func:`opslib.forecast.ets.
 a likelihood fit per series, not vectorized: about 0.1-2 s per series). ``holt_winters``
 is the damped-trend, multiplicative-seasonal Holt-Winters method, vectorized
 (:func:`opslib.forecast.holt_winters.holt_winters`; NaN, hence a fallback, for series
-that are not strictly positive or have fewer than two seasons).
+that are not strictly positive or have fewer than two seasons); ``holt_winters_additive`` the
+same with additive seasonality (ETS(A,Ad,A) point forecasts; zeros allowed,
+:func:`opslib.forecast.holt_winters.holt_winters_additive`).
 """
 
 
@@ -110,15 +112,17 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     model : str, default "ses"
         A name of :data:`MODELS` or ``"auto"``. ``"auto"`` classifies each SKU
         (:func:`opslib.forecast.classify.classify_demand`) and picks, per SKU, the
-        candidate of its class (:data:`opslib.forecast.backtest.AUTO_CANDIDATES`)
-        with the smallest rolling-origin backtest error over two windows of
-        ``horizon`` periods (RMSSE for smooth and erratic demand, RMSSE of
-        cumulative demand for intermittent, lumpy and discontinued demand;
+        candidate of its class (:data:`opslib.forecast.backtest.AUTO_CANDIDATES`),
+        a pooled or forward-selected combination of them, or one model for the
+        whole class, whichever scores best out of sample over rolling-origin
+        backtest windows (two windows ``horizon`` apart on daily data, six half
+        a horizon apart otherwise; RMSSE for smooth and erratic demand, RMSSE
+        of cumulative demand for intermittent, lumpy and discontinued demand;
         :func:`opslib.forecast.backtest.select_models`). New, too-short and
         all-zero SKUs, and SKUs too short to backtest, use :data:`AUTO_BY_CLASS`.
-        Selection and the final fit use the trailing
-        :func:`opslib.forecast.backtest.selection_history` periods (90-day
-        horizon on daily data: the last 360 days); the class uses all history.
+        Selection uses the trailing :func:`opslib.forecast.backtest.selection_history`
+        periods; the final fit uses them too on daily data (90-day horizon:
+        the last 360 days) and the whole history otherwise; the class uses all history.
     quantiles : sequence of float in (0, 1), default (0.1, 0.5, 0.9)
     season_length : int, optional
         Inferred from the dates (daily 7, weekly 52, monthly 12, quarterly 4, yearly 1) when not given.
@@ -193,7 +197,10 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
         from opslib.forecast.backtest import select_models, selection_history
 
         names = select_models(y, horizon, season_length=m, demand_class=classes.demand_class).model
-        fit_on = y[:, -selection_history(horizon, m):]            # the trailing window selection used
+        # Daily history is fitted on the trailing window selection used (three years of days cost one
+        # year of fitting); weekly, monthly, quarterly and yearly series are short enough to fit whole,
+        # which is also how the published benchmark figures (benchmarks/forecast_m3.py) are made.
+        fit_on = y[:, -selection_history(horizon, m):] if panel.frequency.name == "daily" else y
     else:
         names = np.full(n, model, dtype=object)
         fit_on = y
@@ -312,7 +319,6 @@ def _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles) -> lis
     (:func:`opslib.forecast.calibration.pit_interval_coverage`), which
     ``benchmarks/forecast_coverage.py`` reports per demand class.
     """
-    n, horizon = mean.shape
     residuals = y - fitted
     n_resid = (~np.isnan(residuals)).sum(axis=1)
     empirical = has_fit & (n_resid >= MIN_RESIDUALS) & np.isin(demand_class, _EMPIRICAL_CLASSES)
@@ -325,24 +331,83 @@ def _quantiles(y, mean, fitted, spread, has_fit, demand_class, quantiles) -> lis
         dispersion = np.where(mu_hist > 0, var_hist / np.where(mu_hist > 0, mu_hist, 1.0), 1.0)
     dispersion = np.clip(np.nan_to_num(dispersion, nan=1.0), 1.0, None)[:, None]
 
-    out = []
+    out = [np.zeros(mean.shape) for _ in quantiles]
     if empirical.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            q_resid = np.nanquantile(residuals[empirical], quantiles, axis=1)  # (Q, n_emp)
-    positive = mean > 0
-    mu = np.where(positive, mean, 1.0)
-    d = np.broadcast_to(dispersion, mean.shape)
-    # count quantiles on the distinct (mean, dispersion) pairs only: flat forecasts repeat them h times
-    pairs, inverse = np.unique(mu.ravel() + 1j * d.ravel(), return_inverse=True)
-    mu_u, d_u = pairs.real, pairs.imag
-    nb_u = d_u > 1.0 + 1e-12
+        q_resid = _row_nanquantiles(residuals[empirical], quantiles)           # (Q, n_emp)
+        for k in range(len(quantiles)):
+            out[k][empirical] = mean[empirical] + q_resid[k][:, None] * spread[empirical]
+    counted = ~empirical[:, None] & (mean > 0)                                 # 0 where the mean is 0
+    if counted.any():
+        # count quantiles on the distinct (mean, dispersion) pairs only: flat forecasts repeat them h times
+        d = np.broadcast_to(dispersion, mean.shape)
+        pairs, inverse = np.unique(mean[counted] + 1j * d[counted], return_inverse=True)
+        for k, q in enumerate(quantiles):
+            out[k][counted] = _count_quantile(q, pairs.real, pairs.imag)[inverse.ravel()]
+    return [np.maximum(np.nan_to_num(v, nan=0.0), 0.0) for v in out]
+
+
+def _row_nanquantiles(values: np.ndarray, quantiles) -> np.ndarray:
+    """``np.nanquantile(values, quantiles, axis=1)`` (linear interpolation), (Q, n), from one sort.
+
+    NaN sort to the end of each row, so the j-th order statistic of a row's m observed values is its
+    j-th column; the quantile q lies at index q (m - 1), interpolated linearly between its floor and
+    the next column (numpy's ``lerp``). Rows without an observed value give NaN.
+    """
+    ordered = np.sort(values, axis=1)
+    m = np.count_nonzero(~np.isnan(values), axis=1)
+    rows = np.arange(values.shape[0])
+    out = np.full((len(quantiles), values.shape[0]), np.nan)
+    has = m > 0
     for k, q in enumerate(quantiles):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            nb = stats.nbinom.ppf(q, mu_u / np.where(nb_u, d_u - 1.0, 1.0), 1.0 / np.where(nb_u, d_u, 2.0))
-            po = stats.poisson.ppf(q, mu_u)
-        value = np.where(positive, np.where(nb_u, nb, po)[inverse].reshape(mean.shape), 0.0)
-        if empirical.any():
-            value[empirical] = mean[empirical] + q_resid[k][:, None] * spread[empirical]
-        out.append(np.maximum(np.nan_to_num(value, nan=0.0), 0.0))
+        index = q * (m[has] - 1)
+        below = np.floor(index).astype(int)
+        above = np.minimum(below + 1, m[has] - 1)
+        t = index - below
+        a, b = ordered[rows[has], below], ordered[rows[has], above]
+        diff = b - a
+        out[k, has] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
     return out
+
+
+def _count_quantile(q: float, mean, dispersion) -> np.ndarray:
+    """The q-quantile of the per-period count distribution of :func:`forecast` (smallest k with CDF(k) >= q).
+
+    Parameters
+    ----------
+    q : float in (0, 1)
+    mean : array-like, > 0
+        Mean mu [units/period].
+    dispersion : array-like, >= 1
+        Variance-to-mean ratio d: negative binomial with r = mu / (d - 1), p = 1 / d when d > 1,
+        Poisson(mu) otherwise.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Integers [units/period]; equal to ``scipy.stats.nbinom.ppf(q, r, p)`` or ``poisson.ppf(q, mu)``.
+
+    Notes
+    -----
+    A bisection over the integers on the CDF (the same ``scipy.stats`` CDF that ``ppf`` checks
+    against), all values at once: CDF(-1) = 0 < q, and Cantelli's inequality
+    P(X <= mu + t sigma) >= t^2 / (1 + t^2) with t = sqrt(q / (1 - q)) gives an upper end whose CDF
+    is at least q; about log2(mu + t sigma) CDF evaluations instead of one root search per value.
+    """
+    mu = np.asarray(mean, dtype=float)
+    d = np.asarray(dispersion, dtype=float)
+    nb = d > 1.0 + 1e-12
+    r = mu / np.where(nb, d - 1.0, 1.0)
+    p = 1.0 / np.where(nb, d, 2.0)
+    sigma = np.sqrt(np.where(nb, d, 1.0) * mu)
+    lo = np.full(mu.shape, -1.0)                                    # CDF(lo) < q
+    hi = np.ceil(mu + np.sqrt(q / (1.0 - q)) * sigma)               # CDF(hi) >= q
+    active = hi - lo > 1
+    while active.any():
+        i = np.flatnonzero(active)
+        mid = np.floor((lo[i] + hi[i]) / 2)
+        cdf = np.where(nb[i], stats.nbinom.cdf(mid, r[i], p[i]), stats.poisson.cdf(mid, mu[i]))
+        reached = cdf >= q
+        hi[i] = np.where(reached, mid, hi[i])
+        lo[i] = np.where(reached, lo[i], mid)
+        active[i] = hi[i] - lo[i] > 1
+    return hi

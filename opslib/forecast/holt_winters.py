@@ -1,6 +1,6 @@
-"""Holt-Winters with a damped trend and multiplicative seasonality, vectorized over series.
+"""Holt-Winters with a damped trend and multiplicative or additive seasonality, vectorized over series.
 
-The point forecasts of ETS(., Ad, M) (Hyndman et al. 2008) without a likelihood:
+The point forecasts of ETS(., Ad, M) and ETS(A, Ad, A) (Hyndman et al. 2008) without a likelihood:
 the smoothing parameters are chosen per series by in-sample one-step squared
 error over a grid, all series and all grid points in one loop over time (a
 (series x grid) array, as :mod:`opslib.forecast.smoothing`). Unlike the
@@ -14,7 +14,7 @@ import numpy as np
 
 from opslib.forecast.result import PointForecast
 
-__all__ = ["holt_winters", "HW_ALPHA_GRID", "HW_BETA_GRID", "HW_GAMMA_GRID", "HW_PHI_GRID", "HW_EXPLOSIVE_FACTOR"]
+__all__ = ["holt_winters", "holt_winters_additive", "additive_seasonal_indices", "HW_ALPHA_GRID", "HW_BETA_GRID", "HW_GAMMA_GRID", "HW_PHI_GRID", "HW_EXPLOSIVE_FACTOR"]
 
 HW_ALPHA_GRID = np.array([0.05, 0.1, 0.2, 0.3, 0.5, 0.7])
 HW_BETA_GRID = np.array([0.01, 0.05, 0.15])
@@ -31,8 +31,50 @@ def _initial_seasonals(y: np.ndarray, m: int) -> np.ndarray:
     return seasonal_indices(y, m)
 
 
-def _hw_run(y, s0, alpha, beta, gamma, phi, keep_fitted=False):
-    """Run the recursions for parameter arrays (n, G); returns level, trend, season (n, G, m), sse, fitted."""
+def additive_seasonal_indices(y, season_length: int) -> np.ndarray:
+    """Additive seasonal components of classical decomposition, per series.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+        NaN = not observed.
+    season_length : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series, season_length)
+        Component of seasonal position j = column index mod m [units/period],
+        summing to 0 over the m positions; NaN for a position without any value.
+
+    Notes
+    -----
+    d_t = y_t - CMA_t (centred moving average of order m, 2 x m for even m);
+    component_j = mean of d_t at position j, minus the mean over positions.
+    This is R's ``decompose(type = "additive")`` and statsmodels'
+    ``seasonal_decompose(model="additive")``.
+    """
+    from opslib.forecast.seasonal import centred_moving_average
+
+    y = np.asarray(y, dtype=float)
+    y = y[None, :] if y.ndim == 1 else y
+    m = int(season_length)
+    n, T = y.shape
+    d = y - centred_moving_average(y, m)
+    pos = np.arange(T) % m
+    valid = ~np.isnan(d)
+    total = np.zeros((n, m))
+    count = np.zeros((n, m))
+    np.add.at(total.T, pos, np.where(valid, d, 0.0).T)
+    np.add.at(count.T, pos, valid.T.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        figure = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return figure - figure.mean(axis=1, keepdims=True)
+
+
+def _hw_run(y, s0, alpha, beta, gamma, phi, keep_fitted=False, additive=False):
+    """Run the recursions for parameter arrays (n, G); returns level, trend, season (n, G, m), sse, fitted.
+
+    ``additive``: ETS(A, Ad, A) updates (season added, not multiplied)."""
     n, T = y.shape
     m = s0.shape[1]
     G = np.broadcast_shapes(alpha.shape, beta.shape, gamma.shape, phi.shape)[1]
@@ -48,16 +90,21 @@ def _hw_run(y, s0, alpha, beta, gamma, phi, keep_fitted=False):
         yt = y[:, t, None]
         started = ~np.isnan(level)
         has = started & ~np.isnan(yt)
+        one_step = base + s if additive else base * s
         if keep_fitted:
-            fitted[:, t] = (base * s)[:, 0]
+            fitted[:, t] = one_step[:, 0]
         with np.errstate(invalid="ignore", divide="ignore"):
-            err = np.where(has, yt - base * s, 0.0)
+            err = np.where(has, yt - one_step, 0.0)
             sse += err * err
-            new_level = np.where(has, alpha * yt / s + (1 - alpha) * base, base)
+            if additive:
+                new_level = np.where(has, alpha * (yt - s) + (1 - alpha) * base, base)
+                new_season = np.where(has, gamma * (yt - base) + (1 - gamma) * s, s)
+            else:
+                new_level = np.where(has, alpha * yt / s + (1 - alpha) * base, base)
+                new_season = np.where(has, gamma * yt / base + (1 - gamma) * s, s)
             new_trend = np.where(has, beta * (new_level - level) + (1 - beta) * phi * trend, phi * trend)
-            new_season = np.where(has, gamma * yt / base + (1 - gamma) * s, s)
         start = ~started & ~np.isnan(yt)
-        level = np.where(start, yt / s, new_level)
+        level = np.where(start, yt - s if additive else yt / s, new_level)
         trend = np.where(started, new_trend, 0.0)
         season[:, :, j] = new_season
     return level, trend, season, sse, fitted
@@ -110,6 +157,58 @@ def holt_winters(y, horizon: int, season_length: int) -> PointForecast:
     .. [1] Hyndman, R.J., Athanasopoulos, G. (2021). Forecasting: principles and practice, 3rd ed. OTexts.
     .. [2] Gardner, E.S., McKenzie, E. (1985). Forecasting trends in time series. Management Science 31(10).
     """
+    return _holt_winters(y, horizon, season_length, additive=False)
+
+
+def holt_winters_additive(y, horizon: int, season_length: int) -> PointForecast:
+    """Damped-trend Holt-Winters with additive seasonality, parameters chosen per series.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+        History [units/period]; NaN = not observed (state carried forward, no
+        error counted). The seasonal position of a period is its column index
+        modulo ``season_length``.
+    horizon : int
+    season_length : int
+        m > 1 [periods per cycle].
+
+    Returns
+    -------
+    PointForecast
+        ``mean`` l_T + (phi + ... + phi^h) b_T + s_{T+h-m(k+1)} (may be negative:
+        :func:`opslib.forecast.core.forecast_arrays` clips at 0); NaN (with a
+        ``params["reason"]``) for a series with fewer than two full seasons or
+        whose forecast exceeds :data:`HW_EXPLOSIVE_FACTOR` x (max |y| + 1).
+        ``spread`` sqrt(1 + sum_{j<h} c_j^2), c_j = alpha + alpha beta (phi + ...
+        + phi^j) + gamma [j mod m = 0], exact for ETS(A,Ad,A) [1, table 6.1].
+        ``params`` as :func:`holt_winters`.
+
+    Notes
+    -----
+    The point forecasts of ETS(A,Ad,A) [1, section 8.3], base_t = l_{t-1} + phi b_{t-1}:
+
+        l_t = alpha (y_t - s_{t-m}) + (1 - alpha) base_t
+        b_t = beta (l_t - l_{t-1}) + (1 - beta) phi b_{t-1}
+        s_t = gamma (y_t - base_t) + (1 - gamma) s_{t-m}
+
+    Initial seasonal components from the classical additive decomposition
+    (:func:`additive_seasonal_indices`), initial level the first observation
+    minus its component, initial trend 0; parameters over the grids of
+    :func:`holt_winters` by the smallest in-sample sum of squared one-step
+    errors. Unlike the multiplicative form it accepts zeros and a season
+    whose amplitude does not grow with the level.
+
+    References
+    ----------
+    .. [1] Hyndman, R.J., Koehler, A.B., Ord, J.K., Snyder, R.D. (2008). Forecasting with
+       exponential smoothing: the state space approach. Springer.
+    """
+    return _holt_winters(y, horizon, season_length, additive=True)
+
+
+def _holt_winters(y, horizon: int, season_length: int, *, additive: bool) -> PointForecast:
+    """The grid search and forecasts of :func:`holt_winters` (``additive`` False) and :func:`holt_winters_additive`."""
     y = np.asarray(y, dtype=float)
     y = y[None, :] if y.ndim == 1 else y
     n, T = y.shape
@@ -124,14 +223,17 @@ def holt_winters(y, horizon: int, season_length: int) -> PointForecast:
         return PointForecast(mean, fitted, spread, {**params, "reason": reason})
     observed = ~np.isnan(y)
     n_obs = observed.sum(axis=1)
-    positive = np.where(observed, y > 0, True).all(axis=1)
-    reason[~positive] = "not strictly positive: multiplicative seasonality refused"
+    if additive:
+        positive = np.ones(n, dtype=bool)
+    else:
+        positive = np.where(observed, y > 0, True).all(axis=1)
+        reason[~positive] = "not strictly positive: multiplicative seasonality refused"
     reason[n_obs < 2 * m] = f"fewer than two full seasons ({2 * m} periods)"
     s0 = np.full((n, m), np.nan)
     ok = positive & (n_obs >= 2 * m)
     if ok.any():
-        s0[ok] = _initial_seasonals(y[ok], m)
-    good_index = np.isfinite(s0).all(axis=1) & (np.nan_to_num(s0) > 1e-3).all(axis=1)
+        s0[ok] = additive_seasonal_indices(y[ok], m) if additive else _initial_seasonals(y[ok], m)
+    good_index = np.isfinite(s0).all(axis=1) & (additive | (np.nan_to_num(s0) > 1e-3).all(axis=1))
     reason[ok & ~good_index] = "no usable initial seasonal index"
     rows = np.flatnonzero(ok & good_index)
     if len(rows) == 0:
@@ -143,15 +245,15 @@ def holt_winters(y, horizon: int, season_length: int) -> PointForecast:
     A, B, C, P = A[keep], B[keep], C[keep], P[keep]
     x = y[rows]
     full = (len(rows), len(A))
-    *_, sse, _ = _hw_run(x, s0[rows], *(np.broadcast_to(g, full) for g in (A, B, C, P)))
+    *_, sse, _ = _hw_run(x, s0[rows], *(np.broadcast_to(g, full) for g in (A, B, C, P)), additive=additive)
     k = np.argmin(sse, axis=1)
     a, b, c, p = A[k], B[k], C[k], P[k]
     level, trend, season, _, fit = _hw_run(x, s0[rows], a[:, None], b[:, None], c[:, None], p[:, None],
-                                           keep_fitted=True)
+                                           keep_fitted=True, additive=additive)
     h = np.arange(1, horizon + 1)
     damp = np.cumsum(p[:, None] ** h[None, :], axis=1)
     future = season[:, 0, (T + h - 1) % m]
-    path = (level + damp * trend) * future
+    path = level + damp * trend + future if additive else (level + damp * trend) * future
     limit = HW_EXPLOSIVE_FACTOR * (np.nanmax(np.abs(x), axis=1) + 1.0)
     explosive = ~np.isfinite(path).all(axis=1) | (np.abs(path).max(axis=1, initial=0.0) > limit)
     path[explosive] = np.nan

@@ -71,23 +71,23 @@ def to_panel(frame: pd.DataFrame, *, value: str = "units", censor: bool = True,
     dates = pd.to_datetime(frame["date"])
     if frequency is None:
         frequency = infer_frequency(dates)
-    dup = frame.duplicated(["sku", "date"])
-    if dup.any():
-        rows = frame.loc[dup, ["sku", "date"]].head(5).to_dict("records")
-        raise DataError(f"demand: (sku, date) must be unique; {int(dup.sum())} repeated rows, e.g. {rows}. "
-                        "Fix: aggregate the table to one row per SKU and date.")
     first, last = dates.min(), dates.max()
     grid = pd.date_range(first, last, freq=frequency.offset) if frequency.name != "daily" else pd.date_range(
         first, last, freq="D")
     if len(grid) == 0 or grid[0] != first:
         grid = pd.DatetimeIndex([first]).append(grid[grid > first])
     col = grid.get_indexer(dates)
+    codes, skus = pd.factorize(frame["sku"], sort=True)
+    dup = _repeated(codes, col, len(grid))
+    if dup.any():
+        rows = frame.loc[dup, ["sku", "date"]].head(5).to_dict("records")
+        raise DataError(f"demand: (sku, date) must be unique; {int(dup.sum())} repeated rows, e.g. {rows}. "
+                        "Fix: aggregate the table to one row per SKU and date.")
     if (col < 0).any():
         bad = frame.loc[col < 0, ["sku", "date"]].head(5).to_dict("records")
         raise DataError(f"demand.date: {int((col < 0).sum())} dates are off the {frequency.name} grid that starts "
                         f"on {first.date()}, e.g. {bad}. Fix: align all dates to the same anchor "
                         "(for example month start).")
-    codes, skus = pd.factorize(frame["sku"], sort=True)
     values = np.full((len(skus), len(grid)), np.nan)
     values[codes, col] = frame[value].to_numpy(dtype=float)
     censored = np.zeros(values.shape, dtype=bool)
@@ -96,6 +96,26 @@ def to_panel(frame: pd.DataFrame, *, value: str = "units", censor: bool = True,
         censored[codes[out], col[out]] = True
         values[censored] = np.nan
     return Panel(values, pd.Index(skus, name="sku"), grid, frequency, censored)
+
+
+def _repeated(codes: np.ndarray, col: np.ndarray, width: int) -> np.ndarray:
+    """True for each row that repeats the (SKU code, grid column) of an earlier row, as
+    ``DataFrame.duplicated`` (rows off the grid or without a SKU: False).
+
+    The cell number code x width + column of each row is checked for a strict increase (a table
+    sorted by SKU and date, the usual case: one pass, no sort), else sorted once and compared with
+    its neighbour; only when a repeat exists are the rows located.
+    """
+    on_grid = (col >= 0) & (codes >= 0)
+    cell = codes[on_grid].astype(np.int64) * width + col[on_grid]
+    repeated = np.zeros(len(codes), dtype=bool)
+    if len(cell) < 2 or bool(np.all(cell[1:] > cell[:-1])):
+        return repeated
+    ordered = np.sort(cell)
+    if not bool(np.any(ordered[1:] == ordered[:-1])):
+        return repeated
+    repeated[on_grid] = pd.Series(cell).duplicated().to_numpy()
+    return repeated
 
 
 def from_panel(values: np.ndarray, skus, dates, *, name: str = "units") -> pd.DataFrame:
