@@ -10,7 +10,7 @@ from scipy import integrate, stats
 
 import opslib.inventory as inv
 from opslib import DataError
-from opslib.inventory.distributions import _quadrature_loss
+from opslib.inventory.distributions import _quadrature_loss, quantile
 
 FAST = settings(max_examples=30, deadline=None)
 
@@ -116,3 +116,18 @@ def test_bad_input_is_refused_with_a_fix(call, words):
     assert "Fix:" in message or "fix" in message.lower()
     for word in words:
         assert word in message, (word, message)
+
+
+def test_pmf_quantile_is_the_inverted_cdf_of_its_draws():
+    # ten equal masses: the running sum reaches 0.8999999999999999 at the ninth value, not 0.9
+    draws = np.arange(10, 101, 10, dtype=float)
+    pmf = {float(v): 0.1 for v in draws}
+    assert quantile(pmf, 0.9) == 90.0
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        sample = rng.integers(0, 40, size=int(rng.integers(5, 200))).astype(float)
+        values, counts = np.unique(sample, return_counts=True)
+        table = dict(zip(values.tolist(), (counts / counts.sum()).tolist()))
+        qs = np.array([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
+        expected = np.quantile(sample, qs, method="inverted_cdf")
+        np.testing.assert_array_equal(quantile(table, qs), expected)

@@ -158,7 +158,11 @@ def quantile(dist: Demand, q):
     q = np.asarray(q, dtype=float)
     if isinstance(dist, _Pmf):
         cum = np.cumsum(dist.probs)
-        idx = np.minimum(np.searchsorted(cum, q, side="left"), len(cum) - 1)
+        # A running sum of probabilities falls short of the exact cumulative value by rounding
+        # (ten masses of 0.1 sum to 0.8999999999999999 at the ninth): compare with a tolerance of
+        # a few ulps per term, so the quantile of an empirical pmf is that of its draws.
+        tol = 8 * np.finfo(float).eps * np.arange(1, len(cum) + 1)
+        idx = np.minimum(np.searchsorted(cum + tol, q, side="left"), len(cum) - 1)
         return dist.values[idx][()]
     return np.asarray(dist.ppf(q))[()]
 
