@@ -7,6 +7,8 @@
   depth, profit ROI and GMV ROI (投产比);
 * :mod:`opslib.promo.response`: own price elasticity, pre/post dips and
   cannibalization learned per SKU from daily history (Poisson GLM);
+* :mod:`opslib.promo.halo`: halo on complements (extra complement units per
+  bump unit) from order lines, bootstrap over days, shrunk toward 0;
 * :mod:`opslib.promo.pooling`: empirical-Bayes pooling of elasticities per
   category, literature prior as a labelled fallback;
 * :mod:`opslib.promo.baskets`: basket values, top-up calibrated from the
@@ -15,7 +17,10 @@
   against an ``UnobservedComponents`` counterfactual (CausalImpact style);
 * :mod:`opslib.promo.simulate`: Monte Carlo ROI of a :class:`PromotionPlan`
   over the uncertain response, margin waterfall, tornado, scenario comparison;
-  :class:`Simulator` for scenario updates on tables indexed once.
+  :class:`Simulator` for scenario updates on tables indexed once;
+* :mod:`opslib.promo.stock_check`: the simulated window demand against
+  stock, open orders and lead time (stock-out risk, extra order and by when,
+  flash-sale cap, post-promotion reorder adjustment).
 """
 
 from opslib.promo.baskets import (
@@ -64,6 +69,7 @@ from opslib.promo.mechanics import (
     threshold_discount,
 )
 
+from opslib.promo.halo import HaloEstimates, fit_halo, shrink_toward_zero
 from opslib.promo.pooling import (
     BIJMOLT_2005_PRIOR,
     LiteraturePrior,
@@ -85,6 +91,7 @@ from opslib.promo.simulate import (
     compare,
     simulate,
 )
+from opslib.promo.stock_check import STOCK_CHECK_COLUMNS, stock_check
 from opslib.promo.response import (
     OwnPriceResponse,
     ResponseSettings,
@@ -138,6 +145,9 @@ __all__ = [
     "between_variance",
     "empirical_bayes_shrinkage",
     "pool_elasticities",
+    "HaloEstimates",
+    "fit_halo",
+    "shrink_toward_zero",
     "PromotionPlan",
     "SimulationResult",
     "Simulator",
@@ -157,4 +167,6 @@ __all__ = [
     "simulate_baskets",
     "PromotionEvaluation",
     "evaluate_promotion",
+    "STOCK_CHECK_COLUMNS",
+    "stock_check",
 ]

@@ -4,7 +4,8 @@ A :class:`PromotionPlan` (SKUs, window, mechanic and terms, funding, fixed
 fee) is simulated by :func:`simulate` over draws of the uncertain demand
 response learned by :func:`opslib.promo.fit_own_price_response` (and pooled by
 :func:`opslib.promo.pool_elasticities`): own price elasticity, mechanic
-visibility, pre- and post-promotion dips and cannibalization. Every draw
+visibility, pre- and post-promotion dips, cannibalization and, optionally, the
+halo on complements of :func:`opslib.promo.fit_halo`. Every draw
 yields the promotion window's units and GMV and the retailer's margin
 waterfall; the result carries profit ROI and GMV ROI (投产比), P(ROI > 0),
 P10/P50/P90, a tornado and the closed-form break-even guardrails of
@@ -22,6 +23,9 @@ and draw ``k``::
     D_ik   = min(f_ik (Q_ik - B_i)+, B_post_i)              # post-promotion dip units (pull-forward)
     P_ik   = min(h_ik (Q_ik - B_i)+, B_pre_i)               # pre-promotion dip units
     C_ik   = c_ik (Q_ik - B_i)+                             # cannibalized units
+
+    H_ik   ~ Normal(h_i, se) per bump unit                 # halo: complement units, when ``halo`` is given
+    halo margin = H_ik (Q_ik - B_i)+ m_c,i                  # m_c the margin of a complement unit
 
     B_ik   = B_i exp(s_i z_ik)                             # baseline level, when its uncertainty is given
     Y_ik   ~ gamma-Poisson(mean Q_ik, omega_i)             # realized window units (count noise)
@@ -94,12 +98,12 @@ PRICE_MECHANICS = ("percent_off", "flash_sale", "second_half_price", "bogo", "th
 
 WATERFALL_COMPONENTS: tuple[str, ...] = (
     "own_lift_margin", "discount_on_baseline_units", "discount_on_incremental_units", "cannibalization",
-    "pre_dip", "post_dip", "coupon_cost", "gift_cost", "points_cost", "fixed_cost", "funding")
+    "pre_dip", "post_dip", "halo", "coupon_cost", "gift_cost", "points_cost", "fixed_cost", "funding")
 """Changes from the baseline margin to the promotion margin; they sum to the incremental profit."""
 
 UNCERTAIN_INPUTS: tuple[str, ...] = ("elasticity", "post_dip", "pre_dip", "cannibalization", "mechanic_effect",
                                      "sibling_effect", "baseline_level", "window_noise", "dip_fraction",
-                                     "pre_dip_fraction")
+                                     "pre_dip_fraction", "halo")
 """Uncertain inputs per SKU; the position of each names its random stream (append only, never reorder)."""
 
 
@@ -487,7 +491,8 @@ def _weekday_baseline(y: np.ndarray, dow: np.ndarray, origin: int, lookback_days
 
 
 NORMAL_INPUTS: frozenset[str] = frozenset({"post_dip", "pre_dip", "mechanic_effect", "sibling_effect",
-                                           "baseline_level", "window_noise", "dip_fraction", "pre_dip_fraction"})
+                                           "baseline_level", "window_noise", "dip_fraction", "pre_dip_fraction",
+                                           "halo"})
 """Inputs whose stream holds standard normal numbers; the others (elasticity, cannibalization) hold uniforms
 turned into draws by their inverse distribution function."""
 
@@ -674,6 +679,8 @@ class _Inputs:
     """``{"post_dip": (multiplier, share), "pre_dip": (...)}``: whether any SKU takes each form."""
     non_incremental_share: np.ndarray
     """Cannibalization share plus the dip fractions, clipped to [0, 1] (means, per SKU)."""
+    halo_margin: np.ndarray
+    """Margin of one complement unit bought through the halo, per promoted SKU [currency/unit] (0: no halo)."""
 
 
 def _check_settings(draws, seed, pre_dip_days, post_dip_days, cannibalization) -> None:
@@ -707,6 +714,49 @@ def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
 
 
+def _halo_table(halo) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """``({sku: row}, halo units per bump unit, their se, margin per complement unit)`` from a halo table.
+
+    Rows with a NaN halo mean no halo for that SKU. The margin per complement unit is the
+    ``complement_margin_per_unit`` column, else ``halo_margin_per_bump_unit / halo_units_per_bump_unit``.
+    """
+    frame = getattr(halo, "estimates", halo)
+    if not isinstance(frame, pd.DataFrame):
+        _fail("parameter 'halo'", "must be a DataFrame or a fit_halo result", type(halo).__name__,
+              "pass fit_halo(order_lines, promotions, items).estimates.")
+    missing = [c for c in ("sku", "halo_units_per_bump_unit", "halo_margin_per_bump_unit", "se")
+               if c not in frame.columns]
+    if missing:
+        _fail("table 'halo'", f"lacks column(s) {missing}", list(frame.columns),
+              "pass fit_halo(...).estimates (sku, halo_units_per_bump_unit, halo_margin_per_bump_unit, se).")
+    _, first, lookup = _first_rows(frame["sku"])
+    units = frame["halo_units_per_bump_unit"].to_numpy(float)[first]
+    se = frame["se"].to_numpy(float)[first]
+    per_bump = frame["halo_margin_per_bump_unit"].to_numpy(float)[first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = np.where(units != 0, per_bump / units, np.nan)
+    if "complement_margin_per_unit" in frame.columns:
+        unit_margin = frame["complement_margin_per_unit"].to_numpy(float)[first]
+        unit_margin = np.where(np.isfinite(unit_margin), unit_margin, derived)
+    else:
+        unit_margin = derived
+    known = np.isfinite(units)
+    codes = frame["sku"].astype(str).to_numpy(dtype=object)[first]
+    bad = known & (~np.isfinite(se) | (se < 0))
+    if bad.any():
+        _fail("table 'halo', column 'se'", "must be finite and >= 0 where the halo is given",
+              {s: v for s, v in zip(codes[bad][:5], se[bad][:5])}, "pass the standard errors of fit_halo.")
+    needs_margin = known & ((units != 0) | (se > 0)) & ~np.isfinite(unit_margin)
+    if needs_margin.any():
+        _fail("table 'halo'", "needs the margin of a complement unit (column 'complement_margin_per_unit', or a "
+              "non-zero halo_units_per_bump_unit with halo_margin_per_bump_unit)", list(codes[needs_margin][:5]),
+              "pass fit_halo(...).estimates, which has complement_margin_per_unit.")
+    units = np.where(known, units, 0.0)
+    se = np.where(known, se, 0.0)
+    unit_margin = np.where(known, np.nan_to_num(unit_margin), 0.0)
+    return lookup, units, se, unit_margin
+
+
 class _Tables:
     """``items``, ``response``, ``baseline`` and ``baseline_uncertainty`` indexed once into numpy arrays.
 
@@ -714,7 +764,7 @@ class _Tables:
     in :meth:`inputs`, on arrays only.
     """
 
-    def __init__(self, response, baseline, items, baseline_uncertainty):
+    def __init__(self, response, baseline, items, baseline_uncertainty, halo=None):
         if not isinstance(items, pd.DataFrame) or any(c not in items.columns for c in ("sku", "price", "unit_cost")):
             _fail("table 'items'", "needs columns sku, price, unit_cost",
                   list(getattr(items, "columns", [])), "pass workspace.items.")
@@ -775,6 +825,7 @@ class _Tables:
             se = t["baseline_log_se"].to_numpy(float)[first]
             od = t["overdispersion"].to_numpy(float)[first] if "overdispersion" in t.columns else np.zeros(len(first))
             self.uncertainty = (t, first, lookup, se, od)
+        self.halo = None if halo is None else _halo_table(halo)
 
     def response_column(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Column ``name`` of the response at ``rows`` (NaN for an absent SKU or column)."""
@@ -918,6 +969,14 @@ class _Tables:
 
         level_se, overdispersion = self._uncertainty(skus)
         params["baseline_level"] = (np.zeros(len(skus)), level_se)
+        halo_margin = np.zeros(len(skus))
+        params["halo"] = (np.zeros(len(skus)), np.zeros(len(skus)))
+        if self.halo is not None:
+            lookup, units, units_se, unit_margin = self.halo
+            at = _rows_of(lookup, skus)
+            has = at >= 0
+            params["halo"] = (np.where(has, _take(units, at), 0.0), np.where(has, _take(units_se, at), 0.0))
+            halo_margin = np.where(has, _take(unit_margin, at), 0.0)
         non_incremental = params["cannibalization"][0]
         if dip_forms["post_dip"][1] or dip_forms["pre_dip"][1]:  # the shares of the bump that are not incremental
             non_incremental = (non_incremental + np.clip(params["dip_fraction"][0], 0, 1)
@@ -934,7 +993,7 @@ class _Tables:
             sibling_params={"sibling_effect": (self.response_column("sibling_effect", sib_resp),
                                                self.response_column("sibling_effect_se", sib_resp))},
             overdispersion=overdispersion, window_days=plan.days, breakeven_lift=be_lift, dip_forms=dip_forms,
-            non_incremental_share=non_incremental)
+            non_incremental_share=non_incremental, halo_margin=halo_margin)
 
     def _uncertainty(self, skus) -> tuple[np.ndarray, np.ndarray]:
         """``baseline_log_se`` and ``overdispersion`` per promoted SKU (zeros without a table)."""
@@ -1021,6 +1080,9 @@ def _evaluate(x: _Inputs, u: dict, us: np.ndarray | None, n: int, *, per_sku: bo
     be_lift = _col(x.breakeven_lift)
     step = max(1, min(n, _CHUNK_ELEMENTS // max(m, 1)))
     totals["profit"] = np.empty(n)
+    has_halo = bool(np.any(x.halo_margin * np.abs(x.params["halo"][0]) > 0)
+                    or np.any(x.halo_margin * x.params["halo"][1] > 0))
+    halo_w = x.halo_margin[None, :]
 
     def chunk(c0: int) -> np.ndarray:
         c1 = min(n, c0 + step)
@@ -1113,6 +1175,13 @@ def _evaluate(x: _Inputs, u: dict, us: np.ndarray | None, n: int, *, per_sku: bo
             t["incremental_gmv"] = t["incremental_gmv"] - s_l[2]
             t["net_incremental_units"] = t["net_incremental_units"] - s_l[0]
         t["fixed_cost"] = -x.fixed_cost
+        t["halo"] = 0.0
+        if has_halo:  # complement units per bump unit, at the complement's margin
+            if "halo" in u:
+                rate = _normal(mean["halo"], se["halo"], u["halo"][:, sl])
+            else:
+                rate = np.nan_to_num(mean["halo"])
+            t["halo"] = _weighted_sums(rate * positive, halo_w)[0]
         # realized window units: gamma-Poisson count noise around q (Wilson-Hilferty gamma quantile)
         if "window_noise" in u:
             w = np.reciprocal(np.maximum(q, 1e-12))
@@ -1201,7 +1270,8 @@ class SimulationResult:
         (realized window units, for comparison with what sells) [units over
         the window].
     settings : dict
-        draws, seed, pre/post dip days, cannibalization mode, ``dips``
+        draws, seed, pre/post dip days, cannibalization mode, ``halo``
+        (promoted SKUs with a halo), ``dips``
         (``share``: fractions of the bump; ``multiplier``: log multipliers of
         the dip windows' baseline; ``mixed``; ``none``), seconds.
     """
@@ -1232,7 +1302,8 @@ def _quantiles(values: np.ndarray) -> dict:
 
 def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.DataFrame, *, draws: int = 2000,
              seed: int = 0, pre_dip_days: int = 7, post_dip_days: int = 14, cannibalization: str = "auto",
-             tornado: bool = True, baseline_uncertainty: pd.DataFrame | None = None) -> SimulationResult:
+             tornado: bool = True, baseline_uncertainty: pd.DataFrame | None = None,
+             halo=None) -> SimulationResult:
     """Monte Carlo P&L and ROI of a promotion plan.
 
     Parameters
@@ -1273,6 +1344,19 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
         exp(theta_j))`` units at its own margin; ``auto``: ``share`` when
         the column is filled, else ``siblings`` when possible, else none.
     tornado : bool, default True
+    halo : pandas.DataFrame or HaloEstimates, optional
+        Per SKU ``sku, halo_units_per_bump_unit, halo_margin_per_bump_unit,
+        se`` and ``complement_margin_per_unit``, as returned by
+        :func:`opslib.promo.fit_halo`: complement units bought per unit of
+        the positive bump [units/unit] and the margin of one such unit
+        [currency/unit]. Each promoted SKU's rate is drawn as ``Normal(h,
+        se)`` (not clipped: a negative rate lowers the margin, so an
+        estimate near 0 adds no margin on average) from its own random
+        stream, and ``halo = rate (Q - B)+ m_c`` is the waterfall's ``halo``
+        row and a tornado input. SKUs absent from the table, or without it,
+        have no halo (the row is 0 and every other number is unchanged).
+        The halo enters the margin only: units, GMV and the closed-form
+        guardrails are those of the promoted SKUs and their siblings.
     baseline_uncertainty : pandas.DataFrame, optional
         Per SKU ``sku, baseline_log_se`` [log units] and ``overdispersion``
         ``omega`` [1], as returned by :func:`baseline_uncertainty`. The
@@ -1298,7 +1382,7 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
     Per draw (notes, section 2.5)::
 
         profit = (Q - B) m_r - Q p r (1 - a) - c (Q - B)+ m_r
-                 - (pre + post dip units) m_r - coupon/gift/points - F
+                 - (pre + post dip units) m_r + H (Q - B)+ m_c - coupon/gift/points - F
 
     with ``m_r = p g`` and ``r`` the cost rate of the mechanic
     (:meth:`PromotionPlan.rates`). With dips as fractions of the bump,
@@ -1315,7 +1399,7 @@ def simulate(plan: PromotionPlan, response, baseline: pd.DataFrame, items: pd.Da
     """
     return Simulator(response, baseline, items, draws=draws, seed=seed, pre_dip_days=pre_dip_days,
                      post_dip_days=post_dip_days, cannibalization=cannibalization,
-                     baseline_uncertainty=baseline_uncertainty).simulate(plan, tornado=tornado)
+                     baseline_uncertainty=baseline_uncertainty, halo=halo).simulate(plan, tornado=tornado)
 
 
 class Simulator:
@@ -1332,7 +1416,7 @@ class Simulator:
 
     Parameters
     ----------
-    response, baseline, items, baseline_uncertainty
+    response, baseline, items, baseline_uncertainty, halo
         As in :func:`simulate`. The tables are read on construction; build a
         new ``Simulator`` when they change.
     draws : int, default 2000
@@ -1350,14 +1434,14 @@ class Simulator:
 
     def __init__(self, response, baseline: pd.DataFrame, items: pd.DataFrame, *, draws: int = 2000, seed: int = 0,
                  pre_dip_days: int = 7, post_dip_days: int = 14, cannibalization: str = "auto",
-                 baseline_uncertainty: pd.DataFrame | None = None):
+                 baseline_uncertainty: pd.DataFrame | None = None, halo=None):
         _check_settings(draws, seed, pre_dip_days, post_dip_days, cannibalization)
         self.draws = int(draws)
         self.seed = int(seed)
         self.pre_dip_days = int(pre_dip_days)
         self.post_dip_days = int(post_dip_days)
         self.cannibalization = cannibalization
-        self._tables = _Tables(response, baseline, items, baseline_uncertainty)
+        self._tables = _Tables(response, baseline, items, baseline_uncertainty, halo)
 
     def inputs(self, plan: PromotionPlan) -> _Inputs:
         return self._tables.inputs(plan, pre_dip_days=self.pre_dip_days, post_dip_days=self.post_dip_days,
@@ -1495,6 +1579,8 @@ def _result(plan: PromotionPlan, x: _Inputs, t: dict, draws: int, tornado: bool,
     if any(np.isfinite(x.params[name][0]).any() for name in ("post_dip", "pre_dip")):
         dips.add("multiplier")
     settings = {**settings, "cannibalization": x.cannibalization_mode, "siblings": len(x.siblings),
+                "halo": int(np.count_nonzero((x.halo_margin != 0) & ((x.params["halo"][0] != 0)
+                                                                    | (x.params["halo"][1] > 0)))),
                 "dips": "mixed" if len(dips) == 2 else (dips.pop() if dips else "none"),
                 "seconds": time.perf_counter() - t0}
     return SimulationResult(plan, frame, waterfall, summary, float(np.mean(profit > 0)), float(worst.mean()),
@@ -1645,7 +1731,8 @@ def compare(plans: Sequence[PromotionPlan], response, baseline: pd.DataFrame, it
     plan, so that they carry the response uncertainty that matters to the
     choice and not Monte Carlo noise.
     """
-    unknown = set(options) - {"pre_dip_days", "post_dip_days", "cannibalization", "tornado", "baseline_uncertainty"}
+    unknown = set(options) - {"pre_dip_days", "post_dip_days", "cannibalization", "tornado", "baseline_uncertainty",
+                              "halo"}
     if unknown:
         _fail("parameter(s)", "are not options of simulate", sorted(unknown), "see simulate's parameters.")
     tornado = options.pop("tornado", True)
