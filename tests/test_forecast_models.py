@@ -16,7 +16,8 @@ from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
 from opslib.forecast import (adida, croston, croston_optimized, croston_sba, historic_average, holt, imapa,
                              moving_average, naive, seasonal_naive, simple_exponential_smoothing, tsb)
 from opslib.forecast.intermittent import TSB_OCCURRENCE_GRID, TSB_SIZE_GRID, _tsb_grid, demand_sizes_and_intervals
-from opslib.forecast.smoothing import ALPHA_GRID, BETA_GRID, GOLDEN_ITERATIONS, PHI_GRID, _holt_run
+from opslib.forecast.smoothing import (ALPHA_GRID, BETA_GRID, GOLDEN_ITERATIONS, HOLT_POLISH_ITERATIONS, PHI_RANGE,
+                                      _holt_kernel, _time_major)
 
 TOL = 1e-10
 
@@ -155,6 +156,75 @@ def ref_holt(row, alpha, beta, phi):
     return level, trend, sse
 
 
+def ref_holt_sse(row, alpha, beta, phi):
+    """One-step SSE of Holt's method on ``row`` (as ``ref_holt``: a NaN period after the first
+    observation moves the state along its trend), in the error-correction form and operation order of
+    the vectorized kernel: f = l + phi b, e = y - f, l = f + alpha e, b = phi b + (alpha beta) e; so
+    that both give the same floating-point SSE and the same choices."""
+    level, trend, sse = None, 0.0, 0.0
+    for v in row:
+        if level is None:
+            level = None if np.isnan(v) else v
+            continue
+        trend = phi * trend
+        f = level + trend
+        if np.isnan(v):
+            level = f
+            continue
+        err = v - f
+        level = alpha * err + f
+        trend = trend + (alpha * beta) * err
+        sse += err * err
+    return sse
+
+
+def ref_golden_polish(f, lo, hi, x0, f0):
+    """Golden section of one parameter on [lo, hi] (textbook form), answer the first of (x0, c, d)
+    with the smallest SSE."""
+    g = (5 ** 0.5 - 1) / 2
+    a, b = lo, hi
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(HOLT_POLISH_ITERATIONS):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = f(d)
+    best, best_sse = x0, f0
+    for x, fx in ((c, fc), (d, fd)):
+        if fx < best_sse:
+            best, best_sse = x, fx
+    return best, best_sse
+
+
+def ref_holt_search(x, damped):
+    """opslib's Holt parameter search for one series, in plain loops: the (alpha, beta) grid with
+    beta <= alpha at phi = 0.98 (damped) or 1, first smallest SSE; then golden-section polishes of
+    phi on [0.8, 0.98] (damped), alpha on [max(alpha - 0.05, beta, 0.01), min(alpha + 0.05, 0.99)],
+    beta between its grid neighbours (0.001 below the first, 0.5 above the last) capped at alpha."""
+    phi = PHI_RANGE[1] if damped else 1.0
+    best, alpha, beta = np.inf, None, None
+    for a in ALPHA_GRID:
+        for b in BETA_GRID:
+            if b <= a:
+                s = ref_holt_sse(x, a, b, phi)
+                if s < best or alpha is None:
+                    best, alpha, beta = s, a, b
+    if damped:
+        phi, best = ref_golden_polish(lambda v: ref_holt_sse(x, alpha, beta, v), *PHI_RANGE, phi, best)
+    alpha, best = ref_golden_polish(lambda v: ref_holt_sse(x, v, beta, phi), max(alpha - 0.05, 0.01, beta),
+                                    min(alpha + 0.05, 0.99), alpha, best)
+    at = list(BETA_GRID).index(beta)
+    lo = BETA_GRID[at - 1] if at > 0 else 0.001
+    hi = min(BETA_GRID[at + 1] if at < len(BETA_GRID) - 1 else 0.5, alpha)
+    beta, best = ref_golden_polish(lambda v: ref_holt_sse(x, alpha, v, phi), lo, max(hi, lo), beta, best)
+    return alpha, beta, phi
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -264,40 +334,60 @@ def test_holt_matches_statsmodels(phi):
 # --------------------------------------------------------------------------- vectorized == per series
 
 
-def test_ses_vectorized_matches_reference():
+@pytest.mark.parametrize("alpha_range", [(0.1, 0.3), (0.01, 0.99)])   # M5 SexpS; statsforecast's SES optimized
+def test_ses_vectorized_matches_reference(alpha_range):
     y = np.vstack([smooth_panel(T=90), intermittent_panel()])
-    result = simple_exponential_smoothing(y, 3)
+    result = simple_exponential_smoothing(y, 3, alpha_range=alpha_range)
     for i, row in enumerate(y):
         x = observed(row)
         if not x:
             assert np.isnan(result.mean[i]).all()
             continue
-        alpha = ref_ses_alpha(x)
+        alpha = ref_ses_alpha(x, *alpha_range)
         assert abs(result.params["alpha"][i] - alpha) < TOL
         assert abs(result.mean[i, 0] - ref_ses(x, alpha)[0]) < TOL
 
 
 def test_holt_vectorized_matches_reference():
-    y = smooth_panel(n=6, T=40)
+    y = np.vstack([smooth_panel(n=8, T=60), intermittent_panel(n=6, T=60)])
+    y[-1] = np.nan                                              # no observation: no forecast
     for damped in (False, True):
         result = holt(y, 5, damped=damped)
-        for i, row in enumerate(y):
-            a, b, p = (result.params[k][i] for k in ("alpha", "beta", "phi"))
-            level, trend, sse = ref_holt(row, a, b, p)
+        assert np.isnan(result.mean[-1]).all()
+        for i, row in enumerate(y[:-1]):
+            params = ref_holt_search(row, damped)
+            np.testing.assert_allclose([result.params[k][i] for k in ("alpha", "beta", "phi")], params, atol=TOL)
+            level, trend, _ = ref_holt(row, *params)
+            p = params[2]
             expected = [level + sum(p ** j for j in range(1, h + 1)) * trend for h in range(1, 6)]
-            np.testing.assert_allclose(result.mean[i], expected, atol=TOL)
-            # the choice is no worse than any candidate of the coarse grid
-            grid = [(ga, gb, gp) for ga in ALPHA_GRID for gb in BETA_GRID
-                    for gp in (PHI_GRID if damped else [1.0]) if gb <= ga]
-            assert sse <= min(ref_holt(row, *g)[2] for g in grid) + TOL
+            np.testing.assert_allclose(result.mean[i], expected, atol=1e-8)
+
+
+def test_holt_search_no_worse_than_its_grid():
+    y = smooth_panel(n=6, T=40)
+    for damped in (False, True):
+        result = holt(y, 1, damped=damped)
+        improved = 0
+        for i, row in enumerate(y):
+            chosen = ref_holt_sse(row, *(result.params[k][i] for k in ("alpha", "beta", "phi")))
+            grid = min(ref_holt_sse(row, a, b, PHI_RANGE[1] if damped else 1.0)
+                       for a in ALPHA_GRID for b in BETA_GRID if b <= a)
+            assert chosen <= grid
+            improved += chosen < grid
+        assert improved > 0                                     # the polish does something
 
 
 def test_holt_kernel_matches_reference_on_gaps():
     y = smooth_panel(n=5, T=30)
-    a, b, p = np.full((5, 1), 0.3), np.full((5, 1), 0.1), np.full((5, 1), 0.9)
-    level, trend, sse, _, _ = _holt_run(y, a, b, p)
+    history = np.empty(y.shape[::-1])
+    level, trend, sse = _holt_kernel(_time_major(y), 0.3, 0.1, 0.9, history)
     for i, row in enumerate(y):
-        np.testing.assert_allclose([level[i, 0], trend[i, 0], sse[i, 0]], ref_holt(row, 0.3, 0.1, 0.9), atol=TOL)
+        np.testing.assert_allclose([level[i], trend[i], sse[i]], ref_holt(row, 0.3, 0.1, 0.9), atol=TOL)
+    # several parameter sets per pass: rows of (K, n)
+    alphas = np.array([[0.2], [0.5]])
+    _, _, sse2 = _holt_kernel(_time_major(y), alphas, 0.1, 0.9)
+    for k, a in enumerate(alphas[:, 0]):
+        np.testing.assert_allclose(sse2[k], [ref_holt(row, a, 0.1, 0.9)[2] for row in y], atol=1e-8)
 
 
 @pytest.mark.parametrize("model, reference", [
@@ -406,3 +496,28 @@ def test_tsb_fixed_parameters_match_the_reference(a, b):
     final, _ = _tsb_grid(y, np.array([a]), np.array([b]))
     rows = ~np.isnan(first_size)
     np.testing.assert_allclose(result.mean[rows, 0], final[rows, 0, 0], atol=TOL, rtol=0)
+
+
+def test_ses_level_without_fitted_equals_the_ses_forecast():
+    from opslib.forecast.smoothing import ses_level
+
+    y = np.vstack([smooth_panel(T=90), intermittent_panel()])
+    for alpha_range in ((0.1, 0.3), (0.01, 0.99)):
+        full = simple_exponential_smoothing(y, 1, alpha_range=alpha_range).mean[:, 0]
+        np.testing.assert_array_equal(ses_level(y, alpha_range=alpha_range), full)
+
+
+def test_intermittent_without_missing_periods_and_across_period_chunks():
+    # no NaN at all (every block of periods "complete") and T = 150 periods: blocks of 64, 64 and 22
+    from opslib.forecast.intermittent import PERIOD_CHUNK
+
+    y = np.nan_to_num(intermittent_panel(seed=5, n=12, T=150))
+    assert y.shape[1] > 2 * PERIOD_CHUNK and y.shape[1] % PERIOD_CHUNK
+    for model, reference in ((croston, lambda x: ref_croston(x, 1.0)), (tsb, ref_tsb)):
+        got = model(y, 1).mean[:, 0]
+        np.testing.assert_allclose(got, [reference(list(row)) for row in y], atol=TOL, rtol=0)
+    fixed = tsb(y, 1, a=0.3, b=0.1).mean[:, 0]
+    final, _ = _tsb_grid(y, np.array([0.3]), np.array([0.1]))
+    has_demand = (y > 0).any(axis=1)
+    np.testing.assert_allclose(fixed[has_demand], final[has_demand, 0, 0], atol=TOL, rtol=0)
+    np.testing.assert_array_equal(fixed[~has_demand], 0.0)

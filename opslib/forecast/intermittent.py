@@ -21,7 +21,7 @@ import numpy as np
 
 from opslib.forecast.panel import right_align
 from opslib.forecast.result import PointForecast
-from opslib.forecast.smoothing import simple_exponential_smoothing, ses_level
+from opslib.forecast.smoothing import ses_level
 
 __all__ = ["croston", "croston_sba", "croston_optimized", "tsb", "adida", "imapa",
            "demand_sizes_and_intervals", "mean_interval", "TSB_OCCURRENCE_GRID", "TSB_SIZE_GRID"]
@@ -174,13 +174,12 @@ def croston_optimized(y, horizon: int) -> PointForecast:
     """M5 "optCro": Croston with sizes and intervals each smoothed by SES with alpha chosen in [0.1, 0.3]."""
     y = _as_panel(y)
     sizes, intervals = demand_sizes_and_intervals(y, align="right")
-    z = simple_exponential_smoothing(sizes, 1).mean[:, 0]
-    p = simple_exponential_smoothing(intervals, 1).mean[:, 0]
-    return PointForecast(_flat(_ratio(y, z, p, 1.0), horizon), None, None, {})
+    z = ses_level(sizes)                                       # SES optimized in [0.1, 0.3]: SexpS
+    p = ses_level(intervals)
+    return PointForecast(_flat(_ratio((~np.isnan(y)).any(axis=1), z, p, 1.0), horizon), None, None, {})
 
 
-def _ratio(y, z, p, multiplier):
-    has_obs = (~np.isnan(y)).any(axis=1)
+def _ratio(has_obs, z, p, multiplier):
     has_demand = ~np.isnan(z)
     p = np.where(np.isnan(p), 1.0, p)          # M5: y[is.na(y)] <- 1 (a single demand at the start)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -188,35 +187,66 @@ def _ratio(y, z, p, multiplier):
     return np.where(has_obs, value, np.nan)
 
 
-class _Periods(NamedTuple):
-    """A panel in time-major layout for the Croston and TSB recursions.
+class _Starts(NamedTuple):
+    """Where each row's Croston and TSB recursions start.
 
-    ``values`` (T, n) C-contiguous with NaN set to 0, ``observed`` (T, n) as
-    0/1 floats, ``first_size`` the first non-zero value of each row (NaN
-    without one), ``n_obs`` observed periods per row.
+    ``first`` the first observed period (0 without one), ``occurrence`` 1.0
+    when that period has a demand (else 0.0), ``first_size`` the first non-zero
+    value (NaN without one), ``n_obs`` observed periods per row, ``first_demand``
+    the first period with a demand (0 without one), ``counts`` demands per row.
     """
 
-    values: np.ndarray
-    observed: np.ndarray
+    first: np.ndarray
+    occurrence: np.ndarray
     first_size: np.ndarray
     n_obs: np.ndarray
+    first_demand: np.ndarray
+    counts: np.ndarray
 
 
-def _periods(y: np.ndarray, block: int = 1024) -> _Periods:
-    n, T = y.shape
-    values = np.empty((T, n))
-    observed = np.empty((T, n))
-    for i in range(0, n, block):                               # blocked transpose: cache-friendly
-        part = values[:, i:i + block]
-        part[...] = y[i:i + block].T
-        missing = np.isnan(part)
-        np.logical_not(missing, out=observed[:, i:i + block], casting="unsafe")
-        np.copyto(part, 0.0, where=missing)
+def _starts(y: np.ndarray) -> _Starts:
+    n = len(y)
+    observed = ~np.isnan(y)
+    first = np.argmax(observed, axis=1)
     with np.errstate(invalid="ignore"):
         demand = y > 0
-    first = np.argmax(demand, axis=1)
-    first_size = np.where(demand.any(axis=1), y[np.arange(n), first], np.nan)
-    return _Periods(values, observed, first_size, np.count_nonzero(~np.isnan(y), axis=1))
+    first_demand = np.argmax(demand, axis=1)
+    first_size = np.where(demand[np.arange(n), first_demand], y[np.arange(n), first_demand], np.nan)
+    return _Starts(first, demand[np.arange(n), first].astype(float), first_size,
+                   np.count_nonzero(observed, axis=1), first_demand, np.count_nonzero(demand, axis=1))
+
+
+PERIOD_CHUNK = 64
+"""Periods transposed together for the Croston and TSB loops (a (64, n) block stays in cache)."""
+TILE_ROWS = 512
+"""Series per tile of that transposition (about 0.3 s instead of 0.5 s on an M5-sized panel)."""
+
+
+def _period_chunks(y: np.ndarray, length: int = PERIOD_CHUNK):
+    """Yield ``(start, values, observed, complete)`` for consecutive blocks of periods, time-major.
+
+    ``values`` (k, n) is the block of ``y`` transposed with NaN set to 0,
+    ``observed`` (k, n) 0/1 floats, ``complete`` True when the block has no NaN.
+    The buffers are reused from one block to the next, so the full (T, n)
+    panel is never copied: the recursions read each block from cache.
+    """
+    n, T = y.shape
+    values_buffer = np.empty((min(length, T), n))
+    observed_buffer = np.empty(values_buffer.shape)
+    missing_buffer = np.empty(values_buffer.shape, dtype=bool)
+    for start in range(0, T, length):
+        k = min(length, T - start)
+        values, observed, missing = values_buffer[:k], observed_buffer[:k], missing_buffer[:k]
+        for i in range(0, n, TILE_ROWS):                       # tiles: each source row segment read once
+            values[:, i:i + TILE_ROWS] = y[i:i + TILE_ROWS, start:start + k].T
+        np.isnan(values, out=missing)
+        complete = not missing.any()
+        if complete:
+            observed.fill(1.0)
+        else:
+            np.logical_not(missing, out=observed, casting="unsafe")
+            np.copyto(values, 0.0, where=missing)
+        yield start, values, observed, complete
 
 
 def _croston(y, horizon, alpha, multiplier):
@@ -228,34 +258,35 @@ def _croston(y, horizon, alpha, multiplier):
     interval); the counter then restarts at 1; a zero adds 1 to the counter.
     """
     n = len(y)
-    per = _periods(y)
-    z = np.nan_to_num(per.first_size)
+    st = _starts(y)
+    z = np.nan_to_num(st.first_size)
     p = np.zeros(n)
-    started = np.zeros(n, dtype=bool)
+    step = np.ones(n)                                          # 1 until p has its first interval, then alpha
     counter = np.zeros(n)
-    err, upd = np.empty(n), np.empty(n)
-    demand, valid = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
-    for t in range(per.values.shape[0]):
-        yt = per.values[t]
-        np.greater(yt, 0.0, out=demand)
-        np.subtract(yt, z, out=err)                            # sizes
-        err *= demand
-        err *= alpha
-        z += err
-        np.greater(counter, 0.0, out=valid)                    # intervals
-        valid &= demand
-        np.subtract(counter, p, out=upd)
-        upd *= alpha
-        upd += p
-        np.copyto(upd, counter, where=~started)
-        np.copyto(p, upd, where=valid)
-        started |= valid
-        np.subtract(per.observed[t], demand, out=err)          # 1 on an observed zero
-        counter += err
-        np.copyto(counter, 1.0, where=demand)
-    z = np.where(np.isnan(per.first_size), np.nan, z)
+    err, weight = np.empty(n), np.empty(n)
+    valid = np.empty(n, dtype=bool)
+    for _, values, observed, _ in _period_chunks(y):
+        demand = values > 0.0
+        size_weight = alpha * demand                           # exact: alpha or 0
+        observed_zero = observed - demand                      # 1 on an observed zero
+        for yt, dt, wt, zt in zip(values, demand, size_weight, observed_zero):
+            np.subtract(yt, z, out=err)                        # sizes: z += alpha (y - z) on demand
+            err *= wt
+            z += err
+            np.greater(counter, 0.0, out=valid)                # intervals: p += step (counter - p)
+            valid &= dt
+            np.multiply(step, valid, out=weight)
+            np.subtract(counter, p, out=err)
+            err *= weight
+            p += err                                           # the first update sets p = counter (p was 0)
+            np.copyto(step, alpha, where=valid)
+            counter += zt
+            np.copyto(counter, 1.0, where=dt)
+    started = (st.counts >= 2) | ((st.counts == 1) & (st.first_demand != st.first))   # an M5 interval exists
+    z = np.where(np.isnan(st.first_size), np.nan, z)
     p = np.where(started, p, np.nan)
-    return PointForecast(_flat(_ratio(y, z, p, multiplier), horizon), None, None, {"alpha": np.full(n, alpha)})
+    value = _ratio(st.n_obs > 0, z, p, multiplier)
+    return PointForecast(_flat(value, horizon), None, None, {"alpha": np.full(n, alpha)})
 
 
 def _tsb_grid(y: np.ndarray, a_grid: np.ndarray, b_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,39 +298,34 @@ def _tsb_grid(y: np.ndarray, a_grid: np.ndarray, b_grid: np.ndarray) -> tuple[np
     period starts the recursion (no error counted there); NaN periods are skipped.
     """
     n = len(y)
-    per = _periods(y)
-    T = per.values.shape[0]
-    observed = ~np.isnan(y)
-    first = np.argmax(observed, axis=1)
-    counted = per.observed.copy()                              # periods whose one-step error counts
-    counted[first, np.arange(n)] = 0.0
-    every = counted.all(axis=1)
-    with np.errstate(invalid="ignore"):
-        start = (y[np.arange(n), first] > 0).astype(float)
-    prob = np.repeat(start[:, None], len(a_grid), axis=1)
-    size = np.repeat(np.nan_to_num(per.first_size)[:, None], len(b_grid), axis=1)
+    st = _starts(y)
+    prob = np.repeat(st.occurrence[:, None], len(a_grid), axis=1)
+    size = np.repeat(np.nan_to_num(st.first_size)[:, None], len(b_grid), axis=1)
     a, b = np.asarray(a_grid, dtype=float)[None, :], np.asarray(b_grid, dtype=float)[None, :]
     sse = np.zeros((n, len(a_grid), len(b_grid)))
     err = np.empty(sse.shape)
     ep, ez = np.empty(prob.shape), np.empty(size.shape)
     demand = np.empty(n, dtype=bool)
-    for t in range(T):
-        yt = per.values[t]
-        np.multiply(prob[:, :, None], size[:, None, :], out=err)   # one-step forecast
-        err -= yt[:, None, None]
-        if not every[t]:
-            err *= counted[t][:, None, None]
-        np.multiply(err, err, out=err)
-        sse += err
-        np.greater(yt, 0.0, out=demand)
-        np.subtract(demand[:, None], prob, out=ep)                 # occurrence
-        ep *= per.observed[t][:, None]
-        ep *= a
-        prob += ep
-        np.subtract(yt[:, None], size, out=ez)                     # size, on demand periods
-        ez *= demand[:, None]
-        ez *= b
-        size += ez
+    for start, values, observed, _ in _period_chunks(y):
+        steps = np.arange(start, start + len(values))[:, None]
+        counted = observed * (steps > st.first[None, :])       # periods whose one-step error counts
+        every = counted.all(axis=1)
+        for j, (yt, ot) in enumerate(zip(values, observed)):
+            np.multiply(prob[:, :, None], size[:, None, :], out=err)   # one-step forecast
+            err -= yt[:, None, None]
+            if not every[j]:
+                err *= counted[j][:, None, None]
+            np.multiply(err, err, out=err)
+            sse += err
+            np.greater(yt, 0.0, out=demand)
+            np.subtract(demand[:, None], prob, out=ep)             # occurrence
+            ep *= ot[:, None]
+            ep *= a
+            prob += ep
+            np.subtract(yt[:, None], size, out=ez)                 # size, on demand periods
+            ez *= demand[:, None]
+            ez *= b
+            size += ez
     return prob[:, :, None] * size[:, None, :], sse
 
 
@@ -313,26 +339,25 @@ def _tsb_fixed(y: np.ndarray, a: float, b: float) -> np.ndarray:
     without observations.
     """
     n = len(y)
-    per = _periods(y)
-    observed = ~np.isnan(y)
-    with np.errstate(invalid="ignore"):
-        prob = (y[np.arange(n), np.argmax(observed, axis=1)] > 0).astype(float)
-    size = np.nan_to_num(per.first_size)
+    st = _starts(y)
+    prob = st.occurrence.copy()
+    size = np.nan_to_num(st.first_size)
     err = np.empty(n)
     demand = np.empty(n, dtype=bool)
-    for t in range(per.values.shape[0]):
-        yt = per.values[t]
-        np.greater(yt, 0.0, out=demand)
-        np.subtract(demand, prob, out=err)                     # occurrence
-        err *= per.observed[t]
-        err *= a
-        prob += err
-        np.subtract(yt, size, out=err)                         # size
-        err *= demand
-        err *= b
-        size += err
-    value = np.where(np.isnan(per.first_size), 0.0, prob * size)
-    return np.where(per.n_obs > 0, value, np.nan)
+    for _, values, observed, complete in _period_chunks(y):
+        for yt, ot in zip(values, observed):
+            np.greater(yt, 0.0, out=demand)
+            np.subtract(demand, prob, out=err)                 # occurrence
+            if not complete:
+                err *= ot
+            err *= a
+            prob += err
+            np.subtract(yt, size, out=err)                     # size
+            err *= demand
+            err *= b
+            size += err
+    value = np.where(np.isnan(st.first_size), 0.0, prob * size)
+    return np.where(st.n_obs > 0, value, np.nan)
 
 
 def tsb(y, horizon: int, *, a: float | None = None, b: float | None = None) -> PointForecast:
@@ -401,7 +426,7 @@ def _adida_level(aligned: np.ndarray, level: np.ndarray, rows: np.ndarray) -> np
     for value in np.unique(level[rows]):
         pick = level[rows] == value
         buckets = _aggregate(aligned[rows[pick]], int(value))
-        out[pick] = simple_exponential_smoothing(buckets, 1).mean[:, 0] / value
+        out[pick] = ses_level(buckets) / value                 # SexpS: alpha in [0.1, 0.3]
     return out
 
 

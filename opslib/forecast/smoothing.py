@@ -2,8 +2,9 @@
 
 Every model runs one loop over time with numpy over all series at once: SES on
 a time-major copy of the panel (each step touches one contiguous row), its alpha
-found per series by a vectorized golden-section search; Holt on a (series x
-candidate parameters) array. Missing values
+found per series by a vectorized golden-section search; Holt on the same
+time-major panel, a few grid candidates per pass, then per-series golden-section
+polishes of one parameter at a time. Missing values
 (NaN: before a series starts, on censored periods) are skipped: the state is
 carried forward unchanged (SES) or along its trend (Holt) and no error is counted.
 """
@@ -157,14 +158,18 @@ def _ses_fit(y: np.ndarray, alpha: float | None, alpha_range: tuple[float, float
     return chosen, level, fitted
 
 
-def ses_level(y, alpha) -> np.ndarray:
-    """Final SES level of each row of ``y`` at a fixed smoothing parameter.
+def ses_level(y, alpha=None, *, alpha_range: tuple[float, float] = (0.1, 0.3)) -> np.ndarray:
+    """Final SES level of each row of ``y``: the flat SES forecast, without in-sample values.
 
     Parameters
     ----------
     y : array-like, shape (n_series, n_periods) or (n_periods,)
         NaN values are skipped.
-    alpha : float or array-like, shape (n_series,)
+    alpha : float or array-like, shape (n_series,), optional
+        Smoothing parameter; None: chosen per series in ``alpha_range`` as in
+        :func:`simple_exponential_smoothing` (same alpha, same level), but
+        without the extra pass over time that its fitted values cost.
+    alpha_range : (float, float), default (0.1, 0.3)
 
     Returns
     -------
@@ -172,6 +177,8 @@ def ses_level(y, alpha) -> np.ndarray:
         The level after the last observation (NaN for a row without any).
     """
     y = _as_panel(y)
+    if alpha is None:
+        return _ses_fit(y, None, alpha_range, keep_fitted=False)[1]
     a = np.array(np.broadcast_to(np.asarray(alpha, dtype=float), (y.shape[0],)))
     return _ses_kernel(_time_major(y), a)[0]
 
@@ -192,8 +199,11 @@ def simple_exponential_smoothing(y, horizon: int, *, alpha: float | None = None,
         error with a golden-section search (12 iterations, then the touched
         bound; see ``_golden_alpha``), all series at once.
     alpha_range : (float, float), default (0.1, 0.3)
-        Search range; the default is that of the M5 benchmark "SES" and of
-        statsforecast's SimpleExponentialSmoothingOptimized.
+        Search range; the default is that of the M5 benchmark ``SexpS`` (and of
+        statsforecast inside CrostonOptimized, ADIDA and IMAPA). statsforecast's
+        ``SimpleExponentialSmoothingOptimized`` searches (0.01, 0.99) with the
+        same loss (one-step SSE, level started at the first value): pass that
+        range to reproduce it (``benchmarks/forecast_speed.py`` does).
 
     Returns
     -------
@@ -219,42 +229,144 @@ def simple_exponential_smoothing(y, horizon: int, *, alpha: float | None = None,
     return PointForecast(mean, fitted, spread, {"alpha": chosen})
 
 
-def _holt_run(y: np.ndarray, alpha, beta, phi, keep_fitted: bool = False):
-    """Run Holt's linear (damped when phi < 1) method for parameter arrays (n, G).
+def _holt_kernel(panel: _TimeMajor, alpha, beta, phi, fitted: np.ndarray | None = None):
+    """Holt's recursion over a time-major panel for parameter arrays broadcastable to (..., n).
 
-    The level starts at the first observation and the trend at 0. Then, for each
-    observation, with f = l + phi b: e = y - f, l' = f + alpha e,
-    b' = phi b + alpha beta e (= beta (l' - l) + (1 - beta) phi b); on a
-    missing period l' = f, b' = phi b.
+    The level starts at each series' first observation and the trend at 0; then,
+    for each period, with f = l + phi b: e = y - f, l' = f + alpha e,
+    b' = phi b + alpha beta e (= beta (l' - l) + (1 - beta) phi b). On a missing
+    period e is multiplied by 0 (``panel.weight``), so l' = f and b' = phi b;
+    before the first observation the row holds that observation, so e = 0 and
+    the state does not move. Returns the final level, trend and sum of squared
+    one-step errors (shape of the broadcast parameters); ``fitted`` (T, n), when
+    given, receives f of each period. Each step is eight or nine in-place ufunc
+    calls on contiguous rows.
     """
-    n, T = y.shape
-    shape = np.broadcast_shapes(np.shape(alpha), np.shape(beta), np.shape(phi))
-    level = np.full(shape, np.nan)
+    values, weight = panel.values, panel.weight
+    shape = np.broadcast_shapes(np.shape(alpha), np.shape(beta), np.shape(phi), values.shape[1:])
+    alpha = np.asarray(alpha, dtype=float)
+    phi = np.asarray(phi, dtype=float)
+    ab = np.asarray(alpha * np.asarray(beta, dtype=float))
+    damped = bool(np.any(phi != 1.0))
+    level = np.empty(shape)
+    level[...] = values[0]
     trend = np.zeros(shape)
     sse = np.zeros(shape)
-    count = np.zeros(shape)
-    fitted = np.full((n, T), np.nan) if keep_fitted else None
-    for t in range(T):
-        yt = y[:, t, None]
-        forecast = level + phi * trend
-        if keep_fitted:
-            fitted[:, t] = forecast[:, 0]
-        err = yt - forecast
-        has = ~np.isnan(err)
-        sse += np.where(has, err * err, 0.0)
-        count += has
-        started = ~np.isnan(level)
-        new_level = np.where(has, forecast + alpha * err, forecast)
-        new_trend = np.where(has, phi * trend + beta * alpha * err, phi * trend)
-        start = ~started & ~np.isnan(yt)
-        level = np.where(start, yt, np.where(started, new_level, level))
-        trend = np.where(started, new_trend, 0.0)
-    return level, trend, sse, count, fitted
+    f = np.empty(shape)
+    err = np.empty(shape)
+    tmp = np.empty(shape)
+    if fitted is not None:
+        fitted[0] = level
+    for t in range(1, values.shape[0]):
+        if damped:
+            trend *= phi                                        # phi b
+        np.add(level, trend, out=f)                             # f = l + phi b
+        if fitted is not None:
+            fitted[t] = f
+        np.subtract(values[t], f, out=err)
+        if weight is not None:
+            err *= weight[t]
+        np.multiply(alpha, err, out=level)
+        level += f                                              # l' = f + alpha e
+        np.multiply(ab, err, out=tmp)
+        trend += tmp                                            # b' = phi b + alpha beta e
+        np.multiply(err, err, out=err)
+        sse += err
+    return level, trend, sse
+
+
+HOLT_POLISH_ITERATIONS = 8
+"""Golden-section iterations of each coordinate polish of Holt's parameters: the bracket
+shrinks to 0.618^8 = 2% of its width."""
+
+
+def _golden_polish(evaluate, lo: np.ndarray, hi: np.ndarray, x0: np.ndarray, f0: np.ndarray,
+                   iterations: int = HOLT_POLISH_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
+    """Per-series golden-section search of one parameter on [lo, hi], never worse than ``x0``.
+
+    ``evaluate(x)`` (n,) -> SSE (n,). Two interior points c < d of [a, b]; each
+    iteration keeps [a, d] when SSE(c) <= SSE(d), else [c, b], and evaluates one
+    new point (one pass over time, all series at once). The answer is the first
+    of (x0, c, d) with the smallest SSE, so the incumbent ``x0`` (SSE ``f0``) is
+    kept on a tie. Returns (x, SSE).
+    """
+    a, b = lo.copy(), hi.copy()
+    c = b - _INVERSE_PHI * (b - a)
+    d = a + _INVERSE_PHI * (b - a)
+    fc, fd = evaluate(c), evaluate(d)
+    for _ in range(iterations):
+        left = fc <= fd
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+        x = np.where(left, b - _INVERSE_PHI * (b - a), a + _INVERSE_PHI * (b - a))
+        fx = evaluate(x)
+        c, d = np.where(left, x, d), np.where(left, c, x)
+        fc, fd = np.where(left, fx, fd), np.where(left, fc, fx)
+    best, sse = x0, f0
+    for x, fx in ((c, fc), (d, fd)):
+        better = fx < sse
+        best, sse = np.where(better, x, best), np.where(better, fx, sse)
+    return best, sse
 
 
 ALPHA_GRID = np.round(np.arange(0.05, 1.0, 0.1), 10)
 BETA_GRID = np.array([0.01, 0.05, 0.1, 0.2, 0.3])
-PHI_GRID = np.array([0.8, 0.9, 0.95, 0.98])
+PHI_RANGE = (0.8, 0.98)
+"""Range of the damping parameter phi of damped Holt."""
+GRID_CHUNK = 8
+"""(alpha, beta) grid candidates run together in one pass over time."""
+
+
+def _holt_search(panel: _TimeMajor, alpha, beta, phi, damped: bool):
+    """Per-series Holt parameters (alpha, beta, phi) (n,) by grid then coordinate golden sections.
+
+    1. Grid: alpha in :data:`ALPHA_GRID`, beta in :data:`BETA_GRID` with beta <= alpha (40 pairs;
+       fixed values replace their grid), phi = the upper end of :data:`PHI_RANGE` when damped (1
+       otherwise); the first pair with the smallest one-step SSE.
+    2. Damped, phi not fixed: phi by golden section on :data:`PHI_RANGE`.
+    3. alpha not fixed: golden section on [alpha - 0.05, alpha + 0.05] (half a grid step), clipped
+       to [max(beta, 0.01), 0.99].
+    4. beta not fixed: golden section between the grid neighbours of beta (0.001 below the first,
+       0.5 above the last), capped at alpha.
+    Each polish (:func:`_golden_polish`, :data:`HOLT_POLISH_ITERATIONS`) keeps the incumbent unless a
+    point has a smaller SSE, so the SSE never rises from the grid's best.
+    """
+    n = panel.values.shape[1]
+    a_grid = ALPHA_GRID if alpha is None else np.array([float(alpha)])
+    b_grid = BETA_GRID if beta is None else np.array([float(beta)])
+    A, B = (g.ravel() for g in np.meshgrid(a_grid, b_grid, indexing="ij"))
+    if alpha is None and beta is None:
+        A, B = A[B <= A], B[B <= A]
+    p0 = float(phi) if phi is not None else (PHI_RANGE[1] if damped else 1.0)
+    best = np.full(n, np.inf)
+    k = np.zeros(n, dtype=int)
+    for start in range(0, len(A), GRID_CHUNK):
+        sl = slice(start, start + GRID_CHUNK)
+        sse = _holt_kernel(panel, A[sl, None], B[sl, None], p0)[2]           # (K, n)
+        j = np.argmin(sse, axis=0)
+        s = sse[j, np.arange(n)]
+        better = s < best
+        best, k = np.where(better, s, best), np.where(better, start + j, k)
+    a, b, p = A[k], B[k], np.full(n, p0)
+
+    def sse_of(a, b, p):
+        return _holt_kernel(panel, a, b, p)[2]
+
+    if damped and phi is None:
+        p, best = _golden_polish(lambda x: sse_of(a, b, x), np.full(n, PHI_RANGE[0]), np.full(n, PHI_RANGE[1]),
+                                 p, best)
+    if alpha is None:
+        lo = np.maximum(a - 0.05, 0.01)
+        lo = np.maximum(lo, b) if beta is None else lo
+        hi = np.minimum(a + 0.05, 0.99)
+        a, best = _golden_polish(lambda x: sse_of(x, b, p), lo, hi, a, best)
+    if beta is None:
+        at = np.searchsorted(BETA_GRID, b)                                  # b is a grid value here
+        lo = np.where(at > 0, BETA_GRID[np.maximum(at - 1, 0)], 0.001)
+        hi = np.minimum(np.where(at < len(BETA_GRID) - 1, BETA_GRID[np.minimum(at + 1, len(BETA_GRID) - 1)], 0.5),
+                        a if alpha is None else np.inf)
+        b, best = _golden_polish(lambda x: sse_of(a, x, p), lo, np.maximum(hi, lo), b, best)
+    return a, b, p
 
 
 def holt(y, horizon: int, *, damped: bool = False, alpha: float | None = None, beta: float | None = None,
@@ -270,10 +382,11 @@ def holt(y, horizon: int, *, damped: bool = False, alpha: float | None = None, b
         Damp the trend with phi < 1 (Gardner and McKenzie).
     alpha, beta, phi : float, optional
         Fixed parameters; those not given are chosen per series by minimising
-        the in-sample one-step squared error over a grid: alpha in 0.05..0.95
-        (step 0.1), beta in {0.01, 0.05, 0.1, 0.2, 0.3} with beta <= alpha,
-        phi in {0.8, 0.9, 0.95, 0.98} (damped) or 1; then alpha and beta are
-        refined on a 5 x 5 grid of half steps around the best.
+        the in-sample one-step squared error: a grid of (alpha, beta) (alpha in
+        0.05..0.95 step 0.1, beta in {0.01, 0.05, 0.1, 0.2, 0.3}, beta <= alpha)
+        at phi = 0.98 (damped) or 1, then golden-section polishes of phi in
+        [0.8, 0.98] (damped), alpha within half a grid step and beta between its
+        grid neighbours, all series at once (see ``_holt_search``).
 
     Returns
     -------
@@ -289,31 +402,14 @@ def holt(y, horizon: int, *, damped: bool = False, alpha: float | None = None, b
     with initial level y_1 and initial trend 0.
     """
     y = _as_panel(y)
-    n = y.shape[0]
-    a_grid = ALPHA_GRID if alpha is None else np.array([float(alpha)])
-    b_grid = BETA_GRID if beta is None else np.array([float(beta)])
-    p_grid = (PHI_GRID if damped else np.array([1.0])) if phi is None else np.array([float(phi)])
-    A, B, P = (g.ravel() for g in np.meshgrid(a_grid, b_grid, p_grid, indexing="ij"))
-    keep = (B <= A) | (beta is not None) | (alpha is not None)
-    A, B, P = A[keep], B[keep], P[keep]
-    full = (n, len(A))
-    _, _, sse, count, _ = _holt_run(y, np.broadcast_to(A, full), np.broadcast_to(B, full), np.broadcast_to(P, full))
-    k = np.argmin(sse, axis=1)
-    a, b, p = A[k], B[k], P[k]
-    if alpha is None or beta is None:
-        da = 0.05 if alpha is None else 0.0
-        offsets = np.linspace(-1, 1, 5)
-        fa = np.clip(a[:, None, None] + da * offsets[None, :, None], 0.01, 0.99)
-        fb = np.clip(b[:, None, None] * (1 + 0.5 * offsets[None, None, :]) if beta is None
-                     else np.broadcast_to(b[:, None, None], (n, 1, 5)), 0.001, 0.99)
-        fa, fb = (np.broadcast_to(x, (n, 5, 5)).reshape(n, 25) for x in (fa, fb))
-        fb = np.minimum(fb, fa) if beta is None else fb
-        _, _, sse2, _, _ = _holt_run(y, fa, fb, p[:, None])
-        j = np.argmin(sse2, axis=1)
-        better = sse2[np.arange(n), j] < sse[np.arange(n), k]
-        a = np.where(better, fa[np.arange(n), j], a)
-        b = np.where(better, fb[np.arange(n), j], b)
-    level, trend, _, _, fitted = _holt_run(y, a[:, None], b[:, None], p[:, None], keep_fitted=True)
+    n, T = y.shape
+    panel = _time_major(y)
+    a, b, p = _holt_search(panel, alpha, beta, phi, damped)
+    history = np.empty((T, n))
+    level, trend, _ = _holt_kernel(panel, a, b, p, history)
+    history[np.arange(T)[:, None] <= panel.first[None, :]] = np.nan      # none before the second observation
+    fitted = history.T
+    level, trend = level[:, None], trend[:, None]
     h = np.arange(1, horizon + 1)
     damp = np.cumsum(p[:, None] ** h[None, :], axis=1)          # phi + ... + phi^h
     mean = level + damp * trend
