@@ -22,11 +22,14 @@ time in one process; ``--workers N`` spreads stockpyl's SKUs over N processes
 
 3. ``--large``: the scale target, 10,000 SKUs x 365 days x 100 paths of the
    same (s,S) simulation (the 1,000 optimal policies, each used by ten SKUs),
-   timed in one call, with the process's peak memory. The reference measured
-   in the same run is the floor: drawing the same daily Poisson demand alone
-   (same generator, same shape, same number of days), so the table shows what
-   the engine adds on top of its random numbers. ``--large-only`` skips
-   stockpyl and the (s,S) comparison.
+   timed in one call with the default ``workers`` (threads over the engine's
+   fixed blocks of paths: the CPU count, at most 4), with the process's peak
+   memory, then again with ``workers=1`` (same seed: the results must be
+   identical, which is checked). The reference measured in the same run is the
+   single-thread floor: drawing the same daily Poisson demand alone (one
+   generator, same shape, same number of days), so the table shows what the
+   engine adds on top of its random numbers. ``--large-only`` skips stockpyl
+   and the (s,S) comparison.
 
 4. ``--engines``: the current engine against the previous one (kept verbatim
    in ``tests/test_inventory_simulation_identity.py``, which checks that both
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -52,6 +56,7 @@ import numpy as np
 from scipy import stats
 
 from opslib.inventory import simulate_inventory, ss_optimal
+from opslib.inventory.simulation import MAX_DEFAULT_WORKERS, _path_blocks
 
 H, P, K = 1.0, 9.0, 64.0
 DAYS = 365
@@ -244,14 +249,20 @@ def large_run(means, skus: int = 10_000, paths: int = 100) -> None:
     dists = [stats.poisson(mu) for mu in means]
     idx = np.arange(skus) % means.size
     demand = [dists[i] for i in idx]
+    kwargs = dict(reorder_point=solved[idx, 0], order_up_to=solved[idx, 1], review_period_days=1,
+                  days=DAYS, paths=paths, holding_cost_per_unit_day=H, order_cost=K, seed=1)
+    default_workers = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0, c0 = time.perf_counter(), time.process_time()
-    res = simulate_inventory(
-        "(R,s,S)", demand, 0, reorder_point=solved[idx, 0], order_up_to=solved[idx, 1], review_period_days=1,
-        days=DAYS, paths=paths, holding_cost_per_unit_day=H, order_cost=K, seed=1,
-    )
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    runs = {}
+    for workers in (None, 1):  # the parallel run first, so that the peak memory is its own
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = simulate_inventory("(R,s,S)", demand, 0, workers=workers, **kwargs)
+        runs[workers] = (time.perf_counter() - t0, time.process_time() - c0, res)
+        if workers is None:
+            rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    identical = all(np.array_equal(runs[None][2].per_path[m], runs[1][2].per_path[m], equal_nan=True)
+                    for m in runs[1][2].per_path)
+    res = runs[None][2]
     total = DAYS + res.warmup_days
     lam = means[idx][:, None]
     rng = np.random.default_rng(1)
@@ -260,17 +271,23 @@ def large_run(means, skus: int = 10_000, paths: int = 100) -> None:
         rng.poisson(lam, (skus, paths))
     floor, floor_cpu = time.perf_counter() - t0, time.process_time() - c0
     cells = skus * paths * DAYS
+    blocks = len(_path_blocks(skus, paths))
     print(f"scale target: (s,S) simulation, {skus:,} SKUs x {DAYS} days x {paths} paths "
-          f"(+ {res.warmup_days} warm-up days), Poisson means 1..100, daily review, lead time 0")
-    print(f"{'run':>34} {'wall s':>8} {'CPU s':>8} {'ns/SKU-day':>11} {'ratio (CPU)':>12}")
-    print(f"{'opslib simulate_inventory':>34} {seconds:>8.1f} {cpu:>8.1f} {1e9 * seconds / cells:>11.1f} "
-          f"{cpu / floor_cpu:>11.2f}x")
-    print(f"{'reference: the demand draws alone':>34} {floor:>8.1f} {floor_cpu:>8.1f} {1e9 * floor / cells:>11.1f} "
-          f"{1.0:>11.2f}x")
-    print(f"peak memory (max RSS of this process) {rss_peak:,.0f} MB; {rss_before:,.0f} MB before the call; "
-          f"fill rate {res.table.fill_rate.mean():.4f}")
-    print(f"target < 60 s wall: {'MET' if seconds < 60 else 'NOT MET'} ({cpu:.0f} s of CPU; 2 shared cores, load average "
-          f"{' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())} at the end)")
+          f"(+ {res.warmup_days} warm-up days), Poisson means 1..100, daily review, lead time 0; "
+          f"{blocks} blocks of paths, {os.cpu_count()} CPUs")
+    print(f"{'run':>38} {'wall s':>8} {'CPU s':>8} {'CPU/wall':>9} {'ns/SKU-day':>11} {'ratio (CPU)':>12}")
+    for workers, label in ((None, f"opslib, workers={default_workers} (default)"), (1, "opslib, workers=1")):
+        seconds, cpu, _ = runs[workers]
+        print(f"{label:>38} {seconds:>8.1f} {cpu:>8.1f} {cpu / seconds:>9.2f} {1e9 * seconds / cells:>11.1f} "
+              f"{cpu / floor_cpu:>11.2f}x")
+    print(f"{'reference: the demand draws alone':>38} {floor:>8.1f} {floor_cpu:>8.1f} {floor_cpu / floor:>9.2f} "
+          f"{1e9 * floor / cells:>11.1f} {1.0:>11.2f}x")
+    seconds, cpu, _ = runs[None]
+    print(f"peak memory (max RSS of this process, default workers) {rss_peak:,.0f} MB; {rss_before:,.0f} MB before "
+          f"the call; fill rate {res.table.fill_rate.mean():.4f}; workers=1 identical: {identical}; "
+          f"wall speed-up {runs[1][0] / seconds:.2f}x")
+    print(f"target < 60 s wall: {'MET' if seconds < 60 else 'NOT MET'} ({cpu:.0f} s of CPU; {os.cpu_count()} shared "
+          f"cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end)")
     print()
 
 

@@ -7,11 +7,14 @@ Management*, Sec. 6.2-6.7 ((r,Q) fill rate (1/Q) int_r^{r+Q} F_L).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
 
 import opslib.inventory as inv
+import opslib.inventory.simulation as sim
 from opslib.errors import DataError
 
 DEMAND = [[4, 3, 5, 2, 6, 1, 0, 3, 4, 2]]
@@ -125,3 +128,54 @@ def test_rss_and_crossing_run_and_bad_input():
         inv.simulate_inventory("(R,S)", d, 3, order_up_to=[1, 2])
     with pytest.raises(DataError, match="lead_time_days"):
         inv.simulate_inventory("(R,S)", d, [np.array([1.5])] * 3, order_up_to=5)
+
+
+# --------------------------------------------------------------------------- parallel blocks of paths
+
+PARALLEL_CASES = {
+    "(R,S) crossing lead times, lost sales": ("(R,S)", [np.array([2, 5, 9])] * 4, dict(
+        order_up_to=[12, 30, 60, 10], review_period_days=[3, 7, 7, 1], unmet_demand="lost")),
+    "(r,Q) fixed lead, MOQ, costs": ("(r,Q)", 3, dict(
+        reorder_point=[4, 12, 30, 2], order_quantity=[6, 10, 25, 4], minimum_order_quantity=[0, 15, 0, 0],
+        holding_cost_per_unit_day=0.2, order_cost=4.0, shortage_cost_per_unit=1.0)),
+}
+FAMILIES = [stats.poisson(1.5), stats.nbinom(1.2, 0.3), {0: 0.7, 2: 0.2, 7: 0.1}, stats.norm(3, 1)]
+
+
+@pytest.mark.parametrize("name", list(PARALLEL_CASES))
+def test_same_seed_same_results_whatever_the_workers(name, monkeypatch):
+    monkeypatch.setattr(sim, "_BLOCK_CELLS", 32)  # 4 SKUs x 30 paths -> 4 blocks of 7 or 8 paths
+    assert len(sim._path_blocks(4, 30)) == 4
+    policy, lead, kwargs = PARALLEL_CASES[name]
+    runs = [inv.simulate_inventory(policy, FAMILIES, lead, days=200, paths=30, seed=21, workers=w, **kwargs)
+            for w in (1, 2, 3, None)]
+    for other in runs[1:]:
+        for measure, values in runs[0].per_path.items():
+            np.testing.assert_array_equal(other.per_path[measure], values, err_msg=measure)
+        assert other.table.equals(runs[0].table)
+    # the blocks draw different streams: no two blocks repeat each other's paths
+    on_hand = runs[0].per_path["avg_on_hand"]
+    assert not np.array_equal(on_hand[:, :7], on_hand[:, 7:14])
+    # and a different seed gives different results (the comparison above can fail)
+    moved = inv.simulate_inventory(policy, FAMILIES, lead, days=200, paths=30, seed=22, workers=2, **kwargs)
+    assert not np.array_equal(moved.per_path["avg_on_hand"], on_hand)
+
+
+def test_block_layout_and_streams():
+    # the layout depends on SKUs x paths only: the benchmark case is 8 blocks of 12-13 paths
+    blocks = sim._path_blocks(10_000, 100)
+    assert len(blocks) == 8 and blocks[0][0] == 0 and blocks[-1][1] == 100
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(blocks))
+    assert {b - a for a, b in blocks} == {12, 13}
+    assert sim._path_blocks(7, 6) == [(0, 6)] and len(sim._path_blocks(3, 2**17)) == 3
+    # several blocks: the children of SeedSequence(seed); one block: the seed's own stream
+    streams = sim._block_generators(7, 3)
+    children = np.random.SeedSequence(7).spawn(3)
+    for rng, child in zip(streams, children):
+        np.testing.assert_array_equal(rng.random(4), np.random.default_rng(child).random(4))
+    np.testing.assert_array_equal(sim._block_generators(7, 1)[0].random(4), np.random.default_rng(7).random(4))
+
+
+def test_workers_validated():
+    with pytest.raises(DataError, match="workers"):
+        inv.simulate_inventory("(R,S)", [stats.poisson(1)], 1, order_up_to=5, days=10, paths=2, workers=0)

@@ -23,9 +23,17 @@ receipts sit in a ring buffer of one contiguous ``(skus, paths)`` slab per
 day of lead time, touched only on days that hold a receipt; order amounts,
 lead times and cycle checks are computed only for the cells that order.
 The random numbers are drawn in a fixed order (lead-time uniforms of the day's
-orders, then the day's demand per family), so a seed gives the same results
-as the first, simpler implementation; with a fixed lead time the uniforms are
-skipped by advancing the generator instead of drawn (PCG64).
+orders, then the day's demand per family); with a fixed lead time the uniforms
+are skipped by advancing the generator instead of drawn (PCG64).
+
+Parallel blocks: the paths are cut into fixed blocks of about ``2**17`` cells
+(SKUs x paths; the layout depends on the problem's shape only, never on the
+number of workers), each simulated by the whole day loop with its own stream,
+a child of ``np.random.SeedSequence(seed).spawn(blocks)``, and the blocks run
+on a thread pool: numpy's generators and ufuncs release the GIL while they fill
+large arrays, so the threads run in parallel and a seed gives identical results
+whatever ``workers`` is. A problem of a single block (up to ``2**17`` cells)
+uses the seed's own stream, exactly as the single-stream engine did.
 
 Measures, per SKU, averaged over paths with a confidence interval:
 
@@ -49,7 +57,10 @@ References
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,10 +72,11 @@ from opslib.errors import DataError
 from opslib.inventory._validate import check_integer, check_probability
 from opslib.inventory.distributions import _as_demand, _Pmf, _shape_loc_scale
 
-__all__ = ["SimulationResult", "simulate_inventory", "replay_inventory"]
+__all__ = ["SimulationResult", "replay_inventory", "simulate_inventory"]
 
 POLICIES = ("(r,Q)", "(R,S)", "(R,s,S)")
 UNMET = ("backordered", "lost")
+MAX_DEFAULT_WORKERS = 4  # threads when ``workers`` is None: the CPU count, capped
 
 
 # --------------------------------------------------------------------------- inputs
@@ -98,8 +110,8 @@ class _DemandSampler:
     engine does with it.
     """
 
-    def __init__(self, demands: Sequence, paths: int):
-        self.n, self.paths = len(demands), paths
+    def __init__(self, demands: Sequence):
+        self.n = len(demands)
         groups: dict[str, list] = {}
         for i, d in enumerate(demands):
             d = _as_demand(d, f"demand[{i}]")
@@ -158,10 +170,11 @@ class _DemandSampler:
             step >>= 1
         return k
 
-    def draw(self, rng: np.random.Generator, out: np.ndarray | None = None) -> np.ndarray:
-        out = np.empty((self.n, self.paths)) if out is None else out
+    def draw(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+        """Fill ``out``, shape (skus, paths of the block), with one day of demand."""
+        paths = out.shape[1]
         for key, idx, params in self.groups:
-            size = (params[0].shape[0] if key != "other" else len(params[0]), self.paths)
+            size = (params[0].shape[0] if key != "other" else len(params[0]), paths)
             # parameters of shape (skus, 1) broadcast over ``size``: element order as with full arrays
             if key == "poisson":
                 out[idx] = rng.poisson(params[0], size)
@@ -284,7 +297,7 @@ def _summarise(index, policy, unmet, acc, paths, confidence):
 
 
 class _State:
-    """Arrays of one simulation, allocated once: shape ``(skus, paths)`` unless noted."""
+    """Arrays of one block of paths, allocated once: shape ``(skus, paths of the block)`` unless noted."""
 
     def __init__(self, n, paths, horizon, start, single_review):
         self.net = np.repeat(start[:, None], paths, axis=1)
@@ -303,154 +316,87 @@ class _State:
         self.single_review = single_review
 
 
+# --------------------------------------------------------------------------- engine: blocks of paths
 
-# --------------------------------------------------------------------------- engine
+
+@dataclass(frozen=True)
+class _Plan:
+    """The validated per-SKU inputs of one simulation, shared read-only by every block of paths."""
+
+    policy: str
+    n: int
+    total: int
+    warmup: int
+    replay: bool
+    history: np.ndarray | None
+    sampler: _DemandSampler | None
+    review: np.ndarray
+    low: np.ndarray
+    top: np.ndarray
+    q: np.ndarray | None
+    multiple: np.ndarray
+    moq: np.ndarray
+    h: np.ndarray
+    k_cost: np.ndarray
+    p_cost: np.ndarray
+    lt_table: np.ndarray
+    lt_count: np.ndarray
+    cal: tuple | None
+    horizon: int
+    start: np.ndarray
+    backorders: bool
+
+    @property
+    def fixed_lead(self) -> bool:
+        """Every order of a SKU takes the same time (one lead time per SKU, no calendar)."""
+        return self.lt_table.shape[1] == 1 and self.cal is None
 
 
-def simulate_inventory(
-    policy: str,
-    demand,
-    lead_time_days,
-    *,
-    reorder_point=None,
-    order_quantity=None,
-    order_up_to=None,
-    review_period_days=1,
-    minimum_order_quantity=0,
-    order_multiple=1,
-    unmet_demand: str = "backordered",
-    days: int = 365,
-    paths: int = 100,
-    warmup_days: int | None = None,
-    supplier_shutdown=None,
-    initial_on_hand=None,
-    holding_cost_per_unit_day=0.0,
-    order_cost=0.0,
-    shortage_cost_per_unit=0.0,
-    skus=None,
-    confidence: float = 0.95,
-    seed=None,
-) -> SimulationResult:
-    """Simulate one policy family for many SKUs, vectorized over SKUs and paths.
+# Cells (SKUs x paths) per block of paths: the layout depends on the problem's shape only, never on
+# the number of workers, so a seed gives the same results however many threads run the blocks.
+_BLOCK_CELLS = 1 << 17
 
-    Parameters
-    ----------
-    policy : {"(r,Q)", "(R,S)", "(R,s,S)"}
-    demand : sequence of demand distributions, or array_like of shape (skus, days)
-        Daily demand per SKU [units per day]: frozen scipy.stats distributions
-        or pmf dicts (Poisson, negative binomial, gamma and normal are drawn
-        in one vectorized call per family; normal draws below zero are set to
-        zero), or an actual demand history (replay; the same on every path).
-    lead_time_days : int, array of ints per SKU, or sequence of per-SKU sample arrays
-        Fixed lead times, or observed lead times each order draws from
-        [supplier working days].
-    reorder_point, order_quantity, order_up_to : float or array per SKU
-        ``r`` and ``Q`` for (r,Q); ``S`` for (R,S); ``s`` (as ``reorder_point``)
-        and ``S`` for (R,s,S) [units].
-    review_period_days : int or array per SKU, default 1
-        ``R`` [days] for the periodic policies.
-    minimum_order_quantity, order_multiple : int or array per SKU
-        MOQ and the multiple every order is rounded up to [units] (case pack).
-    unmet_demand : {"backordered", "lost"}
-    days : int, default 365
-        Measured days (after the warm-up); ignored in replay (the history's length).
-    paths : int, default 100
-        Independent replications.
-    warmup_days : int, optional
-        Days simulated before measuring; default enough for the pipeline to
-        fill (longest lead time + 3 review periods + 10); 0 in replay.
-    supplier_shutdown : array of bool, optional
-        Days the supplier does not work (lead times skip them), shape
-        ``(warmup_days + days,)`` or per SKU ``(skus, warmup_days + days)``.
-    initial_on_hand : float or array per SKU, optional
-        Default: the policy's top level (``S``, or ``r + Q``).
-    holding_cost_per_unit_day, order_cost, shortage_cost_per_unit : float or array per SKU
-        [money per unit per day], [money per order], [money per unit short].
-    skus : sequence, optional
-        SKU labels for the result's index.
-    confidence : float, default 0.95
-        Of the intervals (normal approximation across paths).
-    seed : int or numpy.random.Generator, optional
 
-    Returns
-    -------
-    SimulationResult
+def _path_blocks(n: int, paths: int) -> list[tuple[int, int]]:
+    """Fixed blocks of paths ``[start, stop)``: about ``_BLOCK_CELLS`` cells each, sizes differing by at most one."""
+    count = int(min(paths, max(1, -(-n * paths // _BLOCK_CELLS))))
+    edges = np.linspace(0, paths, count + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
+
+
+def _block_generators(seed, count: int) -> list[np.random.Generator]:
+    """One generator per block: the seed's own stream for a single block, else its spawned children.
+
+    For an integer seed the children are those of ``np.random.SeedSequence(seed).spawn(count)``;
+    a Generator passed as ``seed`` spawns them from its own seed sequence.
     """
-    if policy not in POLICIES:
-        raise DataError(f"policy must be one of {POLICIES}; got {policy!r}. Fix: pick one of those.")
-    if unmet_demand not in UNMET:
-        raise DataError(f"unmet_demand must be one of {UNMET}; got {unmet_demand!r}. Fix: pick one of those.")
-    confidence = check_probability("confidence", confidence)
-    paths = check_integer("paths", paths, minimum=1)
     rng = np.random.default_rng(seed)
+    return [rng] if count == 1 else rng.spawn(count)
 
-    replay = not (isinstance(demand, Sequence) and not isinstance(demand, np.ndarray) and len(demand) > 0
-                  and isinstance(demand[0], (Mapping, rv_continuous_frozen, rv_discrete_frozen)))
-    if replay:
-        history = np.asarray(demand, dtype=float)
-        if history.ndim != 2 or np.any(~np.isfinite(history)) or np.any(history < 0):
-            raise DataError(
-                "demand must be a sequence of distributions, or a demand history of shape (skus, days) with finite "
-                f"units >= 0; got an array of shape {history.shape}. Fix: fill missing days with 0."
-            )
-        n = history.shape[0]
-        days = history.shape[1]
-        warmup = 0 if warmup_days is None else check_integer("warmup_days", warmup_days, minimum=0)
-        sampler = None
-    else:
-        n = len(demand)
-        days = check_integer("days", days, minimum=1)
-        sampler = _DemandSampler(demand, paths)
 
-    review = _per_sku("review_period_days", review_period_days, n, minimum=1, integer=True).astype(np.int64)
-    if policy == "(r,Q)":
-        low = _per_sku("reorder_point", reorder_point, n)
-        q = _per_sku("order_quantity", order_quantity, n, minimum=1e-12)
-        top = low + q
-        review = np.ones(n, dtype=np.int64)
-    elif policy == "(R,S)":
-        top = _per_sku("order_up_to", order_up_to, n)
-        low = top  # order when IP < S
-    else:
-        top = _per_sku("order_up_to", order_up_to, n)
-        low = _per_sku("reorder_point", reorder_point, n)
-        if np.any(low >= top):
-            raise DataError("reorder_point must be below order_up_to for (R,s,S). Fix: check s < S per SKU.")
-    multiple = _per_sku("order_multiple", order_multiple, n, minimum=1, integer=True)
-    moq = _per_sku("minimum_order_quantity", minimum_order_quantity, n, minimum=0, integer=True)
-    moq = np.maximum(multiple, np.ceil(moq / multiple) * multiple)
-    h = _per_sku("holding_cost_per_unit_day", holding_cost_per_unit_day, n, minimum=0)[:, None]
-    k_cost = _per_sku("order_cost", order_cost, n, minimum=0)[:, None]
-    p_cost = _per_sku("shortage_cost_per_unit", shortage_cost_per_unit, n, minimum=0)[:, None]
+def _resolve_workers(workers) -> int:
+    if workers is None:
+        return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+    return check_integer("workers", workers, minimum=1)
 
-    lt_table, lt_count = _lead_time_table(lead_time_days, n)
-    max_lead = int(lt_table.max())
-    if not replay:
-        warmup = (
-            int(max_lead + 3 * review.max() + 10)
-            if warmup_days is None
-            else check_integer("warmup_days", warmup_days, minimum=0)
-        )
-    total = warmup + days
-    cal = _calendar(supplier_shutdown, n, total, max_lead)
-    if cal is None:
-        horizon = max_lead + 1
-    else:
+
+def _simulate_paths(plan: _Plan, paths: int, rng: np.random.Generator) -> dict:
+    """The day loop over one block of paths with its own generator: per-path accumulators, shape (skus, paths)."""
+    policy, n, total, warmup, replay, history, sampler = (
+        plan.policy, plan.n, plan.total, plan.warmup, plan.replay, plan.history, plan.sampler)
+    review, low, top, q, multiple, moq = plan.review, plan.low, plan.top, plan.q, plan.multiple, plan.moq
+    h, k_cost, p_cost = plan.h, plan.k_cost, plan.p_cost
+    lt_table, lt_count, cal, horizon, start = plan.lt_table, plan.lt_count, plan.cal, plan.horizon, plan.start
+    backorders, fixed_lead = plan.backorders, plan.fixed_lead
+    periodic = policy != "(r,Q)"
+    if cal is not None:
         cw, flat, width = cal
-        horizon = max_lead + int(np.asarray(supplier_shutdown, dtype=bool).reshape(-1, total).sum(1).max()) + 2
-
-    start = _per_sku("initial_on_hand", initial_on_hand, n, default=top)
     state = _State(n, paths, horizon, start, bool(np.all(review == review[0])))
     acc = {name: np.zeros((n, paths)) for name in
            ("demand", "served", "on_hand", "stockout_days", "orders", "cost", "cycles", "cycles_ok")}
-    acc["days"] = float(days)
-    periodic = policy != "(r,Q)"
-    backorders = unmet_demand == "backordered"
-    fixed_lead = lt_table.shape[1] == 1 and cal is None  # every order of a SKU takes the same time
     pcg_advance = getattr(rng.bit_generator, "advance", None) if isinstance(rng.bit_generator, np.random.PCG64) else None
     cal_rows = 1 if cal is None else cw.shape[0]
     sku_of = np.repeat(np.arange(n), paths)
-    q = q if policy == "(r,Q)" else None
     has_order_cost, has_running_cost = bool(np.any(k_cost)), bool(np.any(h) or np.any(p_cost))
     has_shortage_cost = bool(np.any(p_cost))
     if periodic:  # the day each review's window ends: arrival + R - 1; ring buffer of pending checks
@@ -617,6 +563,168 @@ def simulate_inventory(
             elif has_running_cost:  # h * on_hand + 0 * short is h * on_hand exactly
                 np.multiply(tmp, h, out=state.work)
                 acc["cost"] += state.work
+    return acc
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def simulate_inventory(
+    policy: str,
+    demand,
+    lead_time_days,
+    *,
+    reorder_point=None,
+    order_quantity=None,
+    order_up_to=None,
+    review_period_days=1,
+    minimum_order_quantity=0,
+    order_multiple=1,
+    unmet_demand: str = "backordered",
+    days: int = 365,
+    paths: int = 100,
+    warmup_days: int | None = None,
+    supplier_shutdown=None,
+    initial_on_hand=None,
+    holding_cost_per_unit_day=0.0,
+    order_cost=0.0,
+    shortage_cost_per_unit=0.0,
+    skus=None,
+    confidence: float = 0.95,
+    seed=None,
+    workers: int | None = None,
+) -> SimulationResult:
+    """Simulate one policy family for many SKUs, vectorized over SKUs and paths.
+
+    Parameters
+    ----------
+    policy : {"(r,Q)", "(R,S)", "(R,s,S)"}
+    demand : sequence of demand distributions, or array_like of shape (skus, days)
+        Daily demand per SKU [units per day]: frozen scipy.stats distributions
+        or pmf dicts (Poisson, negative binomial, gamma and normal are drawn
+        in one vectorized call per family; normal draws below zero are set to
+        zero), or an actual demand history (replay; the same on every path).
+    lead_time_days : int, array of ints per SKU, or sequence of per-SKU sample arrays
+        Fixed lead times, or observed lead times each order draws from
+        [supplier working days].
+    reorder_point, order_quantity, order_up_to : float or array per SKU
+        ``r`` and ``Q`` for (r,Q); ``S`` for (R,S); ``s`` (as ``reorder_point``)
+        and ``S`` for (R,s,S) [units].
+    review_period_days : int or array per SKU, default 1
+        ``R`` [days] for the periodic policies.
+    minimum_order_quantity, order_multiple : int or array per SKU
+        MOQ and the multiple every order is rounded up to [units] (case pack).
+    unmet_demand : {"backordered", "lost"}
+    days : int, default 365
+        Measured days (after the warm-up); ignored in replay (the history's length).
+    paths : int, default 100
+        Independent replications.
+    warmup_days : int, optional
+        Days simulated before measuring; default enough for the pipeline to
+        fill (longest lead time + 3 review periods + 10); 0 in replay.
+    supplier_shutdown : array of bool, optional
+        Days the supplier does not work (lead times skip them), shape
+        ``(warmup_days + days,)`` or per SKU ``(skus, warmup_days + days)``.
+    initial_on_hand : float or array per SKU, optional
+        Default: the policy's top level (``S``, or ``r + Q``).
+    holding_cost_per_unit_day, order_cost, shortage_cost_per_unit : float or array per SKU
+        [money per unit per day], [money per order], [money per unit short].
+    skus : sequence, optional
+        SKU labels for the result's index.
+    confidence : float, default 0.95
+        Of the intervals (normal approximation across paths).
+    seed : int or numpy.random.Generator, optional
+        With several blocks of paths, each block draws from a child stream
+        spawned from it (see the module notes).
+    workers : int, optional
+        Threads running the blocks of paths; default the CPU count, at most
+        ``MAX_DEFAULT_WORKERS`` (4); 1 runs them one after another. Results do
+        not depend on it.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    if policy not in POLICIES:
+        raise DataError(f"policy must be one of {POLICIES}; got {policy!r}. Fix: pick one of those.")
+    if unmet_demand not in UNMET:
+        raise DataError(f"unmet_demand must be one of {UNMET}; got {unmet_demand!r}. Fix: pick one of those.")
+    confidence = check_probability("confidence", confidence)
+    paths = check_integer("paths", paths, minimum=1)
+    workers = _resolve_workers(workers)
+
+    replay = not (isinstance(demand, Sequence) and not isinstance(demand, np.ndarray) and len(demand) > 0
+                  and isinstance(demand[0], (Mapping, rv_continuous_frozen, rv_discrete_frozen)))
+    if replay:
+        history = np.asarray(demand, dtype=float)
+        if history.ndim != 2 or np.any(~np.isfinite(history)) or np.any(history < 0):
+            raise DataError(
+                "demand must be a sequence of distributions, or a demand history of shape (skus, days) with finite "
+                f"units >= 0; got an array of shape {history.shape}. Fix: fill missing days with 0."
+            )
+        n = history.shape[0]
+        days = history.shape[1]
+        warmup = 0 if warmup_days is None else check_integer("warmup_days", warmup_days, minimum=0)
+        sampler = None
+    else:
+        n = len(demand)
+        days = check_integer("days", days, minimum=1)
+        history = None
+        sampler = _DemandSampler(demand)
+
+    review = _per_sku("review_period_days", review_period_days, n, minimum=1, integer=True).astype(np.int64)
+    if policy == "(r,Q)":
+        low = _per_sku("reorder_point", reorder_point, n)
+        q = _per_sku("order_quantity", order_quantity, n, minimum=1e-12)
+        top = low + q
+        review = np.ones(n, dtype=np.int64)
+    elif policy == "(R,S)":
+        top = _per_sku("order_up_to", order_up_to, n)
+        low = top  # order when IP < S
+    else:
+        top = _per_sku("order_up_to", order_up_to, n)
+        low = _per_sku("reorder_point", reorder_point, n)
+        if np.any(low >= top):
+            raise DataError("reorder_point must be below order_up_to for (R,s,S). Fix: check s < S per SKU.")
+    multiple = _per_sku("order_multiple", order_multiple, n, minimum=1, integer=True)
+    moq = _per_sku("minimum_order_quantity", minimum_order_quantity, n, minimum=0, integer=True)
+    moq = np.maximum(multiple, np.ceil(moq / multiple) * multiple)
+    h = _per_sku("holding_cost_per_unit_day", holding_cost_per_unit_day, n, minimum=0)[:, None]
+    k_cost = _per_sku("order_cost", order_cost, n, minimum=0)[:, None]
+    p_cost = _per_sku("shortage_cost_per_unit", shortage_cost_per_unit, n, minimum=0)[:, None]
+
+    lt_table, lt_count = _lead_time_table(lead_time_days, n)
+    max_lead = int(lt_table.max())
+    if not replay:
+        warmup = (
+            int(max_lead + 3 * review.max() + 10)
+            if warmup_days is None
+            else check_integer("warmup_days", warmup_days, minimum=0)
+        )
+    total = warmup + days
+    cal = _calendar(supplier_shutdown, n, total, max_lead)
+    if cal is None:
+        horizon = max_lead + 1
+    else:
+        horizon = max_lead + int(np.asarray(supplier_shutdown, dtype=bool).reshape(-1, total).sum(1).max()) + 2
+
+    start = _per_sku("initial_on_hand", initial_on_hand, n, default=top)
+    plan = _Plan(
+        policy=policy, n=n, total=total, warmup=warmup, replay=replay, history=history, sampler=sampler,
+        review=review, low=low, top=top, q=q if policy == "(r,Q)" else None, multiple=multiple, moq=moq, h=h,
+        k_cost=k_cost, p_cost=p_cost, lt_table=lt_table, lt_count=lt_count, cal=cal, horizon=horizon, start=start,
+        backorders=unmet_demand == "backordered",
+    )
+    blocks = _path_blocks(n, paths)
+    streams = _block_generators(seed, len(blocks))
+    jobs = [(stop - begin, rng) for (begin, stop), rng in zip(blocks, streams)]
+    if workers == 1 or len(jobs) == 1:
+        parts = [_simulate_paths(plan, size, rng) for size, rng in jobs]
+    else:  # numpy releases the GIL in its generators and ufuncs: the blocks' day loops run in parallel
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            parts = list(pool.map(lambda job: _simulate_paths(plan, *job), jobs))
+    acc = parts[0] if len(parts) == 1 else {name: np.concatenate([p[name] for p in parts], axis=1) for name in parts[0]}
+    acc["days"] = float(days)
     index = list(skus) if skus is not None else list(range(n))
     table, per_path = _summarise(index, policy, unmet_demand, acc, paths, confidence)
     return SimulationResult(table, per_path, days, paths, warmup)
