@@ -10,8 +10,9 @@ Run: ``.venv/bin/python benchmarks/forecast_speed.py`` (reduced sizes, a few min
    sides, CrostonClassic, TSB at fixed a = b = 0.2 on both sides, AutoETS vs opslib ``auto``) on M3 monthly (1,428 series, h = 18) and a
    synthetic daily panel (default 3,000 x 730 days, h = 28; ``--full``: 30,490 x 1,941). The same parquet
    file is read by both. Each (library, model) runs in its own process, one after the other: time of fit +
-   forecast from the long frame in memory, each library's preparation included (opslib: factorize the ids and
-   scatter into a series x time array; statsforecast: ``_prepare_fit``) and also timed alone, so that the models
+   forecast from the long frame in memory, each library's preparation included (opslib: code the ids with
+   ``sku_codes`` as ``to_panel`` does (run boundaries when the frame is sorted by id, as both libraries get it here;
+   ``pandas.factorize`` otherwise) and scatter into a series x time array; statsforecast: ``_prepare_fit``) and also timed alone, so that the models
    compare without it too (statsforecast: after a numba warm-up on a tiny panel, whose CPU time,
    compilation included, is reported apart; no in-sample values on either side, as statsforecast's
    ``forecast(fitted=False)``), peak RSS of that process, and accuracy of the saved forecasts
@@ -113,11 +114,13 @@ def worker_opslib(path: str, model: str, horizon: int, season_length: int, out: 
     from opslib.forecast.backtest import select_models, selection_history
     from opslib.forecast.classify import classify_demand
     from opslib.forecast.core import forecast_arrays
+    from opslib.forecast.panel import sku_codes
     from opslib.forecast.smoothing import ses_level
 
     frame = pd.read_parquet(path)
     start, cpu = time.perf_counter(), time.process_time()
-    codes, ids = pd.factorize(frame["unique_id"], sort=True)      # preparation: long frame -> (series, time)
+    codes, ids = sku_codes(frame["unique_id"])                    # preparation: long frame -> (series, time);
+    #                                                               as to_panel: runs of a sorted column, else factorize
     t = frame["ds"].to_numpy()
     y = np.full((len(ids), int(t.max()) + 1), np.nan)             # every series ends at the same index
     y[codes, t] = frame["y"].to_numpy(dtype=float)
@@ -335,7 +338,7 @@ def peer_comparison(args) -> None:
     print(pd.DataFrame(rows).to_string(index=False))
     print("sf s / sf CPU s: warm (after a first call on 2 series that compiles numba; that call's CPU time is "
           "'sf JIT CPU s'). Both timings start from the same long frame in memory and include each library's "
-          "preparation (opslib: factorize the ids, scatter into a series x time array; sf: its _prepare_fit), "
+          "preparation (opslib: sku_codes on the ids (sorted here: run boundaries), scatter into a series x time array; sf: its _prepare_fit), "
           "measured alone in the 'prep' columns (sf's in a separate call); 'model speed-up' compares the times "
           "without it. acc ratio = opslib / sf (lower is better for both metrics). On a shared machine the wall "
           "time includes waiting for a CPU; compare the CPU columns.")

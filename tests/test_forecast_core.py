@@ -9,9 +9,23 @@ import pytest
 from scipy import stats
 
 from opslib import DataError
-from opslib.forecast import (bias, classify_demand, forecast, from_panel, infer_frequency, interval_coverage, mase,
-                             pinball_loss, quantile_column, rmsse, smape, to_panel, wape)
+from opslib.forecast import (
+    bias,
+    classify_demand,
+    forecast,
+    from_panel,
+    infer_frequency,
+    interval_coverage,
+    mase,
+    pinball_loss,
+    quantile_column,
+    rmsse,
+    smape,
+    to_panel,
+    wape,
+)
 from opslib.forecast.core import MODELS
+from opslib.forecast.panel import sku_codes
 
 # --------------------------------------------------------------------------- metrics, by hand
 
@@ -262,3 +276,168 @@ def test_repeated_rows_counted_as_pandas_duplicated():
     codes, _ = pd.factorize(unique["sku"], sort=True)
     assert not _repeated(codes, unique["date"].to_numpy(), 15).any()
     assert not _repeated(codes[::-1], unique["date"].to_numpy()[::-1], 15).any()  # unsorted: the sort
+
+
+# --------------------------------------------------------------------------- panel: sorted fast path
+
+
+def _arrow_chunks(*chunks) -> pd.Series:
+    """A str Series stored as several Arrow chunks (as read from a large parquet file)."""
+    import pyarrow as pa
+
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks])))
+
+
+_SKU_COLUMNS = {
+    "object sorted": lambda: pd.Series(np.array(["A", "A", "B", "C", "C", "C"], dtype=object)),
+    "object unsorted": lambda: pd.Series(np.array(["B", "B", "A", "C", "A"], dtype=object)),
+    "object not contiguous": lambda: pd.Series(np.array(["A", "B", "A"], dtype=object)),
+    "object with NaN": lambda: pd.Series(np.array(["A", "A", np.nan, "B"], dtype=object)),
+    "object with None": lambda: pd.Series(np.array(["A", None, None, "B"], dtype=object)),
+    "object mixed types": lambda: pd.Series(np.array(["A", 1, 1], dtype=object)),
+    "str sorted": lambda: pd.Series(["A", "A", "B", "C"], dtype="str"),
+    "str unsorted": lambda: pd.Series(["C", "A", "A", "B"], dtype="str"),
+    "str with NaN": lambda: pd.Series(["A", None, "B", "B"], dtype="str"),
+    "python string sorted": lambda: pd.Series(["A", "B", "B"], dtype=pd.StringDtype("python")),
+    "python string with NA": lambda: pd.Series(["A", None, "B"], dtype=pd.StringDtype("python")),
+    "arrow run across chunks": lambda: _arrow_chunks(["A", "B"], ["B", "C"], [], ["C", "D"]),
+    "arrow new SKU at chunk start": lambda: _arrow_chunks(["A", "A"], ["B", "C"]),
+    "arrow repeat across chunks": lambda: _arrow_chunks(["A", "B"], ["A"]),
+    "arrow unicode": lambda: pd.Series(["Z", "a", "é", "é", "ü", "中"], dtype="str"),
+    "categorical, categories not sorted": lambda: pd.Series(pd.Categorical(["B", "B", "A"], categories=["B", "A"])),
+    "integers sorted": lambda: pd.Series([3, 3, 7, 9]),
+    "integers unsorted": lambda: pd.Series([9, 3, 3]),
+    "one row": lambda: pd.Series(["A"], dtype="str"),
+}
+
+
+@pytest.mark.parametrize("kind", list(_SKU_COLUMNS))
+def test_sku_codes_equal_pandas_factorize(kind):
+    sku = _SKU_COLUMNS[kind]()
+    codes, uniques = pd.factorize(sku, sort=True)
+    got = sku_codes(sku)
+    np.testing.assert_array_equal(got.codes, codes)
+    pd.testing.assert_index_equal(got.skus, pd.Index(uniques, name="sku"), exact=True)
+
+
+def test_sku_codes_sorted_column_skips_factorize(monkeypatch):
+    """The sorted layouts are coded by runs (pandas.factorize is not called); the others by factorize."""
+    calls = []
+    real = pd.factorize
+    monkeypatch.setattr(pd, "factorize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for kind in ("object sorted", "str sorted", "python string sorted", "arrow run across chunks",
+                 "arrow new SKU at chunk start", "arrow unicode", "integers sorted"):
+        sku_codes(_SKU_COLUMNS[kind]())
+    assert calls == []
+    for kind in ("object unsorted", "object not contiguous", "str with NaN", "arrow repeat across chunks",
+                 "categorical, categories not sorted"):
+        sku_codes(_SKU_COLUMNS[kind]())
+    assert len(calls) == 5
+
+
+def _panel_by_hand(demand: pd.DataFrame, grid: pd.DatetimeIndex):
+    """The reference pivot: one Python loop over rows."""
+    skus = sorted(set(demand["sku"]))
+    values = np.full((len(skus), len(grid)), np.nan)
+    censored = np.zeros(values.shape, dtype=bool)
+    column = {d: j for j, d in enumerate(grid)}
+    for sku, date, units, in_stock in demand[["sku", "date", "units", "in_stock"]].itertuples(index=False):
+        i, j = skus.index(sku), column[pd.Timestamp(date)]
+        censored[i, j] = in_stock is False or (not pd.isna(in_stock) and not in_stock)
+        values[i, j] = np.nan if censored[i, j] else units
+    return values, censored, skus
+
+
+@pytest.mark.parametrize("sku_dtype", ["object", "str", "category"])
+@pytest.mark.parametrize("order", ["sorted", "shuffled", "sorted by date"])
+@pytest.mark.parametrize("spacing", ["daily", "monthly", "daily at noon, unit s", "daily, time zone"])
+def test_to_panel_identical_on_every_layout(sku_dtype, order, spacing):
+    rng = np.random.default_rng(3)
+    rows = []
+    for k, sku in enumerate(["S10", "S02", "S07", "S11"]):
+        start, length = k * 2, 12 - k
+        keep = rng.random(length) > 0.25                                   # gaps inside the history
+        keep[0] = keep[-1] = True
+        rows += [(sku, start + t) for t in range(length) if keep[t]]
+    demand = pd.DataFrame(rows, columns=["sku", "step"])
+    if spacing.startswith("daily"):
+        dates = pd.Timestamp("2024-02-25") + pd.to_timedelta(demand["step"], unit="D")
+        grid_freq = "D"
+    else:
+        dates = pd.Timestamp("2023-11-01") + demand["step"].map(lambda s: pd.DateOffset(months=s))
+        grid_freq = "MS"
+    if spacing == "daily at noon, unit s":
+        dates = (dates + pd.Timedelta(hours=12)).astype("datetime64[s]")
+    if spacing == "daily, time zone":
+        dates = dates.dt.tz_localize("Europe/Berlin")                    # crosses the March DST change
+    demand = demand.assign(date=dates, units=rng.integers(0, 9, len(demand)).astype(float),
+                           in_stock=pd.array(rng.choice([True, False, None], len(demand), p=[0.8, 0.1, 0.1]),
+                                             dtype="boolean"))
+    demand["sku"] = demand["sku"].astype(sku_dtype)
+    if order == "sorted":
+        demand = demand.sort_values(["sku", "date"], ignore_index=True)
+    elif order == "shuffled":
+        demand = demand.sample(frac=1.0, random_state=1, ignore_index=True)
+    else:
+        demand = demand.sort_values(["date", "sku"], ignore_index=True)
+    panel = to_panel(demand)
+    grid = pd.date_range(demand["date"].min(), demand["date"].max(), freq=grid_freq)
+    values, censored, skus = _panel_by_hand(demand, grid)
+    np.testing.assert_array_equal(panel.values, values)
+    np.testing.assert_array_equal(panel.censored, censored)
+    assert list(panel.skus) == skus and panel.skus.name == "sku"
+    pd.testing.assert_index_equal(panel.dates, grid, check_names=False)
+    assert panel.frequency.name == ("daily" if spacing.startswith("daily") else "monthly")
+    reference = demand.sample(frac=1.0, random_state=2, ignore_index=True)   # the general path
+    reference["sku"] = reference["sku"].astype(object)
+    general = to_panel(reference)
+    np.testing.assert_array_equal(panel.values, general.values)
+    pd.testing.assert_index_equal(panel.dates, general.dates, exact=True)
+
+
+@pytest.mark.parametrize("sku_dtype", ["object", "str"])
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_to_panel_refuses_repeats_and_off_grid_dates_on_every_layout(sku_dtype, order):
+    demand = pd.DataFrame({"sku": ["A", "A", "A", "B", "B"],
+                           "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-01",
+                                                   "2024-01-03"]),
+                           "units": [1.0, 2.0, 3.0, 4.0, 5.0]}).astype({"sku": sku_dtype})
+    if order == "shuffled":
+        demand = demand.iloc[[4, 2, 0, 3, 1]].reset_index(drop=True)
+    with pytest.raises(DataError, match="must be unique; 1 repeated rows"):
+        to_panel(demand)
+    monthly = pd.DataFrame({"sku": ["A", "A", "A", "B"],
+                            "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-15", "2024-02-01"]),
+                            "units": 1.0}).astype({"sku": sku_dtype})
+    if order == "shuffled":
+        monthly = monthly.iloc[[3, 1, 2, 0]]
+    with pytest.raises(DataError, match="1 dates are off the monthly grid"):
+        to_panel(monthly, frequency=infer_frequency(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"])))
+    hourly = demand.drop_duplicates(["sku", "date"]).assign(date=lambda d: d["date"] + pd.Timedelta(hours=1))
+    hourly.loc[hourly.index[0], "date"] -= pd.Timedelta(hours=1)          # one date not whole days apart
+    with pytest.raises(DataError, match="off the daily grid"):
+        to_panel(hourly)
+
+
+def test_to_panel_looks_up_each_distinct_day_once(monkeypatch):
+    """Dates whole days apart are mapped through their distinct days; others row by row (same columns)."""
+    sizes = []
+    real = pd.DatetimeIndex.get_indexer
+    monkeypatch.setattr(pd.DatetimeIndex, "get_indexer", lambda self, target, *a, **k: sizes.append(len(target))
+                        or real(self, target, *a, **k))
+    days = pd.date_range("2024-01-01", periods=10)
+    demand = pd.DataFrame({"sku": np.repeat(["A", "B", "C"], 10), "date": np.tile(days, 3), "units": 1.0})
+    assert to_panel(demand).values.shape == (3, 10) and sizes == [10]
+    sizes.clear()
+    demand["date"] = demand["date"].dt.tz_localize("UTC")
+    assert to_panel(demand).values.shape == (3, 10) and sizes == [30]
+
+
+def test_rows_without_a_sku_are_refused_not_filed_under_another_sku():
+    from opslib.forecast.panel import to_panel
+
+    frame = pd.DataFrame({"sku": ["a", "a", None, "b", "b"],
+                          "date": pd.to_datetime(["2024-01-01", "2024-01-02"] * 2 + ["2024-01-03"]),
+                          "units": [1.0, 2.0, 5.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match="'sku' is empty on 1 rows"):
+        to_panel(frame)
