@@ -53,21 +53,12 @@ def additive_seasonal_indices(y, season_length: int) -> np.ndarray:
     This is R's ``decompose(type = "additive")`` and statsmodels'
     ``seasonal_decompose(model="additive")``.
     """
-    from opslib.forecast.seasonal import centred_moving_average
+    from opslib.forecast.seasonal import centred_moving_average, position_means
 
     y = np.asarray(y, dtype=float)
     y = y[None, :] if y.ndim == 1 else y
     m = int(season_length)
-    n, T = y.shape
-    d = y - centred_moving_average(y, m)
-    pos = np.arange(T) % m
-    valid = ~np.isnan(d)
-    total = np.zeros((n, m))
-    count = np.zeros((n, m))
-    np.add.at(total.T, pos, np.where(valid, d, 0.0).T)
-    np.add.at(count.T, pos, valid.T.astype(float))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        figure = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    figure = position_means(y - centred_moving_average(y, m), m)
     return figure - figure.mean(axis=1, keepdims=True)
 
 

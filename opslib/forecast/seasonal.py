@@ -135,19 +135,37 @@ def seasonal_indices(y, season_length: int) -> np.ndarray:
     """
     y = _as_panel(y)
     m = int(season_length)
-    n, T = y.shape
     trend = centred_moving_average(y, m)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(trend > 0, y / np.where(trend > 0, trend, 1.0), np.nan)
+        figure = position_means(ratio, m)
+        return figure / figure.mean(axis=1, keepdims=True)
+
+
+def position_means(x: np.ndarray, season_length: int) -> np.ndarray:
+    """Mean of the non-NaN values at each seasonal position (column index mod m), per series.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n_series, n_periods)
+        Detrended values (ratios or differences to a centred moving average); NaN = none.
+    season_length : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series, season_length)
+        NaN for a position without any value.
+    """
+    m = int(season_length)
+    n, T = x.shape
     pos = np.arange(T) % m
-    valid = ~np.isnan(ratio)
+    valid = ~np.isnan(x)
     total = np.zeros((n, m))
     count = np.zeros((n, m))
-    np.add.at(total.T, pos, np.where(valid, ratio, 0.0).T)
+    np.add.at(total.T, pos, np.where(valid, x, 0.0).T)
     np.add.at(count.T, pos, valid.T.astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        figure = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-        return figure / figure.mean(axis=1, keepdims=True)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def seasonal_factors(y, season_length: int) -> tuple[np.ndarray, np.ndarray]:

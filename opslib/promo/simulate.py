@@ -289,6 +289,23 @@ class PromotionPlan:
 # --------------------------------------------------------------------------- baseline
 
 
+def _clean_history(demand: pd.DataFrame, skus, start: pd.Timestamp, f: str) -> tuple[list[str], pd.DataFrame]:
+    """The SKUs as text and their demand rows before ``start`` on in-stock days without a promotion."""
+    missing = [c for c in ("sku", "date", "units") if c not in demand.columns]
+    if missing:
+        raise DataError(f"{f}: table 'demand' lacks column(s) {missing}. Fix: use opslib.data.daily_demand.")
+    skus = [str(s) for s in ([skus] if isinstance(skus, str) else skus)]
+    d = demand[demand["sku"].astype(str).isin(skus)]
+    d = d.assign(sku=d["sku"].astype(str), date=pd.to_datetime(d["date"]).dt.normalize())
+    d = d[d["date"] < start]
+    clean = np.ones(len(d), bool)
+    if "in_stock" in d.columns:
+        clean &= d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    if "promo_id" in d.columns:
+        clean &= d["promo_id"].isna().to_numpy()
+    return skus, d[clean]
+
+
 def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end, *,
                           lookback_days: int = 182, min_days: int = 14) -> pd.DataFrame:
     """Expected baseline units per SKU and day: the weekday average of clean history.
@@ -324,19 +341,7 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
         raise DataError(f"{f}: parameter 'end' ({end.date()}) is before 'start' ({start.date()}). Fix: swap them.")
-    missing = [c for c in ("sku", "date", "units") if c not in demand.columns]
-    if missing:
-        raise DataError(f"{f}: table 'demand' lacks column(s) {missing}. Fix: use opslib.data.daily_demand.")
-    skus = [str(s) for s in ([skus] if isinstance(skus, str) else skus)]
-    d = demand[demand["sku"].astype(str).isin(skus)]
-    d = d.assign(sku=d["sku"].astype(str), date=pd.to_datetime(d["date"]).dt.normalize())
-    d = d[d["date"] < start]
-    clean = np.ones(len(d), bool)
-    if "in_stock" in d.columns:
-        clean &= d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    if "promo_id" in d.columns:
-        clean &= d["promo_id"].isna().to_numpy()
-    d = d[clean]
+    skus, d = _clean_history(demand, skus, start, f)
     days = pd.date_range(start, end, freq="D")
     out = []
     for sku in skus:
@@ -410,19 +415,7 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
         if int(value) != value or value < 1:
             raise DataError(f"{f}: parameter {name!r} must be a whole number >= 1; received {value!r}. "
                             f"Fix: keep the default.")
-    missing = [c for c in ("sku", "date", "units") if c not in demand.columns]
-    if missing:
-        raise DataError(f"{f}: table 'demand' lacks column(s) {missing}. Fix: use opslib.data.daily_demand.")
-    skus = [str(s) for s in ([skus] if isinstance(skus, str) else skus)]
-    d = demand[demand["sku"].astype(str).isin(skus)]
-    d = d.assign(sku=d["sku"].astype(str), date=pd.to_datetime(d["date"]).dt.normalize())
-    d = d[d["date"] < start]
-    clean = np.ones(len(d), bool)
-    if "in_stock" in d.columns:
-        clean &= d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    if "promo_id" in d.columns:
-        clean &= d["promo_id"].isna().to_numpy()
-    d = d[clean]
+    skus, d = _clean_history(demand, skus, start, f)
     length = (end - start).days + 1
     rows = []
     for sku in skus:
