@@ -521,3 +521,34 @@ def test_intermittent_without_missing_periods_and_across_period_chunks():
     has_demand = (y > 0).any(axis=1)
     np.testing.assert_allclose(fixed[has_demand], final[has_demand, 0, 0], atol=TOL, rtol=0)
     np.testing.assert_array_equal(fixed[~has_demand], 0.0)
+
+
+def test_croston_starts_in_later_period_chunks_match_the_reference_exactly():
+    # the first demand and the first M5 interval found block by block (PERIOD_CHUNK periods):
+    # starts at, just before and just after block edges, a first demand at the first observed
+    # period (its interval comes with the second demand, maybe blocks later), gaps in between
+    from opslib.forecast.intermittent import PERIOD_CHUNK
+
+    B, T = PERIOD_CHUNK, 3 * PERIOD_CHUNK + 7
+    y = np.zeros((10, T))
+    y[0, :B + 6] = np.nan                                      # listed in block 2, sells at once ...
+    y[0, [B + 6, 2 * B + 20]] = [3.0, 5.0]                     # ... next sale a block later
+    y[1, [2 * B + 2, 2 * B + 3, T - 1]] = [1.0, 7.0, 2.0]      # first sale in block 3 after zeros
+    y[2, :B] = np.nan                                          # first observed = first sale = a block start
+    y[2, [B, 2 * B - 1, 2 * B]] = [4.0, 2.0, 6.0]              # sales at the block's last and next first period
+    y[3, T - 1] = 9.0                                          # one sale, on the last period
+    y[4, :B - 1] = np.nan
+    y[4, B - 1] = 2.0                                          # one sale at the first observed period: no interval
+    y[5, :] = np.nan                                           # never observed
+    y[6, [10, 12]] = [1.0, 3.0]                                # both starts in one block, after zeros
+    y[7, [0, 70, 140]] = [2.0, 4.0, 1.0]
+    y[7, 30:60] = np.nan                                       # censored days inside
+    y[8, :] = np.nan
+    y[8, [5, 100, 180]] = [0.0, 3.0, 1.0]                      # isolated observations, NaN between
+    y[9, ::3] = 2.0                                            # dense
+    for model, multiplier in ((croston, 1.0), (croston_sba, 0.95)):
+        got = model(y, 2).mean
+        for i, row in enumerate(y):
+            x = observed(row)
+            expected = ref_croston(x, multiplier) if x else np.nan
+            np.testing.assert_array_equal(got[i], [expected, expected], err_msg=f"{model.__name__} row {i}")

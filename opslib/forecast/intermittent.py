@@ -252,40 +252,69 @@ def _period_chunks(y: np.ndarray, length: int = PERIOD_CHUNK):
 def _croston(y, horizon, alpha, multiplier):
     """Croston with fixed alpha: one loop over time, numpy over series (time-major rows).
 
-    Per observed period: a demand updates the size level z (which starts at the
-    first size, so the first demand leaves it unchanged) and, when the M5 interval
-    counter is positive, the interval level p (which starts at the first such
-    interval); the counter then restarts at 1; a zero adds 1 to the counter.
+    Per observed period: a demand updates the size level z and, when the M5
+    interval counter is positive, the interval level p; the counter then
+    restarts at 1; a zero adds 1 to the counter. Eight numpy calls per period:
+    ``level += alpha 1{demand} (x - level)`` for z and p with the weights of a
+    block of periods computed at once, and ``counter = counter 1{no demand} +
+    1{observed}``. The starts, once per series, are found per block, not per
+    period: z starts at the first size in the block of the first demand (so the
+    first demand leaves it unchanged), and p is set to the first interval right
+    after that period's update (from 0, with weight 1).
     """
-    n = len(y)
-    st = _starts(y)
-    z = np.nan_to_num(st.first_size)
-    p = np.zeros(n)
-    step = np.ones(n)                                          # 1 until p has its first interval, then alpha
-    counter = np.zeros(n)
-    err, weight = np.empty(n), np.empty(n)
-    valid = np.empty(n, dtype=bool)
-    for _, values, observed, _ in _period_chunks(y):
-        demand = values > 0.0
-        size_weight = alpha * demand                           # exact: alpha or 0
-        observed_zero = observed - demand                      # 1 on an observed zero
-        for yt, dt, wt, zt in zip(values, demand, size_weight, observed_zero):
-            np.subtract(yt, z, out=err)                        # sizes: z += alpha (y - z) on demand
+    n, T = y.shape
+    k_max = min(PERIOD_CHUNK, T)
+    weight = np.empty((k_max, n))
+    demand = np.empty((k_max, n), dtype=bool)
+    idle = np.empty((k_max, n), dtype=bool)                    # no demand: the counter survives the period
+    steps = np.arange(k_max)[:, None]
+    z, p, counter = np.zeros(n), np.zeros(n), np.zeros(n)
+    err = np.empty(n)
+    no_size = np.arange(n)                                     # rows without a demand so far
+    no_interval = np.arange(n)                                 # rows without an M5 interval so far
+    for _, values, observed, complete in _period_chunks(y):
+        k = len(values)
+        d, w, keep = demand[:k], weight[:k], idle[:k]
+        np.greater(values, 0.0, out=d)
+        np.logical_not(d, out=keep)
+        np.multiply(d, alpha, out=w)                           # exact: alpha or 0
+        if len(no_size):                                       # z (0, or NaN after a -inf) += first size
+            hit = d[:, no_size]
+            when = np.argmax(hit, axis=0)
+            found = hit[when, np.arange(len(no_size))]
+            rows = no_size[found]
+            z[rows] += np.nan_to_num(values[when[found], rows])   # an infinite size starts at the largest float
+            no_size = no_size[~found]
+        first_interval = {}
+        if len(no_interval):                                   # an interval needs an earlier observed period
+            hit = d[:, no_interval]
+            earlier = 0 if complete else np.argmax(observed[:, no_interval] > 0.0, axis=0)
+            hit &= (counter[no_interval] > 0.0) | (steps[:k] > earlier)
+            when = np.argmax(hit, axis=0)
+            found = hit[when, np.arange(len(no_interval))]
+            rows, when = no_interval[found], when[found]
+            for t in np.unique(when):
+                first_interval[t] = rows[when == t]
+            no_interval = no_interval[~found]
+        for t in range(k):
+            wt = w[t]
+            np.subtract(values[t], z, out=err)                 # z += alpha (y - z) on demand
             err *= wt
             z += err
-            np.greater(counter, 0.0, out=valid)                # intervals: p += step (counter - p)
-            valid &= dt
-            np.multiply(step, valid, out=weight)
-            np.subtract(counter, p, out=err)
-            err *= weight
-            p += err                                           # the first update sets p = counter (p was 0)
-            np.copyto(step, alpha, where=valid)
-            counter += zt
-            np.copyto(counter, 1.0, where=dt)
-    started = (st.counts >= 2) | ((st.counts == 1) & (st.first_demand != st.first))   # an M5 interval exists
-    z = np.where(np.isnan(st.first_size), np.nan, z)
-    p = np.where(started, p, np.nan)
-    value = _ratio(st.n_obs > 0, z, p, multiplier)
+            np.subtract(counter, p, out=err)                   # p += alpha (counter - p) on demand
+            err *= wt
+            p += err
+            rows = first_interval.get(t)
+            if rows is not None:
+                p[rows] = counter[rows]                        # p was 0: 0 + 1 (counter - 0)
+            counter *= keep[t]
+            if complete:
+                counter += 1.0
+            else:
+                counter += observed[t]
+    z[no_size] = np.nan
+    p[no_interval] = np.nan
+    value = _ratio(counter > 0.0, z, p, multiplier)            # the counter is positive once observed
     return PointForecast(_flat(value, horizon), None, None, {"alpha": np.full(n, alpha)})
 
 
