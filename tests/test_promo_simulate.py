@@ -330,6 +330,55 @@ def test_baseline_uncertainty_recovers_level_noise_and_overdispersion():
     assert u.loc[0, "baseline_log_se"] < 0.08
 
 
+def test_baseline_sampling_error_by_hand():
+    # four weeks from a Monday, weekday g (0 = Monday) sells g, g, g + 2, g + 2: mean g + 1, sample
+    # variance 4/3 each; a 7-day window takes one day of each weekday: P = sum(g + 1) = 28 and
+    # S(P) = 7 * (4/3) / 4 = 7/3, so sampling_log_se = sqrt(7/3) / 28 (too little history: no backtest)
+    days = pd.date_range("2024-01-01", periods=28)
+    g = days.day_of_week.to_numpy()
+    week = (np.arange(28) // 7)
+    history = pd.DataFrame({"sku": "A", "date": days, "units": (g + 2 * (week >= 2)).astype(float)})
+    start = days[-1] + pd.Timedelta(days=1)
+    u = baseline_uncertainty(history, ["A"], start, start + pd.Timedelta(days=6))
+    assert u.loc[0, "backtest_windows"] == 0 and u.loc[0, "drift_log_se"] == 0
+    assert u.loc[0, "sampling_log_se"] == pytest.approx(np.sqrt(7 / 3) / 28, rel=1e-12)
+    assert u.loc[0, "baseline_log_se"] == pytest.approx(u.loc[0, "sampling_log_se"], rel=1e-12)
+    # a 3-day window (Monday to Wednesday): P = 1 + 2 + 3, S(P) = 3 * (4/3) / 4
+    u = baseline_uncertainty(history, ["A"], start, start + pd.Timedelta(days=2))
+    assert u.loc[0, "sampling_log_se"] == pytest.approx(1 / 6, rel=1e-12)
+
+
+def test_one_lumpy_order_leaves_the_level_uncertain_by_a_factor_e():
+    # 26 weeks without a sale but one order of 12 units: the mean rests on one event, S(P) / P**2 = 1
+    # (the sample variance of k and n - 1 zeros, over n, is k**2 / n**2 = mean**2), whatever the backtest
+    days = pd.date_range("2024-01-01", periods=182)
+    units = np.zeros(182)
+    units[100] = 12.0
+    history = pd.DataFrame({"sku": "A", "date": days, "units": units})
+    start = days[-1] + pd.Timedelta(days=1)
+    u = baseline_uncertainty(history, ["A"], start, start + pd.Timedelta(days=13))
+    assert u.loc[0, "backtest_windows"] > 4
+    assert u.loc[0, "sampling_log_se"] == pytest.approx(1.0, rel=1e-12)
+    assert u.loc[0, "baseline_log_se"] >= u.loc[0, "sampling_log_se"]
+
+
+def test_overdispersion_is_measured_on_the_lookback_only():
+    # Poisson days at 50 a day for a year, then 10 a day for the last 182 days (the lookback): the old
+    # level is not day-to-day noise around today's baseline. Measured over all the history, omega was 9.6
+    # and its count noise (9.6 / 7 in logs squared over a week) swallowed the backtest's level errors
+    # (baseline_log_se 0); the backtest windows across the drop are level drift
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2023-01-02", periods=365 + 182)
+    mean = np.where(np.arange(len(days)) < 365, 50.0, 10.0)
+    history = pd.DataFrame({"sku": "A", "date": days, "units": rng.poisson(mean).astype(float)})
+    start = days[-1] + pd.Timedelta(days=1)
+    u = baseline_uncertainty(history, ["A"], start, start + pd.Timedelta(days=6))
+    assert u.loc[0, "overdispersion"] < 0.02
+    assert u.loc[0, "drift_log_se"] > 0.5
+    total = u.loc[0, "sampling_log_se"] ** 2 + u.loc[0, "drift_log_se"] ** 2
+    assert u.loc[0, "baseline_log_se"] == pytest.approx(np.sqrt(total), rel=1e-12)
+
+
 def test_baseline_uncertainty_bad_inputs(items, baseline):
     flat, last = _weekly_level_demand(0.0, weeks=4)
     with pytest.raises(DataError, match="no in-stock"):

@@ -201,6 +201,82 @@ def test_measured_lead_time_from_receipts():
     assert np.isnan(row["lead_time_days"]) and pd.isna(row["latest_order_date"]) and "lead time unknown" in row["reason"]
 
 
+# --------------------------------------------------------------------------- supplier shutdown days
+
+SHUTDOWN = pd.date_range("2024-05-27", "2024-05-31")  # five days, Monday to Friday, inside the lead time
+
+
+def shutdown_calendar(days=SHUTDOWN):
+    dates = pd.date_range("2024-04-01", "2024-07-31")
+    return pd.DataFrame({"date": dates, "supplier_shutdown": dates.isin(days)})
+
+
+def test_latest_order_date_skips_shutdown_days():
+    # start Monday 06-03, lead time 10 supplier working days. Counting back from the start: 06-03, 06-02,
+    # 06-01 (3), 05-31 to 05-27 shut, 05-26 (4), ..., 05-20 (10): the order must be placed by 05-19, five days
+    # earlier than the 05-24 of the same lead time without shutdown (test_hand_computed_case). Its arrival:
+    # 05-20 (1) ... 05-26 (7), 06-01 (8), 06-02 (9), 06-03 (10), the start
+    tables = {**hand_tables(), "calendar": shutdown_calendar()}
+    row = stock_check(hand_result(DRAWS, DIPS), tables, as_of="2024-06-01", service_level=0.95).iloc[0]
+    assert row["latest_order_date"] == pd.Timestamp("2024-05-19") and bool(row["order_date_passed"])
+    assert row["shutdown_days_before_start"] == 5 and row["lead_time_days"] == 10
+    # an order placed today (06-01) arrives ten working days later, no shutdown in between: 06-11
+    assert "arrives about 2024-06-11" in row["reason"] and "5 supplier shutdown day(s)" in row["reason"]
+    # the rest of the check is that of the calendar without shutdown
+    plain = stock_check(hand_result(DRAWS, DIPS), hand_tables(), as_of="2024-06-01", service_level=0.95).iloc[0]
+    assert plain["latest_order_date"] == pd.Timestamp("2024-05-24") and plain["shutdown_days_before_start"] == 0
+    same = [c for c in row.index if c not in ("latest_order_date", "shutdown_days_before_start", "reason")]
+    pd.testing.assert_series_equal(row[same], plain[same])
+
+
+def test_order_date_in_time_before_the_shutdown():
+    # checked on 05-10, before the shutdown, lead time 10 working days: order by 05-19, not passed yet.
+    # A shutdown on the start day itself receives nothing: the tenth working day before the start is one
+    # day earlier, and so is the order date
+    stock = pd.DataFrame({"sku": ["A"], "date": ["2024-05-10"], "on_hand": [60.0]})
+    tables = {**hand_tables(), "stock": stock, "purchase_orders": None, "calendar": shutdown_calendar()}
+    row = stock_check(hand_result(DRAWS, DIPS), tables, as_of="2024-05-10").iloc[0]
+    assert row["latest_order_date"] == pd.Timestamp("2024-05-19") and not row["order_date_passed"]
+    assert "by 2024-05-19 (lead time 10 days, item; 5 supplier shutdown day(s)" in row["reason"]
+    tables["calendar"] = shutdown_calendar(SHUTDOWN.append(pd.DatetimeIndex(["2024-06-03"])))
+    row = stock_check(hand_result(DRAWS, DIPS), tables, as_of="2024-05-10").iloc[0]
+    # 06-02 (1), 06-01 (2), 05-26 (3), ..., 05-19 (10): order by 05-18; six shutdown days in (05-18, 06-03]
+    assert row["latest_order_date"] == pd.Timestamp("2024-05-18") and row["shutdown_days_before_start"] == 6
+
+
+def test_open_order_without_expected_date_arrives_after_working_days():
+    # ordered 05-22 with a 10-day lead time and no expected date: 05-23 (1) ... 05-26 (4), shut 05-27 to
+    # 05-31, 06-01 (5) ... 06-06 (10): after the start, not counted. Without the shutdown it would have
+    # been due 06-01 (today) and counted in the stock at the start
+    po = pd.DataFrame({"po_id": ["p3"], "sku": ["A"], "supplier": ["S1"], "order_date": ["2024-05-22"],
+                       "qty_ordered": [40], "expected_date": [pd.NaT], "receipt_date": [pd.NaT]})
+    tables = {**hand_tables(), "purchase_orders": po}
+    plain = stock_check(hand_result(DRAWS, DIPS), tables, as_of="2024-06-01").iloc[0]
+    assert plain["receipts_before_start"] == 40 and plain["on_order_after_start"] == 0
+    row = stock_check(hand_result(DRAWS, DIPS), {**tables, "calendar": shutdown_calendar()},
+                      as_of="2024-06-01").iloc[0]
+    assert row["receipts_before_start"] == 0 and row["on_order_after_start"] == 40
+    assert row["available_at_start"] == pytest.approx(plain["available_at_start"] - 40)
+
+
+def test_measured_lead_times_count_working_days():
+    # six receipts 8 calendar days after the order; the one ordered 05-24 crosses the shutdown and comes
+    # 13 calendar days later (06-06): 8 working days. In calendar days its P95 is 13, in working days 8
+    items = hand_tables()["items"].assign(lead_time_days=np.nan)
+    order = pd.to_datetime(["2024-04-01", "2024-04-10", "2024-04-20", "2024-05-01", "2024-05-10", "2024-05-24"])
+    receipt = order + pd.to_timedelta([8, 8, 8, 8, 8, 13], "D")
+    po = pd.DataFrame({"po_id": [f"p{k}" for k in range(6)], "sku": "A", "supplier": "S1", "order_date": order,
+                       "qty_ordered": 10, "expected_date": pd.NaT, "receipt_date": receipt})
+    tables = {**hand_tables(), "items": items, "purchase_orders": po}
+    plain = stock_check(hand_result(DRAWS, DIPS), tables, as_of="2024-06-01").iloc[0]
+    assert plain["lead_time_days"] == 13 and plain["latest_order_date"] == pd.Timestamp("2024-05-21")
+    row = stock_check(hand_result(DRAWS, DIPS), {**tables, "calendar": shutdown_calendar()},
+                      as_of="2024-06-01").iloc[0]
+    assert row["lead_time_days"] == 8 and row["lead_time_source"].endswith("supplier working days")
+    # 06-03 (1), 06-02, 06-01 (3), shut, 05-26 (4), ..., 05-22 (8): order by 05-21 as well
+    assert row["latest_order_date"] == pd.Timestamp("2024-05-21")
+
+
 def test_bad_input_is_refused():
     result, tables = hand_result(DRAWS, DIPS), hand_tables()
     with pytest.raises(DataError, match="after the promotion start"):

@@ -362,7 +362,7 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
 
 def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, *, lookback_days: int = 182,
                          min_days: int = 14, origins: int = 52) -> pd.DataFrame:
-    """Uncertainty of :func:`baseline_from_history` over a window: backtest of its level, and count noise.
+    """Uncertainty of :func:`baseline_from_history` over a window: its level error, and count noise.
 
     Parameters
     ----------
@@ -384,24 +384,43 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
     -------
     pandas.DataFrame
         One row per SKU: ``sku``; ``baseline_log_se``, the standard
-        deviation of the log error of the baseline's level [log units];
-        ``overdispersion`` ``omega`` [1] of daily units, ``Var = mu + omega
-        mu**2``; ``backtest_windows`` used (0: the sampling error of the
-        mean stands in); ``log_error_rms`` of the backtest [log units].
-        Pass it to :func:`simulate` as ``baseline_uncertainty``.
+        deviation of the log error of the baseline's level over the window
+        [log units], ``sqrt(sampling_log_se**2 + drift_log_se**2)``;
+        ``sampling_log_se``, the standard error of the baseline's window
+        units as an average of the history's days [log units];
+        ``drift_log_se``, the level's drift from the history to the window
+        beyond that, backtested [log units]; ``overdispersion`` ``omega``
+        [1] of daily units, ``Var = mu + omega mu**2``;
+        ``backtest_windows`` used (0: too few, the drift is unknown and
+        taken as 0); ``log_error_rms`` of the backtest [log units]. Pass it
+        to :func:`simulate` as ``baseline_uncertainty``.
 
     Notes
     -----
-    With ``A_j`` and ``P_j`` the actual and baseline units of backtest window
-    ``j`` (its clean days only, ``n_j`` of them), ``r_j = log((A_j + 0.5) /
-    (P_j + 0.5))`` mixes the level error and the count noise, whose
-    variance is about ``v_j = (P_j + omega P_j**2 / n_j) / (P_j + 0.5)**2``
-    (delta method). The level error is what remains::
+    The baseline of a window is a sum of weekday means of the lookback's
+    clean days, ``P = sum_g c_g ybar_g`` (``c_g`` window days on weekday
+    ``g``; one group, the overall mean, when a weekday has no clean day).
+    Its sampling variance follows from the days themselves, whatever the
+    form of their over-dispersion (lumpy demand included)::
 
-        baseline_log_se**2 = max(mean(r_j**2) - mean(v_j), 0)
+        S(P) = sum_g c_g**2 s_g**2 / n_g
 
-    and ``omega`` is the moment estimate ``sum((y - mu)**2 - mu) / sum(mu**2)``
-    (at least 0) over the clean lookback days before ``start``, with ``mu``
+    with ``s_g**2`` the sample variance of the ``n_g`` days of group ``g``
+    (the variance of all the days where ``n_g < 2``). With ``A_j`` and
+    ``P_j`` the actual and baseline units of backtest window ``j`` (its
+    clean days only, ``n_j`` of them), ``r_j = log((A_j + 0.5) / (P_j +
+    0.5))`` adds the window's count noise, about ``v_j = (P_j + omega
+    P_j**2 / n_j) / (P_j + 0.5)**2`` (delta method), the baseline's
+    sampling error ``S(P_j) / (P_j + 0.5)**2`` and the level's drift. The
+    drift is what remains, and only it is estimated from the backtest::
+
+        drift_log_se**2    = max(mean(r_j**2 - v_j - S(P_j) / (P_j + 0.5)**2), 0)
+        sampling_log_se**2 = S(P) / P**2          (P: the window to simulate)
+
+    so a noisy backtest (few or short windows, slow sellers) can drop the
+    drift to 0 but never the mean's own error. ``omega`` is the moment
+    estimate ``sum((y - mu)**2 - mu) / sum(mu**2)`` (at least 0) over the
+    clean days the baseline is computed from (the lookback), with ``mu``
     the weekday-average baseline. The simulation draws the level as
     ``exp(baseline_log_se z)`` (median-unbiased, one draw per SKU for the
     window and its dips) and the window's realized units as gamma-Poisson
@@ -425,59 +444,81 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
                             f"{start.date()}. Fix: check the SKU.")
         first = h["date"].min()
         n_days = (start - first).days
-        y = np.full(n_days, np.nan)
+        y = np.full(n_days + length, np.nan)  # the history, then the window (no data)
         y[(h["date"] - first).dt.days.to_numpy()] = h["units"].to_numpy(float)
-        dow = (first.day_of_week + np.arange(n_days)) % 7
-        mu_now, ok_now = _weekday_baseline(y, dow, n_days, lookback_days, min_days)
-        seen = np.isfinite(y) & ok_now
-        mu = mu_now[seen]
-        omega = float(max(0.0, np.sum((y[seen] - mu) ** 2 - mu) / np.sum(mu ** 2))) if np.sum(mu ** 2) > 0 else 0.0
-        r2, v = [], []
+        dow = (first.day_of_week + np.arange(n_days + length)) % 7
+        now = _WeekdayBaseline(y, dow, n_days, lookback_days, min_days)
+        used = now.used
+        mu = now.mean[used]
+        omega = (float(max(0.0, np.sum((y[used] - mu) ** 2 - mu) / np.sum(mu ** 2))) if np.sum(mu ** 2) > 0
+                 else 0.0)
+        p_now, s_now = now.window(slice(n_days, n_days + length))
+        sampling2 = s_now / p_now ** 2 if p_now > 0 else 0.0
+        r2, rest = [], []
         for j in range(int(origins)):
             o = n_days - length - 7 * j
             if o < min_days:
                 break
-            pred, ok = _weekday_baseline(y, dow, o, lookback_days, min_days)
-            if not ok.any():
+            fit = _WeekdayBaseline(y, dow, o, lookback_days, min_days)
+            if not fit.ok:
                 continue
-            window = slice(o, o + length)
-            days = np.isfinite(y[window])
-            if days.sum() < max(1, length / 2):
+            window = np.arange(o, o + length)
+            days = window[np.isfinite(y[window])]
+            if len(days) < max(1, length / 2):
                 continue
-            a = float(np.nansum(y[window]))
-            p = float(pred[window][days].sum())
+            a = float(y[days].sum())
+            p, s = fit.window(days)
             r2.append(np.log((a + 0.5) / (p + 0.5)) ** 2)
-            v.append((p + omega * p ** 2 / days.sum()) / (p + 0.5) ** 2)
-        if len(r2) >= 4:
-            se2 = max(float(np.mean(r2) - np.mean(v)), 0.0)
-            rms = float(np.sqrt(np.mean(r2)))
-        else:  # too little history: the sampling error of the mean level
-            n = max(int(np.isfinite(y[max(0, n_days - lookback_days):]).sum()), 1)
-            level = max(float(np.nanmean(y[max(0, n_days - lookback_days):])), 1e-9) if n else 1e-9
-            se2, rms = (1 / level + omega) / n, np.nan
-        rows.append({"sku": sku, "baseline_log_se": float(np.sqrt(se2)), "overdispersion": omega,
-                     "backtest_windows": len(r2) if len(r2) >= 4 else 0, "log_error_rms": rms})
-    return pd.DataFrame(rows, columns=["sku", "baseline_log_se", "overdispersion", "backtest_windows",
-                                       "log_error_rms"])
+            rest.append((p + omega * p ** 2 / len(days) + s) / (p + 0.5) ** 2)
+        enough = len(r2) >= 4
+        drift2 = max(float(np.mean(r2) - np.mean(rest)), 0.0) if enough else 0.0
+        rows.append({"sku": sku, "baseline_log_se": float(np.sqrt(sampling2 + drift2)),
+                     "sampling_log_se": float(np.sqrt(sampling2)), "drift_log_se": float(np.sqrt(drift2)),
+                     "overdispersion": omega, "backtest_windows": len(r2) if enough else 0,
+                     "log_error_rms": float(np.sqrt(np.mean(r2))) if enough else np.nan})
+    return pd.DataFrame(rows, columns=["sku", "baseline_log_se", "sampling_log_se", "drift_log_se", "overdispersion",
+                                       "backtest_windows", "log_error_rms"])
 
 
-def _weekday_baseline(y: np.ndarray, dow: np.ndarray, origin: int, lookback_days: int, min_days: int):
-    """Baseline per day (all days of ``y``) fitted on the clean days before ``origin``, as
-    :func:`baseline_from_history` does; ``ok`` is False when there is no clean day."""
-    recent = y[max(0, origin - lookback_days):origin]
-    w = dow[max(0, origin - lookback_days):origin]
-    if np.isfinite(recent).sum() < min_days:
-        recent, w = y[:origin], dow[:origin]
-    seen = np.isfinite(recent)
-    if not seen.any():
-        return np.zeros(len(y)), np.zeros(len(y), bool)
-    level = recent[seen].mean()
-    sums = np.bincount(w[seen], weights=recent[seen], minlength=7)
-    counts = np.bincount(w[seen], minlength=7)
-    factor = np.ones(7)
-    if (counts > 0).all() and level > 0:
-        factor = sums / counts / level
-    return level * factor[dow], np.ones(len(y), bool)
+class _WeekdayBaseline:
+    """:func:`baseline_from_history`'s baseline fitted on the clean days of ``y`` before ``origin``.
+
+    ``mean`` holds the baseline of every day of ``y`` (the weekday means, or the overall mean when a
+    weekday has no clean day), ``used`` flags the days it is computed from, ``ok`` is False without any.
+    :meth:`window` gives a set of days' baseline units and its sampling variance.
+    """
+
+    def __init__(self, y: np.ndarray, dow: np.ndarray, origin: int, lookback_days: int, min_days: int):
+        lo = max(0, origin - lookback_days)
+        if np.isfinite(y[lo:origin]).sum() < min_days:
+            lo = 0
+        used = np.zeros(len(y), bool)
+        used[lo:origin] = np.isfinite(y[lo:origin])
+        self.used, self.ok = used, bool(used.any())
+        if not self.ok:
+            self.mean, self.group = np.zeros(len(y)), np.zeros(len(y), np.intp)
+            self.group_variance = np.zeros(1)
+            return
+        values, w = y[used], dow[used]
+        level = values.mean()
+        counts = np.bincount(w, minlength=7)
+        by_weekday = bool((counts > 0).all() and level > 0)
+        group = dow if by_weekday else np.zeros(len(y), np.intp)
+        g = group[used]
+        n = np.bincount(g, minlength=7 if by_weekday else 1).astype(float)
+        sums = np.bincount(g, weights=values, minlength=len(n))
+        means = sums / n
+        squares = np.bincount(g, weights=(values - means[g]) ** 2, minlength=len(n))
+        overall = float(values.var(ddof=1)) if len(values) > 1 else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            variance = np.where(n >= 2, squares / (n - 1), overall)
+        self.mean, self.group = means[group], group
+        self.group_variance = variance / n  # sampling variance of each group's mean
+
+    def window(self, days) -> tuple[float, float]:
+        """Baseline units of ``days`` (positions in ``y``) and their sampling variance [units, units**2]."""
+        c = np.bincount(self.group[days], minlength=len(self.group_variance))
+        return float(self.mean[days].sum()), float(np.sum(c ** 2 * self.group_variance))
 
 
 # --------------------------------------------------------------------------- inputs

@@ -15,8 +15,8 @@ included) against the stock the SKU will have when the promotion starts:
   ``F^{-1}(alpha) - A`` with ``F`` the empirical distribution of the draws
   (the inverse cdf of :func:`opslib.inventory.quantile`), whole units, rounded up to the case
   pack and MOQ of the item (:func:`opslib.inventory.round_order_quantity`);
-  the **latest order date** is the start minus the lead time, flagged when it
-  is already past;
+  the **latest order date** is the last day an order placed with the lead time
+  still arrives by the start, flagged when it is already past;
 * **the flash-sale cap** as a newsvendor quantity on the empirical window
   demand (:func:`opslib.inventory.newsvendor`, its critical fractile of the
   draws counted in whole draws): underage ``c_u`` = the
@@ -27,6 +27,18 @@ included) against the stock the SKU will have when the promotion starts:
 * **the post-promotion reorder adjustment**: the expected dip units after the
   window (pull-forward), which the next regular order should subtract, and
   the expected units left over after the window.
+
+Lead times are counted in supplier working days, as everywhere in opslib
+(:func:`opslib.ops.lead_time_samples` with ``working_days=True``,
+:func:`opslib.inventory.simulate_inventory`, :func:`opslib.inventory.order_suggestions`):
+the days of the workspace's ``calendar`` flagged ``supplier_shutdown`` (the
+Spring Festival stop) do not count. An order placed on day ``o`` with a lead
+time of ``L`` days arrives on the ``L``-th working day after ``o``; the
+latest order date is the last day with ``L`` working days between it (not
+included) and the start (included), and open purchase orders without an
+expected date arrive ``L`` working days after their order date. Measured
+lead times are then the receipts' working days. Without shutdown days every
+day is a working day, and the dates are the start minus the lead time.
 
 The window demand of each SKU comes from the draws themselves. A result of a
 one-SKU plan carries them in ``draws["window_units"]``; a result of several
@@ -54,6 +66,7 @@ import pandas as pd
 from opslib.data.workspace import Workspace
 from opslib.errors import DataError
 from opslib.inventory import newsvendor, round_order_quantity, supplier_lead_times
+from opslib.inventory.policy import MIN_LEAD_TIME_SAMPLES
 from opslib.promo.simulate import SimulationResult, Simulator
 
 __all__ = ["STOCK_CHECK_COLUMNS", "stock_check"]
@@ -63,8 +76,8 @@ STOCK_CHECK_COLUMNS: tuple[str, ...] = (
     "on_order_after_start", "available_at_start", "window_units_mean", "window_units_p10", "window_units_p50",
     "window_units_p90", "service_level", "window_units_at_service_level", "stockout_probability",
     "quantity_short", "case_pack", "moq", "order_quantity", "stockout_probability_after_order",
-    "lead_time_days", "lead_time_source", "latest_order_date", "order_date_passed", "flash_sale_cap",
-    "flash_sale_critical_ratio", "underage_cost", "overage_cost", "expected_leftover_units",
+    "lead_time_days", "lead_time_source", "latest_order_date", "shutdown_days_before_start", "order_date_passed",
+    "flash_sale_cap", "flash_sale_critical_ratio", "underage_cost", "overage_cost", "expected_leftover_units",
     "post_dip_days", "post_dip_units", "reorder_adjustment_units", "reason")
 """Columns of :func:`stock_check`, in order."""
 
@@ -160,12 +173,69 @@ def _inverse_cdf(values: np.ndarray, q: float) -> float:
     return float(ordered[min(max(k, 1), len(ordered)) - 1])
 
 
-def _lead_times(ws: Workspace, items: pd.DataFrame, skus, service_level: float) -> dict:
-    """Lead time per SKU [days] and its source: measured per supplier (the receipts' quantile at the
-    service level), else the item's ``lead_time_days``, else NaN."""
+def _shutdown_days(ws: Workspace) -> np.ndarray:
+    """The supplier shutdown days of the workspace's calendar, sorted (``datetime64[D]``; empty without any)."""
+    cal = ws.calendar
+    if cal is None or "supplier_shutdown" not in cal.columns:
+        return np.array([], dtype="datetime64[D]")
+    if "date" not in cal.columns:
+        _fail("table 'calendar'", "needs column date next to supplier_shutdown", list(cal.columns),
+              "load the calendar with one row per date.")
+    flags = cal["supplier_shutdown"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    days = pd.to_datetime(cal.loc[flags, "date"], errors="coerce").dropna().dt.normalize()
+    return np.unique(days.to_numpy(dtype="datetime64[D]"))
+
+
+_EVERY_DAY = "1111111"
+"""Week mask of :func:`numpy.busday_offset`: every weekday works; only the shutdown days do not."""
+
+
+def _arrival(order_day: pd.Timestamp, lead_days: int, shutdown: np.ndarray) -> pd.Timestamp:
+    """The ``lead_days``-th supplier working day after ``order_day`` (``order_day`` itself for 0)."""
+    if lead_days <= 0:
+        return order_day
+    # from a shutdown day, count from the last working day before it: the days between do not work
+    day = np.busday_offset(order_day.to_datetime64().astype("datetime64[D]"), lead_days, roll="backward",
+                           weekmask=_EVERY_DAY, holidays=shutdown)
+    return pd.Timestamp(day)
+
+
+def _latest_order_day(start: pd.Timestamp, lead_days: int, shutdown: np.ndarray) -> pd.Timestamp:
+    """The last day ``o`` whose order arrives by ``start``: ``lead_days`` working days in ``(o, start]``."""
+    if lead_days <= 0:
+        return start
+    # the lead_days-th working day counted back from the start (the start itself first, when it works)
+    day = np.busday_offset(start.to_datetime64().astype("datetime64[D]"), -(lead_days - 1), roll="backward",
+                           weekmask=_EVERY_DAY, holidays=shutdown)
+    return pd.Timestamp(day) - pd.Timedelta(days=1)
+
+
+def _measured_lead_times(ws: Workspace, working_days: bool) -> dict:
+    """Measured lead times per supplier [supplier working days, whole], as
+    :func:`opslib.inventory.supplier_lead_times` (at least its minimum of receipts), with the shutdown days
+    taken out when ``working_days``."""
+    if not working_days:
+        return supplier_lead_times(ws)
+    from opslib.ops import lead_time_samples
+
+    try:
+        samples = lead_time_samples(ws, working_days=True)
+    except DataError:
+        return {}
+    out = {}
+    for supplier, s in samples.groupby("supplier"):
+        values = s["lead_time_days"].dropna().to_numpy(dtype=float)
+        if values.size >= MIN_LEAD_TIME_SAMPLES:
+            out[supplier] = np.round(values)
+    return out
+
+
+def _lead_times(ws: Workspace, items: pd.DataFrame, skus, service_level: float, working_days: bool) -> dict:
+    """Lead time per SKU [supplier working days] and its source: measured per supplier (the receipts'
+    quantile at the service level), else the item's ``lead_time_days``, else NaN."""
     measured = {}
     if ws.purchase_orders is not None and len(ws.purchase_orders) and "receipt_date" in ws.purchase_orders:
-        measured = supplier_lead_times(ws)
+        measured = _measured_lead_times(ws, working_days)
     out = {}
     for sku in skus:
         item = items.loc[sku]
@@ -173,7 +243,8 @@ def _lead_times(ws: Workspace, items: pd.DataFrame, skus, service_level: float) 
         if supplier is not None and not pd.isna(supplier) and supplier in measured:
             samples = np.sort(np.asarray(measured[supplier], float))
             lt = float(np.quantile(samples, service_level, method="inverted_cdf"))
-            out[sku] = (lt, f"measured P{100 * service_level:g} of {len(samples)} receipts")
+            unit = ", supplier working days" if working_days else ""
+            out[sku] = (lt, f"measured P{100 * service_level:g} of {len(samples)} receipts{unit}")
         elif not pd.isna(item.get("lead_time_days", np.nan)):
             out[sku] = (float(item["lead_time_days"]), "item")
         else:
@@ -197,7 +268,8 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
         on_hand; optional backorders) and optionally ``purchase_orders``
         (open orders have an empty ``receipt_date``; they arrive on
         ``expected_date``, else ``order_date`` plus the lead time; received
-        orders give the measured lead times).
+        orders give the measured lead times) and ``calendar`` (its
+        ``supplier_shutdown`` days do not count as lead time).
     as_of : date-like, optional
         Today [date]; the stock snapshot used is the last one on or before
         it. Default: the last snapshot date. Must not be after the start.
@@ -238,10 +310,13 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
         ``stockout_probability`` ``P(D > A)``; ``quantity_short`` [units,
         whole] and ``order_quantity`` (rounded up to ``case_pack`` and
         ``moq``) with ``stockout_probability_after_order``;
-        ``lead_time_days`` [days] and ``lead_time_source``;
-        ``latest_order_date`` (start minus lead time) and
-        ``order_date_passed`` (before ``as_of``); ``flash_sale_cap``
-        [units, whole], ``flash_sale_critical_ratio``, ``underage_cost`` and
+        ``lead_time_days`` [supplier working days] and
+        ``lead_time_source``; ``latest_order_date`` (the last day an order
+        arrives by the start: the start minus the lead time, shutdown days
+        not counted), ``shutdown_days_before_start`` (supplier shutdown
+        days after the latest order date up to the start, which the lead
+        time skips) [days] and ``order_date_passed`` (before ``as_of``);
+        ``flash_sale_cap`` [units, whole], ``flash_sale_critical_ratio``, ``underage_cost`` and
         ``overage_cost`` [currency/unit]; ``expected_leftover_units``
         ``E[(A - D)+]`` [units]; ``post_dip_days`` [days],
         ``post_dip_units`` (expected) and ``reorder_adjustment_units`` (the
@@ -267,7 +342,13 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
 
     After ordering ``short`` the stock-out probability is at most
     ``1 - alpha``. The projection before the start uses the expected
-    baseline (no pre-promotion dip: conservative), and lost sales.
+    baseline (no pre-promotion dip: conservative), and lost sales. With
+    ``W(a, b)`` the supplier working days in ``(a, b]`` (days not flagged
+    ``supplier_shutdown``; days beyond the calendar work) and ``L`` the lead
+    time rounded up::
+
+        latest order date               = max{o : W(o, start) >= L}
+        arrival of an order placed on o = min{a : W(o, a) >= L}
     """
     if not isinstance(result, SimulationResult):
         _fail("parameter 'result'", "must be a SimulationResult", type(result).__name__,
@@ -315,7 +396,8 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
     snap = stock[stock["date"] <= today].sort_values("date").groupby("sku").tail(1).set_index("sku")
 
     per_sku = _sku_draws(result, simulator)
-    lead = _lead_times(ws, items, plan.skus, service_level)
+    shutdown = _shutdown_days(ws)
+    lead = _lead_times(ws, items, plan.skus, service_level, working_days=len(shutdown) > 0)
 
     # open purchase orders: qty still to come, arrival date
     receipts: dict[str, list] = {s: [] for s in plan.skus}
@@ -333,7 +415,8 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
                                           qty):
             if pd.isna(eta):
                 lt = lead[sku][0]
-                eta = order_date + pd.Timedelta(days=float(lt)) if np.isfinite(lt) else pd.NaT
+                eta = (_arrival(order_date.normalize(), int(np.ceil(lt)), shutdown) if np.isfinite(lt)
+                       else pd.NaT)
             receipts[sku].append((pd.Timestamp(eta).normalize() if not pd.isna(eta) else pd.NaT, float(q)))
 
     # baseline per day from today to the day before the start
@@ -398,7 +481,12 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
         moq = int(moq) if pd.notna(moq) and moq >= 0 else 0
         order = float(round_order_quantity(short, minimum_order_quantity=moq, case_pack=pack))
         p_after = float(np.mean(units > available + order))
-        latest = start - pd.Timedelta(days=float(np.ceil(lt))) if np.isfinite(lt) else pd.NaT
+        if np.isfinite(lt):
+            latest = _latest_order_day(start, int(np.ceil(lt)), shutdown)
+            stopped = int(np.count_nonzero((shutdown > latest.to_datetime64())
+                                           & (shutdown <= start.to_datetime64())))
+        else:
+            latest, stopped = pd.NaT, 0
         passed = bool(pd.notna(latest) and latest < today)
         leftover = float(np.mean(np.maximum(available - units, 0.0)))
 
@@ -431,16 +519,17 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
                   f" against window demand P50 {np.percentile(units, 50):.0f}, "
                   f"P{100 * service_level:g} {at_level:.0f}"]
         if short > 0:
+            skipped = f"; {stopped} supplier shutdown day(s) before the start do not count" if stopped else ""
             words = f"order {order:g}" + (f" (short {short:g}, rounded to case pack {pack}, MOQ {moq})"
                                           if order != short else "")
             if pd.isna(latest):
                 words += " - lead time unknown (no item lead_time_days and too few receipts)"
             elif passed:
-                words += (f" - the latest order date {latest.date()} (lead time {lt:g} days) has passed: an order "
-                          f"today arrives about {(today + pd.Timedelta(days=float(np.ceil(lt)))).date()}, into or "
-                          "after the promotion; expedite or lower the cap")
+                words += (f" - the latest order date {latest.date()} (lead time {lt:g} days{skipped}) has passed: "
+                          f"an order today arrives about {_arrival(today, int(np.ceil(lt)), shutdown).date()}, into "
+                          "or after the promotion; expedite or lower the cap")
             else:
-                words += f" by {latest.date()} (lead time {lt:g} days, {lt_source})"
+                words += f" by {latest.date()} (lead time {lt:g} days, {lt_source}{skipped})"
             reason.append(words)
         else:
             reason.append(f"no extra order needed for {service_level:.0%}")
@@ -461,8 +550,9 @@ def stock_check(result: SimulationResult, workspace_or_tables, *, as_of=None, se
             "service_level": float(service_level), "window_units_at_service_level": at_level,
             "stockout_probability": p_out, "quantity_short": short, "case_pack": pack, "moq": moq,
             "order_quantity": order, "stockout_probability_after_order": p_after, "lead_time_days": lt,
-            "lead_time_source": lt_source, "latest_order_date": latest, "order_date_passed": passed,
-            "flash_sale_cap": cap, "flash_sale_critical_ratio": ratio, "underage_cost": under, "overage_cost": over,
+            "lead_time_source": lt_source, "latest_order_date": latest, "shutdown_days_before_start": stopped,
+            "order_date_passed": passed, "flash_sale_cap": cap, "flash_sale_critical_ratio": ratio,
+            "underage_cost": under, "overage_cost": over,
             "expected_leftover_units": leftover, "post_dip_days": post_days, "post_dip_units": dip,
             "reorder_adjustment_units": adjustment, "reason": "; ".join(reason + notes)})
     return pd.DataFrame(rows, columns=list(STOCK_CHECK_COLUMNS))
