@@ -42,7 +42,8 @@ def main() -> None:
         scale_m = m if m > 1 else 1
         rows, results = [], {}
         seasonal = ("holt_winters", "holt_winters_additive") if m > 1 else ()
-        for name in ("naive", "seasonal_naive", "ses", "holt", "holt_damped", "theta") + seasonal:
+        nonseasonal = ("drift",) if m == 1 else ()
+        for name in ("naive", "seasonal_naive", "ses", "holt", "holt_damped", "theta") + nonseasonal + seasonal:
             start = time.perf_counter()
             results[name] = MODELS[name](y, h, m)
             mean = results[name].mean

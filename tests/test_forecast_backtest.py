@@ -113,6 +113,9 @@ def test_selection_picks_a_trend_model_for_trending_series():
     assert members <= set(auto_candidates(12)["smooth"])
     assert set(auto_candidates(12)["smooth"]) - set(AUTO_CANDIDATES["smooth"]) == {"holt_winters"}
     assert auto_candidates(7) == AUTO_CANDIDATES                                  # daily: no holt_winters
+    yearly = auto_candidates(1)                                                 # no season: the drift joins
+    assert {c: set(v) - set(AUTO_CANDIDATES[c]) for c, v in yearly.items()} == {
+        "smooth": {"drift"}, "erratic": {"drift"}, "intermittent": set(), "lumpy": set(), "discontinued": set()}
 
 
 def test_forecast_auto_uses_the_selected_models():

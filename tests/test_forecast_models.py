@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
 
-from opslib.forecast import (adida, croston, croston_optimized, croston_sba, historic_average, holt, imapa,
+from opslib.forecast import (adida, croston, croston_optimized, croston_sba, drift, historic_average, holt, imapa,
                              moving_average, naive, seasonal_naive, simple_exponential_smoothing, tsb)
 from opslib.forecast.intermittent import TSB_OCCURRENCE_GRID, TSB_SIZE_GRID, _tsb_grid, demand_sizes_and_intervals
 from opslib.forecast.smoothing import (ALPHA_GRID, BETA_GRID, GOLDEN_ITERATIONS, HOLT_POLISH_ITERATIONS, PHI_RANGE,
@@ -552,3 +552,27 @@ def test_croston_starts_in_later_period_chunks_match_the_reference_exactly():
             x = observed(row)
             expected = ref_croston(x, multiplier) if x else np.nan
             np.testing.assert_array_equal(got[i], [expected, expected], err_msg=f"{model.__name__} row {i}")
+
+
+def test_drift_hand_computed_and_with_gaps():
+    # slope (4 - 1) / 2 = 1.5 from the first to the last observation; fpp (5.5): sd_h / sd_1 = sqrt(h (1 + h/n) / (1 + 1/n))
+    r = drift([1, 2, 4], 2)
+    np.testing.assert_allclose(r.mean, [[5.5, 7.0]])
+    np.testing.assert_allclose(r.fitted, [[np.nan, 2.5, 3.5]])
+    np.testing.assert_allclose(r.spread, [[1.0, np.sqrt(2 * (1 + 2 / 3) / (1 + 1 / 3))]])
+    # censored periods are skipped (observed values in order): 2, 5, 8 -> step 3
+    np.testing.assert_allclose(drift([2, np.nan, 5, np.nan, 8], 1).mean, [[11.0]])
+    # one observation: no drift (naive); a linear series is extrapolated exactly
+    np.testing.assert_allclose(drift([np.nan, 7.0], 2).mean, [[7.0, 7.0]])
+    np.testing.assert_allclose(drift(np.arange(10.0), 3).mean, [[10.0, 11.0, 12.0]])
+
+
+def test_drift_matches_statsmodels_arima_010_with_drift():
+    # the maximum-likelihood drift of ARIMA(0,1,0) with a trend is the mean step (last - first) / (n - 1)
+    from statsmodels.tsa.arima.model import ARIMA
+
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        y = 50 + np.cumsum(rng.normal(0.7, 2.0, 40))
+        ref = ARIMA(y, order=(0, 1, 0), trend="t").fit().forecast(4)
+        np.testing.assert_allclose(drift(y, 4).mean[0], ref, rtol=1e-6)

@@ -4,7 +4,7 @@ Functions are named after the method they implement; :func:`forecast` runs them
 on the long ``demand`` table and returns ``sku, date, mean, p10, p50, p90, model``.
 """
 
-from opslib.forecast.baselines import historic_average, moving_average, naive, seasonal_naive
+from opslib.forecast.baselines import drift, historic_average, moving_average, naive, seasonal_naive
 from opslib.forecast.combine import combine
 from opslib.forecast.backtest import accuracy, backtest, select_models
 from opslib.forecast.classify import DemandClasses, classify_demand
@@ -25,7 +25,7 @@ from opslib.forecast.smoothing import holt, simple_exponential_smoothing, theta
 __all__ = [
     "forecast", "MODELS", "FALLBACK_CHAIN", "ets", "quantile_column", "backtest", "accuracy", "select_models",
     "lead_time_demand", "LeadTimeDemand", "backtest_error_std",
-    "naive", "seasonal_naive", "moving_average", "historic_average",
+    "naive", "drift", "seasonal_naive", "moving_average", "historic_average",
     "simple_exponential_smoothing", "holt", "theta", "combine",
     "seasonality_test", "seasonal_indices", "seasonal_factors", "seasonally_adjusted",
     "croston", "croston_sba", "croston_optimized", "tsb", "adida", "imapa",

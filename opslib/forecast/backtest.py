@@ -19,7 +19,8 @@ from opslib.forecast.frequency import future_dates
 from opslib.forecast.panel import to_panel
 
 __all__ = ["backtest", "accuracy", "select_models", "selection_history", "Selection", "AUTO_CANDIDATES",
-           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS", "selection_windows", "STRATEGIES", "SEASONAL_CANDIDATES", "auto_candidates",
+           "SELECTION_ERROR", "BACKTEST_QUANTILES", "COMPONENTS", "selection_windows", "STRATEGIES", "SEASONAL_CANDIDATES", "NONSEASONAL_CANDIDATES",
+           "auto_candidates",
            "forward_combination"]
 
 COMPONENTS: dict[str, tuple[str, ...]] = {"comb_shd": ("ses", "holt", "holt_damped")}
@@ -53,11 +54,23 @@ evolves over the years; not on daily or weekly data, where the grid search would
 ``auto`` at the 10,000-SKU size and the multiplicative guard refuses most SKUs (days without sales)."""
 
 
+NONSEASONAL_CANDIDATES: dict[str, tuple[str, ...]] = {"smooth": ("drift",), "erratic": ("drift",)}
+"""Added to :data:`AUTO_CANDIDATES` on data without a season (m = 1, e.g. yearly), where trends persist
+over the few periods ahead: the random walk with drift. Judged on training data only (each Tourism
+yearly training series cut by its last 4 years): ``auto`` MASE 3.085 -> 2.886 (per-series difference
+-0.199, standard error 0.036). On seasonal data the non-seasonal drift did not help the same check
+(Tourism quarterly +0.015, standard error 0.006; M3 monthly +0.05 sMAPE, standard error 0.09), so it is
+not a candidate there."""
+
+
 def auto_candidates(season_length: int) -> dict[str, tuple[str, ...]]:
-    """The candidates of ``model="auto"`` per demand class for a season length (see :data:`SEASONAL_CANDIDATES`)."""
-    if int(season_length) not in (4, 12):
-        return dict(AUTO_CANDIDATES)
-    return {c: names + SEASONAL_CANDIDATES.get(c, ()) for c, names in AUTO_CANDIDATES.items()}
+    """The candidates of ``model="auto"`` per demand class for a season length.
+
+    :data:`SEASONAL_CANDIDATES` are added on monthly and quarterly data, :data:`NONSEASONAL_CANDIDATES`
+    on data without a season (m = 1).
+    """
+    extra = {4: SEASONAL_CANDIDATES, 12: SEASONAL_CANDIDATES, 1: NONSEASONAL_CANDIDATES}.get(int(season_length), {})
+    return {c: names + extra.get(c, ()) for c, names in AUTO_CANDIDATES.items()}
 
 SELECTION_ERROR: dict[str, str] = {
     "smooth": "rmsse", "erratic": "rmsse",

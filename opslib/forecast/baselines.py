@@ -1,4 +1,4 @@
-"""Benchmark forecasts: naive, seasonal naive, moving average, historic average.
+"""Benchmark forecasts: naive, random walk with drift, seasonal naive, moving average, historic average.
 
 All take a (n_series, n_periods) array with NaN for unobserved periods and work
 on each series' observed values in order (censored periods are skipped).
@@ -11,7 +11,7 @@ import numpy as np
 from opslib.forecast.panel import right_align
 from opslib.forecast.result import PointForecast
 
-__all__ = ["naive", "seasonal_naive", "moving_average", "historic_average"]
+__all__ = ["naive", "drift", "seasonal_naive", "moving_average", "historic_average"]
 
 
 def _as_panel(y) -> np.ndarray:
@@ -48,6 +48,42 @@ def naive(y, horizon: int) -> PointForecast:
     h = np.arange(1, horizon + 1)
     return PointForecast(np.repeat(last[:, None], horizon, axis=1), _previous_observed(y),
                          np.broadcast_to(np.sqrt(h), (y.shape[0], horizon)).copy(), {})
+
+
+def drift(y, horizon: int) -> PointForecast:
+    """Random walk with drift: the last observed value plus h times the mean step.
+
+    The drift is the average change per observed period, ``(last - first) / (n - 1)``
+    over the series' ``n`` observed values (the slope of the line from the first to
+    the last observation; Hyndman and Athanasopoulos, *Forecasting: Principles and
+    Practice*, section 5.2). ``spread`` is ``sqrt(h (1 + h/n) / (1 + 1/n))``: the
+    h-step standard deviation ``sigma sqrt(h (1 + h/n))`` of the same book (5.5)
+    relative to the one-step one. A series with one observation has no drift (naive).
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods) or (n_periods,)
+    horizon : int
+
+    Returns
+    -------
+    PointForecast
+        Not clipped at 0 (the caller clips); in-sample fit: the previous observed
+        value plus the drift; ``params["drift"]`` per series [units/period].
+    """
+    y = _as_panel(y)
+    aligned = right_align(y)
+    observed = ~np.isnan(aligned)
+    n = observed.sum(axis=1)
+    first = aligned[np.arange(len(aligned)), np.argmax(observed, axis=1)]
+    last = aligned[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(n > 1, (last - first) / np.maximum(n - 1, 1), 0.0)
+    h = np.arange(1, horizon + 1)
+    size = np.maximum(n, 1)[:, None].astype(float)
+    spread = np.sqrt(h * (1 + h / size) / (1 + 1 / size))
+    fitted = _previous_observed(y) + slope[:, None]
+    return PointForecast(last[:, None] + slope[:, None] * h, fitted, spread, {"drift": slope})
 
 
 def seasonal_naive(y, horizon: int, season_length: int) -> PointForecast:

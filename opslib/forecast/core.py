@@ -26,6 +26,7 @@ MIN_RESIDUALS = 10
 
 MODELS: dict[str, Callable[[np.ndarray, int, int], PointForecast]] = {
     "naive": lambda y, h, m: baselines.naive(y, h),
+    "drift": lambda y, h, m: baselines.drift(y, h),
     "seasonal_naive": lambda y, h, m: baselines.seasonal_naive(y, h, m),
     "moving_average": lambda y, h, m: baselines.moving_average(y, h, max(m, 3)),
     "historic_average": lambda y, h, m: baselines.historic_average(y, h),
