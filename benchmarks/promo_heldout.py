@@ -44,6 +44,15 @@ Data sets:
   there is no sibling series to
   cannibalize, so ``full`` adds only the dip.
 
+On the demo shop three more targets score the dip and cannibalization terms where they act (the
+promoted SKU's window units above barely depend on them: only through the baseline days and a
+sibling's promotion during the window): per promotion, ``own window + 14 days after`` (the full
+model takes its ``dip_fraction`` of its predicted bump off the baseline of the days after),
+``siblings during the window`` (the category's SKUs without a line-level offer then, each at its
+pre-period rate; the full model takes its ``cannibalization_share`` of the bump off their total)
+and ``effect window``, the sum of the two: the units the net-incremental decomposition is about.
+Promotions with a SKU out of stock on every window day are left out of these three.
+
 Errors: WAPE = sum |predicted - actual| / sum actual over the windows every model covers, the
 median absolute log ratio, the bias; and the paired cluster bootstrap (clusters = series/SKU,
 2,000 draws, ``opslib.promo.evaluation.paired_wape_bootstrap``) of WAPE(full) - WAPE(other):
@@ -58,12 +67,14 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 MODELS = ("full", "no_dip_cann", "last_lift")
+POST_DAYS = 14  # days after a demo promotion counted in its effect window (the fit's post_dip_days)
 # rolling origins, fixed before looking at any result: a refit every quarter over the last year
 DEMO_CUTS = ("2025-10-01", "2026-01-01", "2026-04-01", "2026-07-01")
 STALLION_CUTS = ("2017-01-01", "2017-04-01", "2017-07-01", "2017-10-01")
@@ -87,7 +98,21 @@ def _errors(name: str, actual, preds: dict) -> list[dict]:
 # demo shop
 # ------------------------------------------------------------------------------------------------
 
-def demo(cuts=DEMO_CUTS, base_days: int = 56) -> pd.DataFrame:
+class DemoHeldout(NamedTuple):
+    """Held-out demo promotions: one frame per target (``series, cut, promo_id, actual`` and one column per model).
+
+    ``windows``: each promoted SKU's units in the promotion window; ``own``: per promotion, its SKUs'
+    units in the window and the ``POST_DAYS`` after it; ``siblings``: the units of the category's SKUs
+    without a line-level offer of their own during the window; ``effect``: ``own`` plus ``siblings``.
+    """
+
+    windows: pd.DataFrame
+    own: pd.DataFrame
+    siblings: pd.DataFrame
+    effect: pd.DataFrame
+
+
+def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
     """Rolling origin: at each cut, fit on the days up to it; predict the promotions of the next quarter."""
     import opslib
     from opslib.data import daily_demand
@@ -116,7 +141,8 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> pd.DataFrame:
 
     by_sku = {s: g.set_index("date") for s, g in demand.groupby("sku")}
     bounds = [pd.Timestamp(c) for c in cuts] + [last + pd.Timedelta(days=1)]
-    rows = []
+    rows, own_rows, sib_rows, effect_rows = [], [], [], []
+    promo_acc, cann = {}, {}
     for cut, next_cut in zip(bounds[:-1], bounds[1:]):
         held = promos[sku_scoped & (promos["start"] >= cut) & (promos["start"] < next_cut) & (promos["end"] <= last)]
         overlap = np.array([overlaps_wide(r) for r in held.itertuples()], bool)
@@ -189,7 +215,59 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> pd.DataFrame:
                 preds["last_lift"] = base_raw * len(window) * lift
                 rows.append({"series": sku, "cut": cut.date(), "promo_id": r.promo_id,
                              "actual": window["units"].sum(), **preds})
-    return pd.DataFrame(rows)
+                # the days after the window: the full model takes its post-dip fraction of its bump off
+                # the baseline (spread over post_dip_days in the fit, all of them inside POST_DAYS)
+                after = g.loc[r.end + pd.Timedelta(days=1):r.end + pd.Timedelta(days=POST_DAYS)]
+                after = after[after["in_stock"].fillna(True).astype(bool)]
+                dip = float(e["dip_fraction"]) if e is not None and np.isfinite(e["dip_fraction"]) else 0.0
+                bump_full = preds["full"] - base_full * np.exp(sib_eff * win_sib).sum()
+                share = len(after) / POST_DAYS
+                own_post = {"full": base_full * len(after) - dip * max(bump_full, 0.0) * share,
+                            "no_dip_cann": base_raw * len(after), "last_lift": base_raw * len(after)}
+                acc = promo_acc.setdefault(r.promo_id, {"series": sku, "cut": cut.date(), "promo_id": r.promo_id,
+                                                        "actual": 0.0, "bump_full": 0.0, "skus": 0,
+                                                        **dict.fromkeys(MODELS, 0.0)})
+                acc["actual"] += window["units"].sum() + after["units"].sum()
+                acc["bump_full"] += max(bump_full, 0.0)
+                acc["skus"] += 1
+                for m in MODELS:
+                    acc[m] += preds[m] + own_post[m]
+                cann[r.promo_id] = float(e["cannibalization_share"]) if e is not None and np.isfinite(
+                    e["cannibalization_share"]) else 0.0
+            # the category siblings during the window (no line-level offer of their own then): the full
+            # model takes its cannibalization share of the promotion's bump off their baseline
+            if r.promo_id not in promo_acc or promo_acc[r.promo_id]["skus"] < len(r.scope[4:].split("|")):
+                promo_acc.pop(r.promo_id, None)
+                continue
+            promoted = set(r.scope[4:].split("|"))
+            busy = single[(single["start"] <= r.end) & (single["end"] >= r.start)]
+            busy = {s for sc in busy["scope"] for s in sc[4:].split("|")}
+            sibs = [s for s in category.index[category == category[next(iter(promoted))]]
+                    if s not in promoted and s not in busy and s in by_sku]
+            actual_sib = base_sib = base_sib_all = 0.0
+            n_days = (r.end - r.start).days + 1
+            for s in sibs:
+                gs = by_sku[s]
+                pre_s = gs.loc[r.start - pd.Timedelta(days=base_days):r.start - pd.Timedelta(days=1)]
+                pre_s = pre_s[pre_s["in_stock"].fillna(True).astype(bool) & pre_s["promo_id"].isna()]
+                win_s = gs.loc[r.start:r.end]
+                win_s = win_s[win_s["in_stock"].fillna(True).astype(bool)]
+                if pre_s.empty:
+                    continue
+                rate = pre_s["units"].mean()
+                actual_sib += win_s["units"].sum()
+                base_sib += rate * len(win_s)
+                base_sib_all += rate * n_days
+            acc = promo_acc[r.promo_id]
+            loss = cann[r.promo_id] * acc["bump_full"] * (base_sib / base_sib_all if base_sib_all > 0 else 0.0)
+            sib_rows.append({"series": acc["series"], "cut": acc["cut"], "promo_id": r.promo_id,
+                             "actual": actual_sib, "full": base_sib - loss, "no_dip_cann": base_sib,
+                             "last_lift": base_sib})
+            effect_rows.append({**{k: v for k, v in acc.items() if k not in ("bump_full", "skus")},
+                                "actual": acc["actual"] + actual_sib, "full": acc["full"] + base_sib - loss,
+                                "no_dip_cann": acc["no_dip_cann"] + base_sib, "last_lift": acc["last_lift"] + base_sib})
+            own_rows.append({k: v for k, v in acc.items() if k not in ("bump_full", "skus")})
+    return DemoHeldout(pd.DataFrame(rows), pd.DataFrame(own_rows), pd.DataFrame(sib_rows), pd.DataFrame(effect_rows))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -423,12 +501,18 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = []
     if not args.skip_demo:
-        res = demo()
+        held = demo()
+        res = held.windows
         print(f"demo: {len(res)} promotion-SKU windows, {res['last_lift'].notna().sum()} with a previous own "
-              "promotion (last_lift needs one)", flush=True)
+              f"promotion (last_lift needs one); {len(held.effect)} promotions with all their SKUs in stock "
+              "at least one window day", flush=True)
         rows += compare("demo (all windows)", res, variants=(("rolling, recent level", ""),),
                         models=("full", "no_dip_cann"))
         rows += compare("demo (with a previous promo)", res, variants=(("rolling, recent level", ""),))
+        for name, frame in ((f"demo own window + {POST_DAYS} days after", held.own),
+                            ("demo siblings during the window", held.siblings),
+                            ("demo effect window (own + after + siblings)", held.effect)):
+            rows += compare(name, frame, variants=(("rolling, recent level", ""),), models=("full", "no_dip_cann"))
     if not args.demo_only:
         rows += compare("stallion (monthly)", stallion())
         rows += compare("walmart (weekly, sales $)", walmart())

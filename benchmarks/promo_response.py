@@ -8,10 +8,13 @@ Then the decomposition shares (issue 5, evidence 1): for every single-SKU line-l
 of the demo shop, the promotion-window units ``Q = B + bump`` split into the baseline ``B``, the own
 bump, the units taken from category siblings (cannibalization) and the units lost on the pre- and
 post-promotion days (dips). The truth comes from ``data/demo/ground_truth/promo_effects``: ``bump =
-incremental_units``, cannibalization = the siblings' ``baseline_units * (1 - lift)``, dip = ``(1 -
-dip_factor) * dip_days`` days of the window's mean daily baseline (the generator has no
-pre-promotion dip). The estimate applies the fitted response to the same true baselines, so the
-error is that of the response, not of the baseline forecast: own lift ``(1 - d)^elasticity *
+incremental_units``, cannibalization = the siblings' ``baseline_units * (1 - lift)``, dip = ``1 -
+dip_factor`` times the true baseline (``true_demand.baseline_units``) of the ``dip_days`` after the
+window (the generator has no pre-promotion dip). (Before, the dip was taken as ``dip_days`` days of
+the window's mean daily baseline, which overstated it by 31%: the windows of flash sales and
+festival offers have a higher baseline than the days after them.) The estimate applies the fitted
+response to the same true baselines, so the error is that of the response, not of the baseline
+forecast: own lift ``(1 - d)^elasticity *
 exp(mechanic)`` (pooled elasticity), cannibalization ``cannibalization_share * bump``, dip
 ``(dip_fraction + pre_dip_fraction) * bump``. Shares are unit-weighted over all windows
 (``sum part / sum window units``); windows whose estimated lift multiplier is below 0.25 are
@@ -37,6 +40,7 @@ def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFram
     promos["start"], promos["end"] = pd.to_datetime(promos["start"]), pd.to_datetime(promos["end"])
     promos = promos[promos["scope"].astype(str).str.startswith("sku:") & promos["mechanic"].isin(LINE_LEVEL_MECHANICS)]
     effects = truth["promo_effects"]
+    true_base = truth["true_demand"].set_index(["sku", "date"])["baseline_units"]
     est = estimates.set_index("sku")
     eps = pooled.set_index("sku")["elasticity"]
 
@@ -50,7 +54,6 @@ def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFram
         own, sib = e[e["role"] == "promoted"], e[e["role"] == "sibling"]
         if own.empty:
             continue
-        days = (r.end - r.start).days + 1
         d = effective_depth(ws.promotions.loc[r.Index])
         base = own["baseline_units"].to_numpy(float)
         skus = own["sku"].to_numpy()
@@ -62,7 +65,10 @@ def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFram
             "cannibalization_true": (sib["baseline_units"] * (1 - sib["lift"])).sum(),
             # the estimate: the fitted fractions of the estimated (positive) bump
             "cannibalization_est": sum(coef(s, "cannibalization_share") * max(x, 0.0) for s, x in zip(skus, bumps)),
-            "dip_true": ((1 - own["dip_factor"]) * own["dip_days"] * own["baseline_units"] / days).sum(),
+            # the units missing on the dip days: (1 - dip_factor) times the true baseline of those days
+            "dip_true": sum((1 - o.dip_factor) * true_base.reindex(pd.MultiIndex.from_product(
+                [[o.sku], pd.date_range(r.end + pd.Timedelta(days=1), periods=int(o.dip_days))])).sum()
+                for o in own.itertuples() if o.dip_days > 0),
             "dip_est": sum((coef(s, "dip_fraction") + coef(s, "pre_dip_fraction")) * max(x, 0.0)
                            for s, x in zip(skus, bumps))})
     out = pd.DataFrame(rows)

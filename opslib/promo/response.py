@@ -28,8 +28,21 @@ before, ignores that the loss scales with the bump, and a sibling dummy is
 on for most days of a category with many single-SKU offers, where it
 absorbs level and calendar variation: on the demo shop it put on average
 66% of a window's units into cannibalization and 68% into dips (truth 16%
-and 14%); the fractions give 6% and 8% of all window units against a true
-13% and 12% (``benchmarks/promo_response.py``).
+and 14%).
+
+The baseline ``b`` is learned on days free of every effect stage C
+estimates (mask and predict, notes section 2.4): the SKU's own promotion,
+pre- and post-promotion windows, and the days on which a category sibling
+runs a single-SKU promotion are left out of stages A and B. Fitted on the
+cannibalized days, the category profile's short day effects (the window
+after a shop-wide coupon, a festival) took up the siblings' lost units, and
+the fractions came out at half the truth. Stage C reads the bumps implied
+by the pooled elasticities (regression calibration) and leaves out the days
+of shop- and category-wide offers, whose baseline carries the offer's lift
+estimated from the offer's own few days. On the demo shop the fractions give
+11.1% of the single-SKU windows' units to cannibalization and 9.1% to dips
+against a true 12.7% and 9.0% (before these changes 6.0% and 8.4%;
+``benchmarks/promo_response.py``).
 """
 
 from __future__ import annotations
@@ -82,7 +95,10 @@ class ResponseSettings:
     sibling_effect : bool, default True
         Estimate the cannibalization share: the bump of single-SKU (``sku:``
         scope) line-level promotions spread over the category's other SKUs
-        on days without their own line-level offer (stage C).
+        on days without their own line-level offer (stage C). The days on
+        which a sibling runs such a promotion are then left out of the
+        baseline (stages A and B), as the own pre- and post-promotion
+        windows are.
     coupon_redemption : float, default 0.5
         Share of customers assumed to use a coupon when turning a coupon's
         face value into an effective depth (see :func:`effective_depth`).
@@ -160,7 +176,11 @@ class OwnPriceResponse:
     settings : ResponseSettings
     report : dict
         Counts: SKUs, fitted SKUs, SKUs with an elasticity, rows excluded as
-        stock-outs and burn-in, seconds.
+        stock-outs, burn-in and line-level offers overlapping a shop- or
+        category-wide one, rows excluded because their baseline is unknown
+        (``unknown_baseline_days_excluded``: a day effect of the category
+        profile, e.g. an event, that never fell on a day without promotion
+        effects), seconds.
     """
 
     estimates: pd.DataFrame
@@ -439,12 +459,69 @@ def _runs(flags: np.ndarray):
     return np.flatnonzero(np.diff(np.r_[0, p]) == 1), np.flatnonzero(np.diff(np.r_[p, 0]) == -1)
 
 
+def _expected_bumps(frame: pd.DataFrame, rows: list[dict], line_base: np.ndarray,
+                    settings: ResponseSettings) -> np.ndarray:
+    """Expected own bump of every line-level promoted day given the fits [units/day] (stage C regressor).
+
+    ``line_base * (E[lift] - 1)`` with ``E[lift] = exp(eps l + (s l)^2 / 2 + gamma + s_gamma^2 / 2)``,
+    ``l = log(1 - d)``, ``eps, s`` the SKU's elasticity pooled per category
+    (:func:`opslib.promo.pool_elasticities`) and ``gamma, s_gamma`` its mechanic effect shrunk toward
+    the shop mean (:func:`opslib.promo.pooling.empirical_bayes_shrinkage`), each the posterior mean and
+    standard deviation under the normal model.
+
+    This is regression calibration [1]_: with the SKU's own, noisy elasticity
+    the bump regressor carries a measurement error that biases the fractions
+    toward 0 (and a SKU without an identified elasticity would get no bump at
+    all while its promotions still take units from its siblings), whereas the
+    expected bump given the data leaves a linear fit unbiased. It is also the
+    bump the fractions are later multiplied with (the simulation reads the
+    pooled elasticities).
+
+    References
+    ----------
+    .. [1] Carroll, Ruppert, Stefanski & Crainiceanu (2006), Measurement Error
+       in Nonlinear Models, 2nd ed., chapter 4 (regression calibration).
+    """
+    from opslib.promo.pooling import empirical_bayes_shrinkage, pool_elasticities
+
+    bump = np.zeros(len(frame))
+    fitted = pd.DataFrame([r for r in rows if str(r.get("model", "")).startswith("poisson")])
+    if fitted.empty:
+        return bump
+    pooled = pool_elasticities(fitted.reindex(columns=["sku", "category", "elasticity", "elasticity_se"]))
+    eps = pooled.estimates.set_index("sku")[["elasticity", "elasticity_se"]]
+    mechanic = frame["mechanic"].to_numpy()
+    log_ratio = np.log1p(-frame["depth"].to_numpy())
+    mech_terms = {}
+    for m in settings.mechanic_effects:
+        name = f"mechanic_{m}"
+        if name not in fitted.columns:
+            continue
+        b, s = fitted[name].to_numpy(float), fitted[f"{name}_se"].to_numpy(float)
+        if not np.any(np.isfinite(b) & np.isfinite(s) & (s > 0)):
+            continue
+        r = empirical_bayes_shrinkage(b, s)
+        mech_terms[m] = dict(zip(fitted["sku"], r.estimate + r.se ** 2 / 2))
+    for sku, idx in frame.groupby("sku", sort=False).indices.items():
+        if sku not in eps.index:
+            continue
+        e, s = eps.loc[sku]
+        price = log_ratio[idx]
+        log_lift = e * price + (s * price) ** 2 / 2
+        for m, term in mech_terms.items():
+            log_lift = log_lift + np.where(mechanic[idx] == m, term[sku], 0.0)
+        on = line_base[idx] > 0
+        bump[idx] = np.where(on, line_base[idx] * np.maximum(np.exp(np.clip(log_lift, -30, 30)) - 1, 0.0), 0.0)
+    return bump
+
+
 def _dip_and_cannibalization(frame: pd.DataFrame, base: np.ndarray, bump: np.ndarray, alpha: np.ndarray,
                              settings: ResponseSettings) -> dict:
     """Stage C of :func:`fit_own_price_response`: dip and cannibalization fractions of the bump.
 
     Regressors, in expected units lost at a fraction of 1 (``b`` the stage-B
-    baseline, ``B_k`` the fitted bump of the SKU's line-level run ``k``):
+    baseline, ``B_k`` the expected bump of the SKU's line-level run ``k``
+    given the pooled fits, :func:`_expected_bumps`):
     ``u_post = B_k b_t / sum_post b`` on the ``post_dip_days`` after the run,
     ``u_pre`` alike on the ``pre_dip_days`` before it, and
     ``u_cann = b_t * (bump of the category's single-SKU promotions on day t) /
@@ -457,6 +534,14 @@ def _dip_and_cannibalization(frame: pd.DataFrame, base: np.ndarray, bump: np.nda
     (Frisch-Waugh-Lovell). The category fractions are constrained to be
     non-negative (NNLS on the Cholesky factor of the information); the SKU
     dips are shrunk toward them (empirical Bayes, REML).
+
+    The fit uses the SKU's days in stock without an own promotion and
+    without a shop- or category-wide offer on its category: on those days
+    the baseline carries the offer's lift, a day effect of the category
+    estimated from the offer's own days only, and a sibling's promotion
+    shifts every sibling in proportion to its baseline just as such a day
+    effect does, so the two cannot be told apart there (on the demo shop the
+    festival flash sales, the largest bumps, fall on such days).
     """
     from scipy.linalg import cholesky
     from scipy.optimize import nnls
@@ -490,7 +575,7 @@ def _dip_and_cannibalization(frame: pd.DataFrame, base: np.ndarray, bump: np.nda
         ratio = np.where(total["free"] > 0, total["bump"] / np.maximum(total["free"], 1e-300), 0.0)
         u["cannibalization_share"] = np.where(~line & fitted, b_all * ratio, 0.0)
     use = fitted & frame["keep"].to_numpy(bool) & ~frame["promoted"].to_numpy(bool)
-    use &= frame["in_stock"].to_numpy(bool)
+    use &= frame["in_stock"].to_numpy(bool) & ~frame["wide_offer"].to_numpy(bool)
     active = [name for name, days in (("dip_fraction", settings.post_dip_days),
                                       ("pre_dip_fraction", settings.pre_dip_days),
                                       ("cannibalization_share", int(settings.sibling_effect))) if days > 0]
@@ -675,29 +760,31 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     frame["promoted"] = ex["promo_id"].notna().to_numpy()
     frame["own_single"] = ((ex["level"] == "line") & ex["single_sku"].astype("boolean")).fillna(False).to_numpy(
         dtype=float)
-    day_effects = pd.DataFrame(index=pd.date_range(first_day, last_day, freq="D"))
+    day_index = pd.date_range(first_day, last_day, freq="D")
+    effect_columns: dict[str, np.ndarray] = {}
     if calendar is not None and "event" in calendar.columns:
         ev = calendar[["date", "event"]].dropna()
         ev = ev.assign(date=pd.to_datetime(ev["date"]).dt.normalize(), event=ev["event"].astype(str).str.strip())
         ev = ev[ev["event"] != ""].drop_duplicates("date").set_index("date")["event"]
         for name in pd.unique(ev):
-            day_effects[f"event_{name}"] = day_effects.index.isin(ev.index[ev == name]).astype(float)
+            effect_columns[f"event_{name}"] = day_index.isin(ev.index[ev == name]).astype(float)
     if calendar is not None:
         for flag in settings.calendar_flags:
             if flag in calendar.columns:
                 on = pd.to_datetime(calendar.loc[calendar[flag].astype("boolean").fillna(False).to_numpy(bool),
                                                  "date"]).dt.normalize()
-                day_effects[f"calendar_{flag}"] = day_effects.index.isin(on).astype(float)
+                effect_columns[f"calendar_{flag}"] = day_index.isin(on).astype(float)
     owner: dict[str, list[str] | None] = {}  # category-wide offers shift only their categories
     for (_, row), kind in zip(sitewide.iterrows(), scope_kind[sitewide.index]):
         days = pd.date_range(pd.Timestamp(row["start"]).normalize(), pd.Timestamp(row["end"]).normalize())
         name = f"sitewide_{row['promo_id']}"
-        day_effects[name] = day_effects.index.isin(days).astype(float)
+        effect_columns[name] = day_index.isin(days).astype(float)
         owner[name] = None if kind == "all" else _scope_rule(str(row["scope"]).strip())[1]
         if settings.post_dip_days > 0:  # the dip after a shop- or category-wide offer is a day effect too
             after = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=settings.post_dip_days)
-            day_effects[f"{name}_post"] = (day_effects.index.isin(after) & ~day_effects.index.isin(days)).astype(float)
+            effect_columns[f"{name}_post"] = (day_index.isin(after) & ~day_index.isin(days)).astype(float)
             owner[f"{name}_post"] = owner[name]
+    day_effects = pd.DataFrame(effect_columns, index=day_index)
     single = exposure[(exposure["level"] == "line") & exposure["single_sku"]].copy()
     single["category"] = single["sku"].map(category)
     n_single = single.groupby(["category", "date"])["sku"].nunique()
@@ -723,7 +810,8 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         g["sibling_effect"] = ((others > 0) & ~g["line"].to_numpy()).astype(float)
         keep = g["in_stock"].to_numpy(dtype=bool).copy()
         g["n_stockout"] = (~keep).astype(int)
-        clash = g["line"].to_numpy() & dates.isin(wide_days[g["category"].iloc[0]]) & keep
+        g["wide_offer"] = dates.isin(wide_days[g["category"].iloc[0]])
+        clash = g["line"].to_numpy() & g["wide_offer"].to_numpy() & keep
         g["n_overlap"] = clash.astype(int)
         keep &= ~clash
         if dates[0] > first_day and settings.burn_in_days > 0:
@@ -743,6 +831,9 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     frame["trend"] = t_years - t_years.mean()
 
     # ---- stage A: per category, the day profile (weekday, yearly, events, sitewide offers) ----
+    # fitted on quiet days: no own offer, no own pre- or post-promotion window and (when the
+    # cannibalization is estimated) no single-SKU promotion of a sibling, so that no short day effect
+    # (the days after a shop-wide coupon, a festival) takes up the units those effects remove
     dow = day_effects.index.day_of_week.to_numpy()
     profile_cols = {f"weekday_{k}": (dow == k).astype(float) for k in range(1, 7)}
     doy = day_effects.index.day_of_year.to_numpy() / 365.25
@@ -750,8 +841,13 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         profile_cols[f"yearly_sin{k}"] = np.sin(2 * np.pi * k * doy)
         profile_cols[f"yearly_cos{k}"] = np.cos(2 * np.pi * k * doy)
     profile = pd.concat([pd.DataFrame(profile_cols, index=day_effects.index), day_effects], axis=1)
-    quiet = (~frame["promoted"] & (frame["pre_dip"] == 0) & (frame["post_dip"] == 0) & frame["keep"]).to_numpy()
+    effect_days = (frame["pre_dip"].to_numpy() > 0) | (frame["post_dip"].to_numpy() > 0)
+    if settings.sibling_effect:
+        effect_days |= frame["sibling_effect"].to_numpy() > 0
+    quiet = ~frame["promoted"].to_numpy(bool) & ~effect_days & frame["keep"].to_numpy(bool)
     offset = np.zeros(len(frame))
+    unknown = np.zeros(len(frame), bool)
+    offer_shift = np.zeros(len(frame))  # the part of the offset due to shop- and category-wide offers
     profile_report = {}
     for cat, idx in frame.groupby("category").indices.items():
         sel = idx[quiet[idx]]
@@ -770,19 +866,32 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         except Exception as error:  # noqa: BLE001
             warn.append({"sku": "", "message": f"category {cat!r}: day profile failed ({error}); no offset"})
             continue
-        b = beta.reindex(profile.columns).fillna(0.0).clip(-5, 5)  # days never seen quiet: no shift
-        offset[idx] = profile.reindex(frame["date"].to_numpy()[idx]).to_numpy() @ b.to_numpy()
+        b = beta.reindex(profile.columns).fillna(0.0).clip(-5, 5)
+        days = profile.reindex(frame["date"].to_numpy()[idx])
+        offset[idx] = days.to_numpy() @ b.to_numpy()
+        offers = [c for c in mine if c in offer_cols]
+        if offers:
+            offer_shift[idx] = days[offers].to_numpy() @ b[offers].to_numpy()
+        # a day effect never seen on a quiet day (e.g. an event that always came with a sibling's
+        # promotion) leaves the baseline of its days unknown: those days are left out of stages B and C
+        unseen = [c for c in mine if not np.any(p[:, mine.index(c)] != 0)]
+        if unseen:
+            unknown[idx] = np.any(days[unseen].to_numpy() != 0, axis=1)
         profile_report[cat] = b
     frame["offset"] = offset
+    excluded_unknown = int((unknown & frame["keep"].to_numpy(bool)).sum())
+    frame["keep"] = frame["keep"].to_numpy(bool) & ~unknown
+    frame["censored"] = frame["censored"].to_numpy(bool) & ~unknown
 
     # ---- stage B: per SKU, level, trend and the own promotion terms with the category profile as offset ----
-    # the pre- and post-promotion windows are left out here (their dips would pull the baseline down) and
-    # enter stage C, which estimates the dips and the cannibalization as fractions of the fitted bumps
+    # the pre- and post-promotion windows and the sibling-promotion days are left out here (their dips and
+    # the cannibalization would pull the baseline down) and enter stage C, which estimates the dips and the
+    # cannibalization as fractions of the expected bumps
     n_rows = len(frame)
     base_all = np.full(n_rows, np.nan)  # fitted baseline (no promotion effect) [units/day]
-    bump_all = np.zeros(n_rows)  # fitted own bump on line-level promoted days [units/day]
+    line_base = np.zeros(n_rows)  # fitted baseline on line-level promoted days, without wide offers [units/day]
     alpha_all = np.zeros(n_rows)
-    dip_window = (frame["pre_dip"].to_numpy() > 0) | (frame["post_dip"].to_numpy() > 0)
+    dip_window = effect_days
     for sku, g in frame.groupby("sku", sort=True):
         info = {"sku": sku, "category": g["category"].iloc[0], "n_stockout_days": int(g["n_stockout"].sum())}
         keep = g["keep"].to_numpy()
@@ -857,18 +966,21 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
             if name in coef:
                 info[name], info[f"{name}_se"] = coef[name], se[name]
         info["dispersion"] = float(res.scale)
-        # fitted baseline and own bump on every day of the SKU (stage C regressors)
+        # fitted baseline on every day of the SKU (stage C regressors; the bumps follow from the pooled fits)
         eta_base = g["offset"].to_numpy() + sum(coef.get(c, 0.0) * cols_all[c] for c in ("const", "trend")
                                                 if c in cols_all)
-        eta_full = eta_base + sum(coef[c] * cols_all[c] for c in names_fit if c not in ("const", "trend"))
         b_sku = np.exp(np.clip(eta_base, -30, 30))
         base_all[g.index] = b_sku
         line = g["line"].to_numpy()
-        bump_all[g.index] = np.where(line, np.maximum(np.exp(np.clip(eta_full, -30, 30)) - b_sku, 0.0), 0.0)
+        # offers do not stack: on a line-level promotion day the SKU does not get the shop- or
+        # category-wide offer of that day, so its bump is measured from the baseline without it
+        shift = np.where(line, offer_shift[g.index], 0.0)
+        line_base[g.index] = np.where(line, np.exp(np.clip(eta_base - shift, -30, 30)), 0.0)
         alpha_all[g.index] = res.scale if settings.negative_binomial else 0.0
         rows.append(info)
 
-    # ---- stage C: dips and cannibalization as fractions of the fitted bumps, pooled per category ----
+    # ---- stage C: dips and cannibalization as fractions of the expected bumps, pooled per category ----
+    bump_all = _expected_bumps(frame, rows, line_base, settings)
     effects = _dip_and_cannibalization(frame, base_all, bump_all, alpha_all, settings)
     rows = [{**r, **effects.get(r["sku"], {})} for r in rows]
     columns = ["sku", "category", "elasticity", "elasticity_se"]
@@ -887,6 +999,6 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     report = {"skus": len(chosen), "fitted": int(estimates["model"].str.startswith("poisson").sum()),
               "with_elasticity": int(estimates["elasticity"].notna().sum()),
               "stockout_days_excluded": excluded_stockout, "burn_in_days_excluded": excluded_burn_in,
-              "overlap_days_excluded": excluded_overlap,
+              "overlap_days_excluded": excluded_overlap, "unknown_baseline_days_excluded": excluded_unknown,
               "seconds": time.perf_counter() - t0}
     return OwnPriceResponse(estimates, warnings_table, settings, report)
