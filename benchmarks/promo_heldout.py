@@ -25,7 +25,9 @@ Data sets:
   price) of the last year, quarterly cuts from 2025-10-01; windows that overlap a shop-wide
   offer or a category-wide offer on the SKU's category are left out (and counted).
   ``opslib.promo.fit_own_price_response`` plus ``pool_elasticities`` fitted on the days
-  before the cut, on the categories of the held-out SKUs. The baseline of a window is the
+  before the cut, on the categories of the held-out SKUs, with the order lines before the cut
+  (the depth of second-item-half-price offers is the discount per unit they gave then,
+  ``opslib.promo.realized_depths``, for the fit and for the held-out offers alike). The baseline of a window is the
   rate of the 56 days before its start (the recent level), each day divided by the effects
   the model knows (own post-dip, sibling promotions); ``no_dip_cann`` uses the raw rate.
 * Stallion (``../shared/data/stallion``, monthly agency x SKU volume with discounts): a
@@ -140,6 +142,10 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
         return False
 
     by_sku = {s: g.set_index("date") for s, g in demand.groupby("sku")}
+    line_day = pd.to_datetime(ws.order_lines["order_ts"]).dt.normalize()
+
+    def lines_before(cut):  # the order lines known at the cut
+        return ws.order_lines[(line_day < cut).to_numpy()]
     bounds = [pd.Timestamp(c) for c in cuts] + [last + pd.Timedelta(days=1)]
     rows, own_rows, sib_rows, effect_rows = [], [], [], []
     promo_acc, cann = {}, {}
@@ -157,14 +163,20 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
         for model, settings in (("full", ResponseSettings()),
                                 ("no_dip_cann", ResponseSettings(pre_dip_days=0, post_dip_days=0,
                                                                  sibling_effect=False))):
-            fit = fit_own_price_response(hist, hist_promos, ws.items, ws.calendar, skus=fit_skus, settings=settings)
+            fit = fit_own_price_response(hist, hist_promos, ws.items, ws.calendar, skus=fit_skus, settings=settings,
+                                         order_lines=lines_before(cut))
             fits[model] = (fit.estimates.set_index("sku"), pool_elasticities(fit.estimates).estimates.set_index("sku"))
+        # the depth of a held-out multi-unit offer: the discount per unit the order lines showed for the
+        # same mechanic and terms before the cut (what the fit used), else the convention
+        realized = fit.depths.merge(promos[["promo_id", "depth"]], on="promo_id", how="left")
+        realized = realized.groupby(["mechanic", realized["depth"].fillna(-1.0)])["realized_depth"].first()
         print(f"demo cut {cut.date()}: {len(held)} single-SKU promotions to {(next_cut - pd.Timedelta(days=1)).date()} "
               f"({int(overlap.sum())} left out for overlapping a shop/category-wide offer on their category); "
               f"two fits on {len(fit_skus)} SKUs of {len(cats)} categories in {time.perf_counter() - t0:.0f} s",
               flush=True)
         for r in held.itertuples():
-            d = effective_depth(promos.loc[r.Index])
+            d = float(realized.get((r.mechanic, r.depth if np.isfinite(r.depth) else -1.0),
+                                   effective_depth(promos.loc[r.Index])))
             for sku in r.scope[4:].split("|"):
                 g = by_sku[sku]
                 window = g.loc[r.start:r.end]

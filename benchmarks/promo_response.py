@@ -34,7 +34,8 @@ from opslib.promo import fit_own_price_response, pool_elasticities
 from opslib.promo.response import LINE_LEVEL_MECHANICS, effective_depth
 
 
-def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
+def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFrame,
+                         depths: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per single-SKU promotion: true and estimated units of each part (see the module docstring)."""
     promos = ws.promotions.copy()
     promos["start"], promos["end"] = pd.to_datetime(promos["start"]), pd.to_datetime(promos["end"])
@@ -43,6 +44,7 @@ def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFram
     true_base = truth["true_demand"].set_index(["sku", "date"])["baseline_units"]
     est = estimates.set_index("sku")
     eps = pooled.set_index("sku")["elasticity"]
+    realized = {} if depths is None or depths.empty else dict(zip(depths["promo_id"], depths["realized_depth"]))
 
     def coef(sku, name):
         v = est[name].get(sku, np.nan) if name in est.columns else np.nan
@@ -54,7 +56,7 @@ def decomposition_shares(ws, truth, estimates: pd.DataFrame, pooled: pd.DataFram
         own, sib = e[e["role"] == "promoted"], e[e["role"] == "sibling"]
         if own.empty:
             continue
-        d = effective_depth(ws.promotions.loc[r.Index])
+        d = realized.get(r.promo_id, effective_depth(ws.promotions.loc[r.Index]))
         base = own["baseline_units"].to_numpy(float)
         skus = own["sku"].to_numpy()
         lift = np.array([(1 - d) ** eps.get(s, np.nan) * np.exp(coef(s, f"mechanic_{r.mechanic}")) for s in skus])
@@ -113,7 +115,7 @@ def main() -> None:
     demand = daily_demand(ws)
     truth = load_ground_truth()
     t0 = time.perf_counter()
-    fit = fit_own_price_response(demand, ws.promotions, ws.items, ws.calendar)
+    fit = fit_own_price_response(demand, ws.promotions, ws.items, ws.calendar, order_lines=ws.order_lines)
     t_fit = time.perf_counter() - t0
     t0 = time.perf_counter()
     pooled = pool_elasticities(fit.estimates)
@@ -140,7 +142,24 @@ def main() -> None:
     own = p[p["unpooled"].notna()]
     print(f"\ncorr(pooled, true) on identified SKUs: {np.corrcoef(own['elasticity'], own['true'])[0, 1]:.3f}")
     print(f"runtime: fit {t_fit:.1f} s ({fit.report['skus']} SKUs), pooling {t_pool * 1000:.0f} ms")
-    shares = decomposition_shares(ws, truth, fit.estimates, pooled.estimates)
+    print("\nz = (estimate - true) / SE, spread (std) overall and by quartile of the SE "
+          "(the smallest SEs are the fast movers):")
+    z_rows = []
+    for name, est, se, g in (("unpooled", "elasticity", "elasticity_se", fit.estimates.merge(true, on="sku")),
+                             ("pooled", "elasticity", "elasticity_se", p)):
+        g = g[g[est].notna() & g[se].notna() & (g["sku"].isin(p.loc[p["unpooled"].notna(), "sku"]))]
+        zz = (g[est] - g["true"]) / g[se]
+        quart = pd.qcut(g[se], 4, labels=["q1 (smallest SE)", "q2", "q3", "q4"])
+        for label, sel in [("all identified", np.ones(len(g), bool))] + [(q, (quart == q).to_numpy()) for q in
+                                                                        quart.cat.categories]:
+            z_rows.append({"estimate": name, "skus": label, "n": int(sel.sum()), "se_max": g[se][sel].max(),
+                           "z_mean": zz[sel].mean(), "z_sd": zz[sel].std(), "cov90": (zz[sel].abs() < 1.6449).mean(),
+                           "bias": (g[est] - g["true"])[sel].mean()})
+    print(pd.DataFrame(z_rows).round(3).to_string(index=False))
+    if len(fit.depths):
+        print("\nrealized depth of multi-unit mechanics (order lines) against the convention:")
+        print(fit.depths.groupby("mechanic")[["nominal_depth", "realized_depth"]].mean().round(3).to_string())
+    shares = decomposition_shares(ws, truth, fit.estimates, pooled.estimates, fit.depths)
     table = decomposition_errors(shares, "full (fractions of the bump, pooled, >= 0)")
     print("\ndecomposition of single-SKU promotion-window units, unit-weighted shares of the window units "
           "over all windows (true baselines; pp = percentage points):")

@@ -629,3 +629,20 @@ def test_responses_without_dip_fractions_give_the_numbers_of_before(items, basel
     bump_a = 70 * (0.8 ** -3.0 - 1)
     assert m.draws["post_dip"].iloc[0] == pytest.approx(-(0.2 * bump_a * 40 + 56 * (1 - np.exp(-0.1)) * 20),
                                                         rel=1e-12)
+
+
+def test_unit_discount_replaces_the_two_unit_convention_for_multi_unit_offers():
+    from opslib.promo import PromotionPlan
+    price = np.array([10.0, 20.0])
+    plan = PromotionPlan(("A", "B"), "2024-06-01", "2024-06-07", mechanic="second_half_price", depth=0.5)
+    np.testing.assert_allclose(plan.rates(price)[0], [0.25, 0.25])          # half the second unit's cut
+    measured = PromotionPlan(("A", "B"), "2024-06-01", "2024-06-07", mechanic="second_half_price", depth=0.5,
+                             unit_discount=0.186)
+    demand_depth, cost_rate, component = measured.rates(price)
+    np.testing.assert_allclose(demand_depth, [0.186, 0.186])
+    np.testing.assert_allclose(cost_rate, [0.186, 0.186])
+    assert component == "discount"
+    with pytest.raises(DataError, match="unit_discount"):
+        PromotionPlan(("A",), "2024-06-01", "2024-06-07", depth=0.2, unit_discount=0.1)
+    with pytest.raises(DataError, match="unit_discount"):
+        PromotionPlan(("A",), "2024-06-01", "2024-06-07", mechanic="bogo", unit_discount=18.6)

@@ -93,11 +93,13 @@ from opslib.promo.simulate import (
 )
 from opslib.promo.stock_check import STOCK_CHECK_COLUMNS, stock_check
 from opslib.promo.response import (
+    MULTI_UNIT_MECHANICS,
     OwnPriceResponse,
     ResponseSettings,
     effective_depth,
     fit_own_price_response,
     promotion_exposure,
+    realized_depths,
 )
 
 __all__ = [
@@ -138,6 +140,8 @@ __all__ = [
     "effective_depth",
     "promotion_exposure",
     "fit_own_price_response",
+    "realized_depths",
+    "MULTI_UNIT_MECHANICS",
     "LiteraturePrior",
     "BIJMOLT_2005_PRIOR",
     "ShrinkageResult",

@@ -62,7 +62,9 @@ __all__ = [
     "ResponseSettings",
     "OwnPriceResponse",
     "LINE_LEVEL_MECHANICS",
+    "MULTI_UNIT_MECHANICS",
     "effective_depth",
+    "realized_depths",
     "promotion_exposure",
     "fit_own_price_response",
 ]
@@ -70,6 +72,10 @@ __all__ = [
 LINE_LEVEL_MECHANICS: tuple[str, ...] = ("percent_off", "flash_sale", "second_half_price", "bogo")
 """Mechanics that discount the line itself; the others act on the order (threshold,
 coupon, gift, points) and apply only to SKU-days without a line-level offer."""
+
+MULTI_UNIT_MECHANICS: tuple[str, ...] = ("second_half_price", "bogo")
+"""Line-level mechanics whose discount per unit depends on how many units a buyer takes: their
+terms do not fix the price cut, the order lines show it (:func:`realized_depths`)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,13 @@ class ResponseSettings:
         separates (all-zero promotion days give an infinite coefficient).
         The rule looks at the baseline, not at the promotion sales, so it
         selects no SKU for its response.
+    robust_block_days : int, default 28
+        Standard errors of stage B are at least the cluster-robust ones
+        (:func:`_poisson_glm`), with each run of own promoted days one
+        cluster and the other days cut into blocks of this many days; 0 keeps
+        the quasi-likelihood standard errors alone. On the demo shop the
+        quarter of SKUs with the smallest standard errors (the fast movers)
+        had errors 1.4 times their standard errors without it.
     """
 
     yearly_harmonics: int = 2
@@ -145,6 +158,7 @@ class ResponseSettings:
     negative_binomial: bool = True
     censored_stockouts: bool = True
     censoring_iterations: int = 5
+    robust_block_days: int = 28
 
 
 @dataclass(frozen=True)
@@ -181,12 +195,16 @@ class OwnPriceResponse:
         (``unknown_baseline_days_excluded``: a day effect of the category
         profile, e.g. an event, that never fell on a day without promotion
         effects), seconds.
+    depths : pandas.DataFrame
+        The promotions whose depth was read from the order lines
+        (:func:`realized_depths`; empty without ``order_lines``).
     """
 
     estimates: pd.DataFrame
     warnings: pd.DataFrame
     settings: ResponseSettings
     report: dict = field(default_factory=dict)
+    depths: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def effective_depth(promotion, *, coupon_redemption: float = 0.5) -> float:
@@ -250,8 +268,95 @@ def _require(frame, table, columns, fix):
                         f"{list(frame.columns)}. Fix: {fix}")
 
 
+def realized_depths(order_lines: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFrame, *,
+                    mechanics: tuple[str, ...] = MULTI_UNIT_MECHANICS, min_units: float = 30.0) -> pd.DataFrame:
+    """Discount per unit actually given by multi-unit mechanics, read from the order lines [fraction].
+
+    A second-item-half-price or buy-one-get-one offer cuts the price of a
+    unit only when the buyer takes two: the cut per unit sold depends on how
+    many buyers take one, two or three units, which the terms do not say. The
+    order lines do: ``1 - sum(paid_amount) / sum(qty * list_price)`` over
+    every line of the promoted SKUs on the promoted days, the lines that did
+    not qualify included (a buyer of one unit paid the list price). Lines
+    tagged with another promotion (an order-level offer stacked on top) are
+    left out.
+
+    Parameters
+    ----------
+    order_lines : pandas.DataFrame
+        ``order_ts, sku, qty, paid_amount, list_price`` (``promo_id``
+        optional).
+    promotions, items : pandas.DataFrame
+        The ``promotions`` table and ``sku, category``.
+    mechanics : tuple of str, default ``MULTI_UNIT_MECHANICS``
+        The mechanics to measure.
+    min_units : float, default 30
+        Fewer units over a group's promotions leave its ``realized_depth``
+        at the nominal depth of :func:`effective_depth`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per promotion of ``mechanics``: ``promo_id, mechanic,
+        nominal_depth`` (:func:`effective_depth`), ``units`` and
+        ``own_realized_depth`` (its own lines; NaN without a line), and
+        ``realized_depth``: the unit-weighted realized discount of all the
+        promotions with the same mechanic and terms (``depth``), the value to
+        use as the promotion's depth. Pooling over the promotions with the
+        same terms keeps the depth a property of the offer: a promotion's own
+        realized discount rises with its own multi-unit purchases, i.e. with
+        its demand, and would bias the elasticity fitted on it.
+
+    Raises
+    ------
+    opslib.DataError
+        When a column is missing.
+
+    Notes
+    -----
+    The demand response is ``(1 - d) ** beta`` in the average price paid per
+    unit, so ``d`` is the average discount per unit; the usual convention
+    (half the second unit's cut, 0.25 for a 50% second unit) assumes every
+    buyer takes exactly two units.
+    """
+    _require(order_lines, "order_lines", ("order_ts", "sku", "qty", "paid_amount", "list_price"),
+             "pass the canonical order_lines table with the list price of each line.")
+    columns = ["promo_id", "mechanic", "nominal_depth", "units", "own_realized_depth", "realized_depth"]
+    chosen = promotions[promotions["mechanic"].astype(str).isin(mechanics)]
+    if chosen.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if "depth" in c or c == "units" else "str")
+                             for c in columns})
+    days = promotion_exposure(chosen, items)[["sku", "date", "promo_id"]]
+    lines = pd.DataFrame({"sku": order_lines["sku"].astype(str).to_numpy(),
+                          "date": pd.to_datetime(order_lines["order_ts"]).dt.normalize().to_numpy(),
+                          "qty": pd.to_numeric(order_lines["qty"], errors="coerce").to_numpy(float),
+                          "paid": pd.to_numeric(order_lines["paid_amount"], errors="coerce").to_numpy(float),
+                          "list": pd.to_numeric(order_lines["list_price"], errors="coerce").to_numpy(float),
+                          "tag": (order_lines["promo_id"] if "promo_id" in order_lines.columns
+                                  else pd.Series(pd.NA, index=order_lines.index)).to_numpy(object)})
+    x = lines.merge(days, on=["sku", "date"], how="inner")
+    tag = pd.Series(x["tag"]).astype("string")
+    x = x[(tag.isna() | (tag == x["promo_id"].astype(str))).to_numpy()]
+    x = x[np.isfinite(x["qty"]) & np.isfinite(x["paid"]) & np.isfinite(x["list"]) & (x["list"] > 0)]
+    x = x.assign(gross=x["qty"] * x["list"])
+    sums = x.groupby("promo_id")[["qty", "paid", "gross"]].sum()
+    out = pd.DataFrame({"promo_id": chosen["promo_id"].astype(str).to_numpy(),
+                        "mechanic": chosen["mechanic"].astype(str).to_numpy(),
+                        "nominal_depth": [effective_depth(r) for _, r in chosen.iterrows()]})
+    terms = chosen["depth"].to_numpy(float) if "depth" in chosen.columns else np.full(len(chosen), np.nan)
+    out["terms"] = np.where(np.isfinite(terms), terms, -1.0)
+    s = sums.reindex(out["promo_id"])
+    out["units"] = s["qty"].fillna(0.0).to_numpy()
+    out["paid"], out["gross"] = s["paid"].fillna(0.0).to_numpy(), s["gross"].fillna(0.0).to_numpy()
+    out["own_realized_depth"] = np.where(out["gross"] > 0, 1 - out["paid"] / out["gross"].where(out["gross"] > 0), np.nan)
+    group = out.groupby(["mechanic", "terms"])[["units", "paid", "gross"]].transform("sum")
+    pooled = np.where(group["gross"] > 0, 1 - group["paid"] / group["gross"].where(group["gross"] > 0), np.nan)
+    out["realized_depth"] = np.clip(np.where(group["units"] >= min_units, pooled, out["nominal_depth"]), 0.0, 0.95)
+    return out[columns].reset_index(drop=True)
+
+
 def promotion_exposure(promotions: pd.DataFrame, items: pd.DataFrame, *, start=None, end=None,
-                       coupon_redemption: float = 0.5) -> pd.DataFrame:
+                       coupon_redemption: float = 0.5, depths=None) -> pd.DataFrame:
     """One row per SKU and promoted day: the promotion that applies and its depth.
 
     Parameters
@@ -266,6 +371,10 @@ def promotion_exposure(promotions: pd.DataFrame, items: pd.DataFrame, *, start=N
         Clip the promotion windows to this range.
     coupon_redemption : float, default 0.5
         Passed to :func:`effective_depth`.
+    depths : mapping or pandas.Series, optional
+        ``promo_id -> depth`` [fraction]: the depth of these promotions
+        instead of :func:`effective_depth` (e.g. the ``realized_depth`` of
+        :func:`realized_depths`).
 
     Returns
     -------
@@ -287,6 +396,7 @@ def promotion_exposure(promotions: pd.DataFrame, items: pd.DataFrame, *, start=N
     _require(items, "items", ("sku", "category"), "pass the items table with a category column.")
     category = items.set_index("sku")["category"].astype(str)
     all_skus = category.index.astype(str).to_numpy()
+    overrides = {} if depths is None else {str(k): float(v) for k, v in dict(depths).items() if np.isfinite(v)}
     frames = []
     for _, row in promotions.iterrows():
         kind, values = _scope_rule(str(row["scope"]).strip() if pd.notna(row["scope"]) else "all")
@@ -313,7 +423,8 @@ def promotion_exposure(promotions: pd.DataFrame, items: pd.DataFrame, *, start=N
             "sku": np.repeat(skus, len(days)), "date": np.tile(days.to_numpy(), len(skus)),
             "promo_id": str(row["promo_id"]), "mechanic": mech,
             "level": "line" if mech in LINE_LEVEL_MECHANICS else "order",
-            "depth": effective_depth(row, coupon_redemption=coupon_redemption), "single_sku": single}))
+            "depth": overrides.get(str(row["promo_id"]), effective_depth(row, coupon_redemption=coupon_redemption)),
+            "single_sku": single}))
     columns = ["sku", "date", "promo_id", "mechanic", "level", "depth", "single_sku"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [
@@ -371,7 +482,8 @@ class _PoissonFit(NamedTuple):
 
 
 def _poisson_glm(y: np.ndarray, x: np.ndarray, offset: np.ndarray | None = None, *, max_iter: int = 30,
-                 tol: float = 1e-6, negative_binomial: bool = False, start: np.ndarray | None = None) -> _PoissonFit:
+                 tol: float = 1e-6, negative_binomial: bool = False, start: np.ndarray | None = None,
+                 clusters: np.ndarray | None = None) -> _PoissonFit:
     """Poisson or negative-binomial (NB2) GLM, log link, by iteratively reweighted least squares.
 
     With ``negative_binomial`` the variance is ``mu + alpha mu^2`` and the
@@ -388,10 +500,24 @@ def _poisson_glm(y: np.ndarray, x: np.ndarray, offset: np.ndarray | None = None,
     of ``statsmodels.GLM(..., family=Poisson()).fit(scale="X2")``. The
     returned ``scale`` is ``phi`` (Poisson) or ``alpha`` (NB2).
 
+    With ``clusters`` (one label per row) the variance of each coefficient
+    is the larger of the quasi-likelihood one above and the cluster-robust
+    sandwich ``G / (G - 1) B (sum_c s_c s_c') B`` with ``B = (X' W X)^-1``
+    and ``s_c = sum_{i in c} x_i (y_i - mu_i) / (1 + alpha mu_i)`` the score
+    of cluster ``c`` [2]_: days of one promotion share the error of the
+    baseline on those days (a level the model does not know), so they are
+    not independent observations of the lift. Where the count noise is small
+    (a fast mover) that shared error dominates and the day-level variance
+    understates the uncertainty of the elasticity many times over. Taking
+    the larger of the two keeps the sandwich, noisy with a few clusters,
+    from making a SKU look more precise than the model says.
+
     References
     ----------
     .. [1] Cameron & Trivedi (2013), Regression Analysis of Count Data, 2nd
        ed., sections 3.2-3.3 (NB2, the auxiliary regression for alpha).
+    .. [2] Cameron & Miller (2015), "A practitioner's guide to cluster-robust
+       inference", Journal of Human Resources 50(2), sections II-III.
     """
     n, k = x.shape
     off = np.zeros(n) if offset is None else offset
@@ -425,7 +551,16 @@ def _poisson_glm(y: np.ndarray, x: np.ndarray, offset: np.ndarray | None = None,
     w = mu / (1 + alpha * mu)
     cov = np.linalg.inv(x.T @ (x * w[:, None]))
     phi = max(float(np.sum((y - mu) ** 2 / (mu * (1 + alpha * mu))) / max(n - k, 1)), 1.0)
-    return _PoissonFit(beta, np.sqrt(np.diag(cov) * phi), alpha if negative_binomial else phi, converged)
+    var = np.diag(cov) * phi
+    if clusters is not None:
+        labels, code = np.unique(clusters, return_inverse=True)
+        if len(labels) > 1:
+            score = x * ((y - mu) / (1 + alpha * mu))[:, None]
+            sums = np.zeros((len(labels), k))
+            np.add.at(sums, code, score)
+            robust = cov @ (sums.T @ sums) @ cov * len(labels) / (len(labels) - 1)
+            var = np.maximum(var, np.diag(robust))
+    return _PoissonFit(beta, np.sqrt(var), alpha if negative_binomial else phi, converged)
 
 
 def _censored_mean(sold: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
@@ -661,7 +796,8 @@ def _dip_and_cannibalization(frame: pd.DataFrame, base: np.ndarray, bump: np.nda
 
 def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFrame,
                            calendar: pd.DataFrame | None = None, *, skus=None,
-                           settings: ResponseSettings | None = None) -> OwnPriceResponse:
+                           settings: ResponseSettings | None = None,
+                           order_lines: pd.DataFrame | None = None) -> OwnPriceResponse:
     """Per-SKU own price elasticity, promotion dips and cannibalization from daily history.
 
     Parameters
@@ -680,6 +816,14 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     skus : sequence of str, optional
         Fit only these SKUs (default: every SKU of ``demand``).
     settings : ResponseSettings, optional
+    order_lines : pandas.DataFrame, optional
+        The ``order_lines`` table with ``list_price``: the depth of the
+        multi-unit mechanics (second item half price, BOGO) is then the
+        discount per unit they gave (:func:`realized_depths`, on the lines up
+        to the last day of ``demand``) instead of the convention of
+        :func:`effective_depth`. A convention that overstates the cut
+        attenuates the elasticity of every SKU whose price variation comes
+        from such offers.
 
     Returns
     -------
@@ -751,8 +895,15 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     scope_kind = scope_kind.replace({"": "all", "nan": "all"})
     sitewide = promotions[scope_kind.isin(settings.day_effect_scopes).to_numpy()]
     targeted = promotions.drop(index=sitewide.index)
+    depths = pd.DataFrame()
+    if order_lines is not None:
+        ts = pd.to_datetime(order_lines["order_ts"]) if "order_ts" in order_lines.columns else None
+        history = order_lines if ts is None else order_lines[(ts.dt.normalize() <= last_day).to_numpy()]
+        seen = targeted[(pd.to_datetime(targeted["start"]) <= last_day).to_numpy()]
+        depths = realized_depths(history, seen.assign(end=pd.to_datetime(seen["end"]).clip(upper=last_day)), items)
     exposure = promotion_exposure(targeted, items, start=first_day, end=last_day,
-                                  coupon_redemption=settings.coupon_redemption)
+                                  coupon_redemption=settings.coupon_redemption,
+                                  depths=depths.set_index("promo_id")["realized_depth"] if len(depths) else None)
     ex = frame[["sku", "date"]].merge(exposure, on=["sku", "date"], how="left")
     frame["depth"] = ex["depth"].fillna(0.0).to_numpy()
     frame["mechanic"] = ex["mechanic"].to_numpy()
@@ -933,10 +1084,16 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
         x = np.column_stack([cols[c] for c in names])
         names_fit = _keep_independent(x, names, ["const", "log_price_ratio"])
         x = x[:, [names.index(c) for c in names_fit]]
+        clusters = None
+        if settings.robust_block_days > 0:
+            day_number = pd.DatetimeIndex(g["date"]).to_numpy("datetime64[D]").astype(np.int64)
+            on = g["promoted"].to_numpy(bool)
+            run_start = np.maximum.accumulate(np.where(on & ~np.r_[False, on[:-1]], np.arange(len(g)), -1))
+            clusters = np.where(on, -1 - run_start, (day_number - day_number[0]) // settings.robust_block_days)[keep]
         try:
             with _warnings.catch_warnings():
                 _warnings.simplefilter("ignore")
-                res = _poisson_glm(y, x, off, negative_binomial=settings.negative_binomial)
+                res = _poisson_glm(y, x, off, negative_binomial=settings.negative_binomial, clusters=clusters)
                 if censored.any():  # EM: censored days enter at their expected demand given the sales
                     for _ in range(settings.censoring_iterations):
                         mu = np.exp(np.clip(x @ res.params + off, -30, 30))
@@ -944,7 +1101,7 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
                         y_work = y.copy()
                         y_work[censored] = _censored_mean(y[censored], mu[censored], alpha)
                         res = _poisson_glm(y_work, x, off, negative_binomial=settings.negative_binomial,
-                                           start=res.params)
+                                           start=res.params, clusters=clusters)
             params, bse = res.params, res.se
             if not np.all(np.isfinite(params)):
                 raise FloatingPointError("non-finite coefficients")
@@ -1001,4 +1158,4 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
               "stockout_days_excluded": excluded_stockout, "burn_in_days_excluded": excluded_burn_in,
               "overlap_days_excluded": excluded_overlap, "unknown_baseline_days_excluded": excluded_unknown,
               "seconds": time.perf_counter() - t0}
-    return OwnPriceResponse(estimates, warnings_table, settings, report)
+    return OwnPriceResponse(estimates, warnings_table, settings, report, depths)

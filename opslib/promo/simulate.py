@@ -152,6 +152,15 @@ class PromotionPlan:
         Fees, creative, slotting (坑位费) [currency].
     name : str, optional
         Label in comparisons.
+    unit_discount : float, optional
+        ``second_half_price`` and ``bogo`` only: the discount per unit sold
+        [fraction], as the order lines of past offers with the same terms
+        show it (``realized_depth`` of :func:`opslib.promo.realized_depths`,
+        or ``fit_own_price_response(order_lines=...).depths``). Pass it when
+        the response was fitted with order lines: the elasticity was then
+        fitted on the realized cut, and the convention used without it
+        (half the second unit's cut, every buyer taking two units) would
+        overstate the lift and the discount cost.
     """
 
     skus: tuple[str, ...]
@@ -169,6 +178,7 @@ class PromotionPlan:
     funding_share: float = 0.0
     fixed_cost: float = 0.0
     name: str = ""
+    unit_discount: float | None = None
 
     def __post_init__(self):
         f = "PromotionPlan"
@@ -187,7 +197,10 @@ class PromotionPlan:
         if self.mechanic not in PROMO_MECHANICS:
             raise DataError(f"{f}: parameter 'mechanic' must be one of {', '.join(PROMO_MECHANICS)}; received "
                             f"{self.mechanic!r}. Fix: use the canonical mechanic names.")
-        for name in ("depth", "coupon_redemption", "points_breakage", "funding_share"):
+        if self.unit_discount is not None and self.mechanic not in ("second_half_price", "bogo"):
+            raise DataError(f"{f}: parameter 'unit_discount' applies to second_half_price and bogo only; "
+                            f"mechanic is {self.mechanic!r}. Fix: drop unit_discount or use depth.")
+        for name in ("depth", "coupon_redemption", "points_breakage", "funding_share", "unit_discount"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -251,7 +264,8 @@ class PromotionPlan:
 
         Returns ``(demand_depth, cost_rate, cost_component)`` [fraction,
         fraction, name]. Price mechanics: both are the effective depth of
-        :func:`opslib.promo.effective_depth` (for order-level offers the rate
+        :func:`opslib.promo.effective_depth`, or ``unit_discount`` when given
+        (for order-level offers the rate
         at the first threshold; an approximation until the basket simulator
         lands). Coupons: ``redemption * face / threshold`` (``face / price``
         without threshold). Gifts: ``gift cost / threshold`` per unit of list
@@ -265,6 +279,8 @@ class PromotionPlan:
             d = self.depth * one
         elif m == "flash_sale":
             d = self.depth * one if self.depth else 1 - self.flash_price / price
+        elif m in ("second_half_price", "bogo") and self.unit_discount is not None:
+            d = self.unit_discount * one
         elif m == "second_half_price":
             d = (self.depth if self.depth else 0.5) / 2 * one
         elif m == "bogo":
