@@ -55,6 +55,15 @@ pre-period rate; the full model takes its ``cannibalization_share`` of the bump 
 and ``effect window``, the sum of the two: the units the net-incremental decomposition is about.
 Promotions with a SKU out of stock on every window day are left out of these three.
 
+Suspected hidden stock-outs (``demand.suspected_stockout``, ``opslib.data.suspected_stockouts``:
+zero-sales runs on book-in-stock days too long for the SKU's rate, phantom inventory) are left
+out of every history the models see, as out-of-stock days are: the fits (``ResponseSettings``
+default) and the pre-period rates, the previous promotion's lift of ``last_lift`` and the
+siblings' rates. The flags use only the data before the cut (fits) or before the promotion's
+start (rates): a zero-sales run still open then is judged on its days so far. The held-out
+targets are unchanged (book-in-stock window days). ``--ignore-suspected-stockouts`` gives the
+numbers without them.
+
 Errors: WAPE = sum |predicted - actual| / sum actual over the windows every model covers, the
 median absolute log ratio, the bias; and the paired cluster bootstrap (clusters = series/SKU,
 2,000 draws, ``opslib.promo.evaluation.paired_wape_bootstrap``) of WAPE(full) - WAPE(other):
@@ -114,16 +123,25 @@ class DemoHeldout(NamedTuple):
     effect: pd.DataFrame
 
 
-def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
-    """Rolling origin: at each cut, fit on the days up to it; predict the promotions of the next quarter."""
+def demo(cuts=DEMO_CUTS, base_days: int = 56, suspected: bool = True) -> DemoHeldout:
+    """Rolling origin: at each cut, fit on the days up to it; predict the promotions of the next quarter.
+
+    ``suspected``: leave suspected hidden stock-out days out of the history (fits and rates).
+    """
     import opslib
-    from opslib.data import daily_demand
+    from opslib.data import daily_demand, suspected_stockouts
     from opslib.promo import fit_own_price_response, pool_elasticities
     from opslib.promo.response import LINE_LEVEL_MECHANICS, ResponseSettings, effective_depth
 
     ws = opslib.load_demo()
     demand = daily_demand(ws)
     demand["date"] = pd.to_datetime(demand["date"])
+    if not suspected:
+        demand = demand.drop(columns="suspected_stockout")
+    movements = ws.stock_movements.assign(date=pd.to_datetime(ws.stock_movements["date"]))
+    counts = ws.stock_counts.assign(date=pd.to_datetime(ws.stock_counts["date"]))
+    movements_by_sku = dict(tuple(movements.groupby("sku")))
+    counts_by_sku = dict(tuple(counts.groupby("sku")))
     last = demand["date"].max()
     promos = ws.promotions.copy()
     promos["start"], promos["end"] = pd.to_datetime(promos["start"]), pd.to_datetime(promos["end"])
@@ -142,6 +160,31 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
         return False
 
     by_sku = {s: g.set_index("date") for s, g in demand.groupby("sku")}
+    flag_cache: dict = {}
+
+    def flags_before(sku, start) -> pd.DatetimeIndex:
+        """Days before ``start`` flagged as suspected hidden stock-outs with the data before ``start`` only."""
+        if not suspected:
+            return pd.DatetimeIndex([])
+        if (sku, start) not in flag_cache:
+            h = by_sku[sku].loc[:start - pd.Timedelta(days=1)]
+            if len(h) and h["units"].iloc[-1] == 0 and bool(h["in_stock"].fillna(False).iloc[-1]):
+                # a zero-sales run still open the day before: judge it on its days so far
+                mv, ct = movements_by_sku.get(sku), counts_by_sku.get(sku)
+                f = suspected_stockouts(h.reset_index()[["sku", "date", "units", "in_stock", "promo_id"]],
+                                        stock_movements=None if mv is None else mv[mv["date"] < start],
+                                        stock_counts=None if ct is None else ct[ct["date"] < start])
+                flag_cache[(sku, start)] = pd.DatetimeIndex(f["date"])
+            else:  # every run before ended before start - 1: its flag used data before start only
+                flag_cache[(sku, start)] = h.index[h["suspected_stockout"].fillna(False).to_numpy(bool)]
+        return flag_cache[(sku, start)]
+
+    def usable(frame, sku, start, promo_free=True):
+        """Rows of ``frame`` (a SKU's days before ``start``) in stock, not suspected, without a promotion."""
+        keep = frame["in_stock"].fillna(True).astype(bool).to_numpy() & ~frame.index.isin(flags_before(sku, start))
+        if promo_free:
+            keep &= frame["promo_id"].isna().to_numpy()
+        return frame[keep]
     line_day = pd.to_datetime(ws.order_lines["order_ts"]).dt.normalize()
 
     def lines_before(cut):  # the order lines known at the cut
@@ -156,6 +199,13 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
         skus_held = sorted({s for sc in held["scope"] for s in sc[4:].split("|")})
         cats = category.loc[skus_held].unique()
         hist = demand[demand["date"] < cut]
+        if suspected:  # flags from the data before the cut only
+            flags = suspected_stockouts(hist, stock_movements=movements[movements["date"] < cut],
+                                        stock_counts=counts[counts["date"] < cut])
+            hist = hist.assign(suspected_stockout=pd.array(
+                pd.MultiIndex.from_frame(hist[["sku", "date"]].astype({"sku": str})).isin(
+                    pd.MultiIndex.from_frame(flags[["sku", "date"]])), dtype="boolean"))
+            hist.loc[hist["in_stock"].isna().to_numpy(), "suspected_stockout"] = pd.NA
         fit_skus = ws.items["sku"][ws.items["category"].isin(cats) & ws.items["sku"].isin(hist["sku"].unique())]
         hist_promos = promos[promos["start"] < cut].assign(end=lambda p: p["end"].clip(upper=cut - pd.Timedelta(days=1)))
         t0 = time.perf_counter()
@@ -183,8 +233,7 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
                 window = window[window["in_stock"].fillna(True).astype(bool)]
                 if window.empty:
                     continue
-                pre = g.loc[r.start - pd.Timedelta(days=base_days):r.start - pd.Timedelta(days=1)]
-                pre = pre[pre["in_stock"].fillna(True).astype(bool) & pre["promo_id"].isna()]
+                pre = usable(g.loc[r.start - pd.Timedelta(days=base_days):r.start - pd.Timedelta(days=1)], sku, r.start)
                 # the effects the full model knows on the baseline days: own post-dip, sibling promotions
                 own = single[single["scope"].str[4:].str.split("|").apply(lambda s: sku in s) & (single["end"] < r.start)]
                 sib = single[~single["scope"].str[4:].str.split("|").apply(lambda s: sku in s)]
@@ -218,10 +267,9 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
                 lift = np.nan
                 if len(own):
                     o = own.sort_values("end").iloc[-1]
-                    w0 = g.loc[o["start"]:o["end"]]
-                    w0 = w0[w0["in_stock"].fillna(True).astype(bool)]
-                    p0 = g.loc[o["start"] - pd.Timedelta(days=base_days):o["start"] - pd.Timedelta(days=1)]
-                    p0 = p0[p0["in_stock"].fillna(True).astype(bool) & p0["promo_id"].isna()]
+                    w0 = usable(g.loc[o["start"]:o["end"]], sku, r.start, promo_free=False)
+                    p0 = usable(g.loc[o["start"] - pd.Timedelta(days=base_days):o["start"] - pd.Timedelta(days=1)],
+                                sku, r.start)
                     if len(w0) and len(p0) and p0["units"].mean() > 0:
                         lift = w0["units"].mean() / p0["units"].mean()
                 preds["last_lift"] = base_raw * len(window) * lift
@@ -260,8 +308,8 @@ def demo(cuts=DEMO_CUTS, base_days: int = 56) -> DemoHeldout:
             n_days = (r.end - r.start).days + 1
             for s in sibs:
                 gs = by_sku[s]
-                pre_s = gs.loc[r.start - pd.Timedelta(days=base_days):r.start - pd.Timedelta(days=1)]
-                pre_s = pre_s[pre_s["in_stock"].fillna(True).astype(bool) & pre_s["promo_id"].isna()]
+                pre_s = usable(gs.loc[r.start - pd.Timedelta(days=base_days):r.start - pd.Timedelta(days=1)], s,
+                               r.start)
                 win_s = gs.loc[r.start:r.end]
                 win_s = win_s[win_s["in_stock"].fillna(True).astype(bool)]
                 if pre_s.empty:
@@ -509,11 +557,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-demo", action="store_true", help="real data only (the demo fits take minutes)")
     parser.add_argument("--demo-only", action="store_true", help="the demo shop only")
+    parser.add_argument("--ignore-suspected-stockouts", action="store_true",
+                        help="demo: keep suspected hidden stock-out days in the history (the numbers before them)")
     args = parser.parse_args()
     t0 = time.perf_counter()
     rows = []
     if not args.skip_demo:
-        held = demo()
+        held = demo(suspected=not args.ignore_suspected_stockouts)
         res = held.windows
         print(f"demo: {len(res)} promotion-SKU windows, {res['last_lift'].notna().sum()} with a previous own "
               f"promotion (last_lift needs one); {len(held.effect)} promotions with all their SKUs in stock "

@@ -26,10 +26,12 @@ __all__ = [
 ]
 
 from opslib.data.demand import daily_demand
+from opslib.data.phantom import suspected_stockouts
 from opslib.data.importers import from_m5, from_shopify, from_statsforecast, to_statsforecast
 
 __all__ += [
     "daily_demand",
+    "suspected_stockouts",
     "from_m5",
     "from_shopify",
     "to_statsforecast",

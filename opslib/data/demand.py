@@ -3,7 +3,8 @@
 :func:`daily_demand` turns ``order_lines`` (plus, when present, ``stock``,
 ``promotions``, ``items`` and ``returns``) into the canonical ``demand`` table
 of :mod:`opslib.data.schema`: one row per SKU and calendar day, zero-filled,
-with the stock-out flag, the average paid price and the active promotion.
+with the stock-out flag, the suspected hidden stock-outs
+(:mod:`opslib.data.phantom`), the average paid price and the active promotion.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from opslib.data.phantom import _flag_runs, _signal_days
 from opslib.data.workspace import Workspace
 from opslib.errors import DataError
 
 __all__ = ["daily_demand", "DEMAND_COLUMNS"]
 
-DEMAND_COLUMNS: tuple[str, ...] = ("sku", "date", "units", "in_stock", "price", "promo_id")
+DEMAND_COLUMNS: tuple[str, ...] = ("sku", "date", "units", "in_stock", "suspected_stockout", "price", "promo_id")
 """Columns of the table returned by :func:`daily_demand`, in order."""
 
 _SCOPE_PRIORITY = {"all": 0, "category": 1, "sku": 2}
 
 
-def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.DataFrame:
+def daily_demand(workspace: Workspace, *, net_of_returns: bool = False,
+                 suspected_stockout_level: float = 0.01) -> pd.DataFrame:
     """Daily demand per SKU: the canonical ``demand`` table.
 
     Parameters
@@ -35,11 +38,15 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
         Subtract returned quantities on their ``return_date``. ``units`` may
         then be **negative** on a day with more units returned than sold.
         Requires a ``returns`` table.
+    suspected_stockout_level : float, default 0.01
+        Significance level of :func:`opslib.data.suspected_stockouts` for
+        the ``suspected_stockout`` column.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``sku, date, units, in_stock, price, promo_id``, sorted by
+        Columns ``sku, date, units, in_stock, suspected_stockout, price,
+        promo_id``, sorted by
         ``sku, date``, one row per SKU and calendar day:
 
         * ``date`` [day]: midnight of the local day of ``order_ts``;
@@ -50,6 +57,18 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
           is <= 0, ``<NA>`` when that SKU-day has no snapshot. Snapshots are
           **not** forward-filled: a missing snapshot stays unknown. All
           ``<NA>`` without a ``stock`` table;
+        * ``suspected_stockout`` (nullable ``boolean``): ``True`` on book
+          in-stock days of a zero-sales run too long for the SKU's selling
+          rate (:func:`opslib.data.suspected_stockouts` with the workspace's
+          ``stock_movements`` and ``stock_counts``; without movements, a rise
+          of book stock beyond the day's sales counts as a receipt, and
+          inflows count as known when there is a snapshot every day): a
+          suspected hidden stock-out, physical stock gone while the book
+          still shows units. ``False`` on other days with a known
+          ``in_stock`` (out-of-stock days included: they are not hidden),
+          ``<NA>`` where ``in_stock`` is. ``in_stock`` is unaffected; treat
+          ``~in_stock | suspected_stockout`` as the days demand was not
+          observed;
         * ``price`` [currency/unit]: ``sum(paid_amount) / sum(qty)`` that day,
           NaN on days without units sold;
         * ``promo_id`` (nullable ``string``): the most frequent non-missing
@@ -62,7 +81,9 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
 
         ``frame.attrs["report"]`` is a dict of counts: rows read, SKUs, days,
         and every row skipped on purpose (stock snapshots or returns outside
-        the SKU's date range, returns of SKUs never sold).
+        the SKU's date range, returns of SKUs never sold) and the runs and
+        days of :func:`opslib.data.suspected_stockouts`
+        (``suspected_stockout_*``).
 
     Raises
     ------
@@ -83,6 +104,9 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
     position ``offset[sku] + (date - first_day[sku])`` in one flat array; only
     the promotions are looped over (one numpy mask per promotion).
     """
+    if not (isinstance(suspected_stockout_level, (int, float)) and 0 < suspected_stockout_level < 1):
+        raise DataError(f"daily_demand: parameter 'suspected_stockout_level' must be a probability in (0, 1); "
+                        f"received {suspected_stockout_level!r}. Fix: keep the default 0.01.")
     lines = _order_lines(workspace)
     report: dict[str, int] = {"order_lines_read": len(lines)}
 
@@ -134,6 +158,8 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
         units -= np.bincount(r_pos, weights=r_qty, minlength=total)
 
     in_stock = pd.array(np.full(total, pd.NA), dtype="boolean")
+    has_snapshot = np.zeros(total, bool)
+    on_hand = np.zeros(total)
     if stock is not None:
         on_hand_known = stock["on_hand"].notna().to_numpy()
         s_pos, kept = _positions(stock["sku"], _days(stock["date"], "stock", "date"), skus, first, offset, end)
@@ -167,6 +193,8 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
         fill = pd.isna(promo) & pd.notna(from_table)
         promo[fill] = from_table[fill]
         report["days_with_promo_from_promotions"] = int(fill.sum())
+    suspected = _suspected(workspace, skus, grid_sku, grid_day, sold_units, in_stock, has_snapshot, on_hand,
+                           pd.notna(promo), suspected_stockout_level, report)
 
     frame = pd.DataFrame(
         {
@@ -174,6 +202,7 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
             "date": pd.Series(grid_day.astype("datetime64[D]").astype("datetime64[ns]")),
             "units": units,
             "in_stock": in_stock,
+            "suspected_stockout": suspected,
             "price": price,
             "promo_id": pd.array(promo, dtype="string"),
         }
@@ -186,6 +215,35 @@ def daily_demand(workspace: Workspace, *, net_of_returns: bool = False) -> pd.Da
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _suspected(workspace: Workspace, skus: pd.Index, grid_sku: np.ndarray, grid_day: np.ndarray,
+               sold: np.ndarray, in_stock: pd.arrays.BooleanArray, has_snapshot: np.ndarray,
+               on_hand: np.ndarray, promo: np.ndarray, level: float, report: dict) -> pd.arrays.BooleanArray:
+    """The ``suspected_stockout`` column on the grid (``<NA>`` where ``in_stock`` is)."""
+    book = np.asarray(in_stock.fillna(False), dtype=bool)
+    if not book.any():
+        return pd.arrays.BooleanArray(np.zeros(len(book), bool), np.asarray(in_stock.isna()))
+    base = int(grid_day.min())
+    key = grid_sku.astype(np.int64) * (1 << 32) + (grid_day - base)
+    movements = workspace.stock_movements
+    inflow, count_positive, count_zero = _signal_days(key, skus, base, book, movements, workspace.stock_counts,
+                                                      "daily_demand")
+    inflows_known = movements is not None
+    if movements is None:  # no movements: a rise of book stock beyond the day's sales is a receipt
+        same_sku = np.zeros(len(key), bool)
+        same_sku[1:] = grid_sku[1:] == grid_sku[:-1]
+        follows = same_sku & has_snapshot & np.concatenate(([False], has_snapshot[:-1]))
+        rise = np.zeros(len(key), bool)
+        rise[1:] = on_hand[1:] - on_hand[:-1] + sold[1:] > 0
+        inflow |= follows & rise
+        # every inflow is seen only with a snapshot every day (after each SKU's first)
+        inflows_known = bool(has_snapshot[same_sku].all())
+    flags = _flag_runs(grid_sku, grid_day, sold, book, promo, inflow, count_positive, count_zero, level=level,
+                       history_days=91, min_history_days=28, inflows_known=inflows_known)
+    report.update({f"suspected_stockout_{k}": v for k, v in flags.report.items()
+                   if k in ("runs", "runs_flagged", "days_flagged", "runs_cleared", "runs_confirmed")})
+    return pd.arrays.BooleanArray(flags.flagged, np.asarray(in_stock.isna()))
 
 
 def _order_lines(workspace: Workspace) -> pd.DataFrame:

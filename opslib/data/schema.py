@@ -157,6 +157,7 @@ _table(
     _c("date", "date"),
     _c("units", "float", nonnegative=False, unit="units/day", description="Units sold (net of returns if asked: may then be negative)."),
     _c("in_stock", "bool", False, description="False on days the SKU had no stock at the end of the day; missing when unknown."),
+    _c("suspected_stockout", "bool", False, description="True on book-in-stock days of a zero-sales run that the stock records or the SKU's own selling rate say was a hidden stock-out (opslib.data.suspected_stockouts); missing where in_stock is."),
     _c("price", "float", False, nonnegative=True, unit="currency/unit", description="Average paid price per unit."),
     _c("promo_id", "str", False),
 )

@@ -140,6 +140,12 @@ class ResponseSettings:
         the quasi-likelihood standard errors alone. On the demo shop the
         quarter of SKUs with the smallest standard errors (the fast movers)
         had errors 1.4 times their standard errors without it.
+    suspected_stockouts : bool, default True
+        When ``demand`` has the ``suspected_stockout`` column
+        (:func:`opslib.data.daily_demand`), treat its True days like
+        ``in_stock`` False: left out of the fit (a zero-sales day of a hidden
+        stock-out, physical stock gone while the book shows units, is not
+        demand). False uses ``in_stock`` alone.
     """
 
     yearly_harmonics: int = 2
@@ -159,6 +165,7 @@ class ResponseSettings:
     censored_stockouts: bool = True
     censoring_iterations: int = 5
     robust_block_days: int = 28
+    suspected_stockouts: bool = True
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,8 @@ class OwnPriceResponse:
     settings : ResponseSettings
     report : dict
         Counts: SKUs, fitted SKUs, SKUs with an elasticity, rows excluded as
-        stock-outs, burn-in and line-level offers overlapping a shop- or
+        stock-outs (``suspected_stockout_days_excluded`` of them suspected
+        hidden ones), burn-in and line-level offers overlapping a shop- or
         category-wide one, rows excluded because their baseline is unknown
         (``unknown_baseline_days_excluded``: a day effect of the category
         profile, e.g. an event, that never fell on a day without promotion
@@ -805,7 +813,9 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     demand : pandas.DataFrame
         The canonical ``demand`` table (:func:`opslib.data.daily_demand`):
         ``sku, date, units`` [units/day] and ``in_stock`` (days with
-        ``in_stock`` False are censored and left out; unknown is kept).
+        ``in_stock`` False are censored and left out; unknown is kept);
+        ``suspected_stockout`` True days count as out of stock (see
+        ``settings.suspected_stockouts``).
     promotions : pandas.DataFrame
         The canonical ``promotions`` table.
     items : pandas.DataFrame
@@ -872,6 +882,10 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     frame["units"] = units_all.to_numpy(dtype=float)
     frame["in_stock"] = (demand["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
                          if "in_stock" in demand.columns else True)
+    frame["suspected"] = (demand["suspected_stockout"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                          & frame["in_stock"].to_numpy(dtype=bool)
+                          if settings.suspected_stockouts and "suspected_stockout" in demand.columns else False)
+    frame["in_stock"] &= ~frame["suspected"]
     category = items.assign(sku=items["sku"].astype(str)).set_index("sku")["category"].astype(str)
     present = frame["sku"].unique()
     if skus is None:
@@ -1155,7 +1169,9 @@ def fit_own_price_response(demand: pd.DataFrame, promotions: pd.DataFrame, items
     warnings_table = pd.DataFrame(warn, columns=["sku", "message"])
     report = {"skus": len(chosen), "fitted": int(estimates["model"].str.startswith("poisson").sum()),
               "with_elasticity": int(estimates["elasticity"].notna().sum()),
-              "stockout_days_excluded": excluded_stockout, "burn_in_days_excluded": excluded_burn_in,
+              "stockout_days_excluded": excluded_stockout,
+              "suspected_stockout_days_excluded": int(frame["suspected"].sum()),
+              "burn_in_days_excluded": excluded_burn_in,
               "overlap_days_excluded": excluded_overlap, "unknown_baseline_days_excluded": excluded_unknown,
               "seconds": time.perf_counter() - t0}
     return OwnPriceResponse(estimates, warnings_table, settings, report, depths)

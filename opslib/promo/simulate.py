@@ -305,8 +305,12 @@ class PromotionPlan:
 # --------------------------------------------------------------------------- baseline
 
 
-def _clean_history(demand: pd.DataFrame, skus, start: pd.Timestamp, f: str) -> tuple[list[str], pd.DataFrame]:
-    """The SKUs as text and their demand rows before ``start`` on in-stock days without a promotion."""
+def _clean_history(demand: pd.DataFrame, skus, start: pd.Timestamp, f: str,
+                   suspected_stockouts: bool = True) -> tuple[list[str], pd.DataFrame]:
+    """The SKUs as text and their demand rows before ``start`` on in-stock days without a promotion.
+
+    With ``suspected_stockouts`` and a ``suspected_stockout`` column, its True days count as out of stock.
+    """
     missing = [c for c in ("sku", "date", "units") if c not in demand.columns]
     if missing:
         raise DataError(f"{f}: table 'demand' lacks column(s) {missing}. Fix: use opslib.data.daily_demand.")
@@ -317,21 +321,24 @@ def _clean_history(demand: pd.DataFrame, skus, start: pd.Timestamp, f: str) -> t
     clean = np.ones(len(d), bool)
     if "in_stock" in d.columns:
         clean &= d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    if suspected_stockouts and "suspected_stockout" in d.columns:
+        clean &= ~d["suspected_stockout"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     if "promo_id" in d.columns:
         clean &= d["promo_id"].isna().to_numpy()
     return skus, d[clean]
 
 
 def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end, *,
-                          lookback_days: int = 182, min_days: int = 14) -> pd.DataFrame:
+                          lookback_days: int = 182, min_days: int = 14,
+                          suspected_stockouts: bool = True) -> pd.DataFrame:
     """Expected baseline units per SKU and day: the weekday average of clean history.
 
     Parameters
     ----------
     demand : pandas.DataFrame
-        The ``demand`` table: ``sku, date, units`` [units/day]; ``in_stock``
-        and ``promo_id`` when present (stock-out and promoted days are left
-        out).
+        The ``demand`` table: ``sku, date, units`` [units/day]; ``in_stock``,
+        ``suspected_stockout`` and ``promo_id`` when present (stock-out,
+        suspected hidden stock-out and promoted days are left out).
     skus : sequence of str
     start, end : date-like
         The promotion window (inclusive).
@@ -341,6 +348,11 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
         With fewer clean days in the lookback, all clean history before
         ``start`` is used; with fewer than 7 weekday means the plain mean
         replaces the weekday profile.
+    suspected_stockouts : bool, default True
+        Leave out the days of the ``suspected_stockout`` column of
+        :func:`opslib.data.daily_demand` (zero-sales runs of a hidden
+        stock-out: physical stock gone while the book shows units), as
+        ``in_stock`` False days are; False uses ``in_stock`` alone.
 
     Returns
     -------
@@ -357,7 +369,7 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
         raise DataError(f"{f}: parameter 'end' ({end.date()}) is before 'start' ({start.date()}). Fix: swap them.")
-    skus, d = _clean_history(demand, skus, start, f)
+    skus, d = _clean_history(demand, skus, start, f, suspected_stockouts)
     days = pd.date_range(start, end, freq="D")
     out = []
     for sku in skus:
@@ -377,7 +389,7 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
 
 
 def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, *, lookback_days: int = 182,
-                         min_days: int = 14, origins: int = 52) -> pd.DataFrame:
+                         min_days: int = 14, origins: int = 52, suspected_stockouts: bool = True) -> pd.DataFrame:
     """Uncertainty of :func:`baseline_from_history` over a window: its level error, and count noise.
 
     Parameters
@@ -395,6 +407,9 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
         Backtest windows: the baseline is recomputed at origins ``start - L -
         7 j`` (``j = 0 .. origins - 1``, ``L`` the window length [days]) and
         compared with the clean units of the following ``L`` days.
+    suspected_stockouts : bool, default True
+        As in :func:`baseline_from_history`: suspected hidden stock-out days
+        are left out of the history and of the backtest windows.
 
     Returns
     -------
@@ -450,7 +465,7 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
         if int(value) != value or value < 1:
             raise DataError(f"{f}: parameter {name!r} must be a whole number >= 1; received {value!r}. "
                             f"Fix: keep the default.")
-    skus, d = _clean_history(demand, skus, start, f)
+    skus, d = _clean_history(demand, skus, start, f, suspected_stockouts)
     length = (end - start).days + 1
     rows = []
     for sku in skus:
