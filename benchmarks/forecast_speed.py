@@ -1,23 +1,32 @@
 """Speed and memory of opslib.forecast, and a side-by-side run against statsforecast.
 
 Run: ``.venv/bin/python benchmarks/forecast_speed.py`` (reduced sizes, a few minutes);
-``--full`` for the M5-sized panel (30,490 daily series x 1,941 days); ``--no-peer`` to skip statsforecast.
+``--full`` for the M5-sized panel (30,490 daily series x 1,941 days); ``--no-peer`` to skip statsforecast;
+``--no-auto-speed --data m3 --models ses croston tsb`` for the M3 comparison of the three models alone.
 
 1. ``forecast(demand, 90, model="auto")`` on a synthetic panel of daily SKUs (default 10,000 x 3 years,
    a mix of smooth, erratic, intermittent and lumpy demand, 15% listed late): wall and CPU time, peak RSS.
    On a shared machine the wall time includes waiting for the CPU; the CPU time is what the work costs.
 2. opslib's vectorized models next to statsforecast's (SES with alpha optimized in [0.01, 0.99] on both
-   sides, CrostonClassic, TSB at fixed a = b = 0.2 on both sides, AutoETS vs opslib ``auto``) on M3 monthly (1,428 series, h = 18) and a
-   synthetic daily panel (default 3,000 x 730 days, h = 28; ``--full``: 30,490 x 1,941). The same parquet
-   file is read by both. Each (library, model) runs in its own process, one after the other: time of fit +
-   forecast from the long frame in memory, each library's preparation included (opslib: code the ids with
-   ``sku_codes`` as ``to_panel`` does (run boundaries when the frame is sorted by id, as both libraries get it here;
-   ``pandas.factorize`` otherwise) and scatter into a series x time array; statsforecast: ``_prepare_fit``) and also timed alone, so that the models
-   compare without it too (statsforecast: after a numba warm-up on a tiny panel, whose CPU time,
-   compilation included, is reported apart; no in-sample values on either side, as statsforecast's
-   ``forecast(fitted=False)``), peak RSS of that process, and accuracy of the saved forecasts
-   computed here with the same code (sMAPE on M3, RMSSE on the daily panel), and the share of series whose
-   forecasts differ by more than 1% between the two libraries.
+   sides, CrostonClassic, TSB at fixed a = b = 0.2 on both sides, AutoETS vs opslib ``auto``) on M3 monthly
+   (1,428 series, h = 18; ``--data m3``) and a synthetic daily panel (default 3,000 x 730 days, h = 28;
+   ``--full``: 30,490 x 1,941; ``--data daily``). The same parquet file is read by both, each library in its
+   own process. Both sides do the same work in the timed call: from the long frame in memory to the long
+   frame ``unique_id, ds, <forecast>`` of statsforecast's ``forecast(df, h)`` (no in-sample values, as its
+   ``fitted=False``; no intervals), each library's preparation included (opslib: code the ids with
+   ``sku_codes`` as ``to_panel`` does (run boundaries when the frame is sorted by id, as both libraries get it
+   here; ``pandas.factorize`` otherwise) and scatter into a series x time array; statsforecast:
+   ``_prepare_fit``), which is also timed alone so that the models compare without it. Each process first
+   makes the same call on a two-series panel (statsforecast compiles numba there; both import and warm up
+   lazily loaded code), whose CPU time is reported apart. Then the two processes take turns: one timed call
+   of opslib, one of statsforecast, and so on, until each has spent ``--min-seconds`` of CPU time (at most 20
+   calls, at least one), and the medians are reported. Taking turns on one CPU (``--cpu``) makes both meet the
+   same load on a shared machine (on a busy one, CPU times grow by half or more, and M3 runs take hundredths of
+   a second; two processes left to the scheduler can each sit on a different CPU with a different load);
+   ``--sequential`` runs one process after the other instead (only one in memory at a time), ``--rounds k``
+   starts them k times and keeps each library's round of least CPU time. Also: peak RSS of each process,
+   accuracy of the saved forecasts computed here with the same code (sMAPE on M3, RMSSE on the daily panel),
+   and the share of series whose forecasts differ by more than 1% between the two libraries.
 
 SES: statsforecast's ``SimpleExponentialSmoothingOptimized`` searches alpha in [0.01, 0.99] (golden section to
 |b - a| < 1e-12, in-sample SSE of one-step forecasts from y[0]: the same loss and initial level as opslib); the
@@ -26,7 +35,7 @@ CrostonOptimized/ADIDA/IMAPA). So the comparison runs opslib's SES with ``alpha_
 definition stays opslib's default.
 
 statsforecast pins pandas<3, so it lives in ``benchmarks/.peer-venv`` (created on first run with uv;
-ignored by git). Every measurement is a separate process; nothing is cached between them.
+ignored by git). No result is cached between timed calls or processes.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -107,7 +117,37 @@ def worker_auto(skus: int, days: int, horizon: int) -> dict:
             "models": used.to_dict(), "warnings": len(frame.attrs["warnings"])}
 
 
-def worker_opslib(path: str, model: str, horizon: int, season_length: int, out: str) -> dict:
+def _serve(prepare, fit_forecast, save, warm_up) -> None:
+    """A peer-comparison worker's side of the conversation with the driver (:class:`_Worker`).
+
+    First ``warm_up()``, answered with its time; then one line per command on stdin: ``prep`` times one
+    ``prepare()``, ``run`` one ``fit_forecast()`` (its value kept), each answered with its wall and CPU
+    time [s]; ``stop`` saves the last forecast (``save``) and answers with the peak RSS.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    warm_up()
+    _reply({"first_seconds": time.perf_counter() - wall, "first_cpu_seconds": time.process_time() - cpu})
+    result = None
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "stop":
+            break
+        wall, cpu = time.perf_counter(), time.process_time()
+        value = prepare() if command == "prep" else fit_forecast()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if command == "run":
+            result = value
+        del value
+        _reply({"seconds": wall, "cpu_seconds": cpu})
+    save(result)
+    _reply({"peak_rss_mb": _peak_rss_mb()})
+
+
+def _reply(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def worker_opslib(path: str, model: str, horizon: int, season_length: int, out: str) -> None:
     import pandas as pd
 
     from opslib.forecast import croston, tsb
@@ -117,37 +157,47 @@ def worker_opslib(path: str, model: str, horizon: int, season_length: int, out: 
     from opslib.forecast.panel import sku_codes
     from opslib.forecast.smoothing import ses_level
 
+    def prepare(frame):                                           # long frame -> (series, time) as to_panel:
+        codes, ids = sku_codes(frame["unique_id"])                # runs of a sorted column, else factorize
+        t = frame["ds"].to_numpy()
+        width = int(t.max()) + 1                                  # every series ends at the same index
+        cell = codes                                              # each row's cell code x width + period
+        cell *= width                                             # (in place, as to_panel)
+        cell += t
+        y = np.full((len(ids), width), np.nan)
+        y.ravel()[cell] = frame["y"].to_numpy(dtype=float)
+        return ids, y
+
+    def fit_forecast(frame):
+        ids, y = prepare(frame)
+        if model == "ses":
+            level = ses_level(y, alpha_range=(0.01, 0.99))        # as sf's SES optimized; no in-sample values,
+            mean = np.repeat(level[:, None], horizon, axis=1)     # as sf's forecast(fitted=False)
+        elif model == "croston":
+            mean = croston(y, horizon).mean
+        elif model == "tsb":
+            mean = tsb(y, horizon, a=0.2, b=0.2).mean             # statsforecast's TSB(alpha_d=0.2, alpha_p=0.2)
+        elif model == "tsb_m5":
+            mean = tsb(y, horizon).mean                           # the M5 benchmark: 9 x 7 grid per series
+        elif model == "auto":
+            classes = classify_demand(y, season_length=season_length).demand_class
+            names = select_models(y, horizon, season_length=season_length, demand_class=classes).model
+            mean = forecast_arrays(y[:, -selection_history(horizon, season_length):], horizon, season_length,
+                                   names, classes, ())[0]
+        else:
+            raise SystemExit(f"unknown model {model}")
+        width = y.shape[1]                                        # the same long output as sf's forecast()
+        return pd.DataFrame({"unique_id": ids.repeat(horizon), "ds": np.tile(np.arange(width, width + horizon),
+                                                                              len(ids)), model: mean.ravel()})
+
     frame = pd.read_parquet(path)
-    start, cpu = time.perf_counter(), time.process_time()
-    codes, ids = sku_codes(frame["unique_id"])                    # preparation: long frame -> (series, time);
-    #                                                               as to_panel: runs of a sorted column, else factorize
-    t = frame["ds"].to_numpy()
-    y = np.full((len(ids), int(t.max()) + 1), np.nan)             # every series ends at the same index
-    y[codes, t] = frame["y"].to_numpy(dtype=float)
-    prep_seconds, prep_cpu = time.perf_counter() - start, time.process_time() - cpu
-    if model == "ses":
-        level = ses_level(y, alpha_range=(0.01, 0.99))            # as sf's SES optimized; no in-sample values,
-        mean = np.repeat(level[:, None], horizon, axis=1)         # as sf's forecast(fitted=False)
-    elif model == "croston":
-        mean = croston(y, horizon).mean
-    elif model == "tsb":
-        mean = tsb(y, horizon, a=0.2, b=0.2).mean                 # statsforecast's TSB(alpha_d=0.2, alpha_p=0.2)
-    elif model == "tsb_m5":
-        mean = tsb(y, horizon).mean                               # the M5 benchmark: 9 x 7 grid per series
-    elif model == "auto":
-        classes = classify_demand(y, season_length=season_length).demand_class
-        names = select_models(y, horizon, season_length=season_length, demand_class=classes).model
-        mean = forecast_arrays(y[:, -selection_history(horizon, season_length):], horizon, season_length, names,
-                               classes, ())[0]
-    else:
-        raise SystemExit(f"unknown model {model}")
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    np.save(out, mean)
-    return {"seconds": seconds, "cpu_seconds": cpu, "prep_seconds": prep_seconds, "prep_cpu_seconds": prep_cpu,
-            "peak_rss_mb": _peak_rss_mb()}
+    warm = frame[frame["unique_id"].isin(frame["unique_id"].unique()[:2])]
+    _serve(lambda: prepare(frame), lambda: fit_forecast(frame),
+           lambda result: np.save(out, result[model].to_numpy().reshape(-1, horizon)),
+           lambda: fit_forecast(warm))                            # the same warm-up call as sf's
 
 
-def worker_statsforecast(path: str, model: str, horizon: int, season_length: int, out: str, n_jobs: int) -> dict:
+def worker_statsforecast(path: str, model: str, horizon: int, season_length: int, out: str, n_jobs: int) -> None:
     import pandas as pd
     from statsforecast import StatsForecast
     from statsforecast.models import TSB, AutoETS, CrostonClassic, SimpleExponentialSmoothingOptimized
@@ -155,22 +205,65 @@ def worker_statsforecast(path: str, model: str, horizon: int, season_length: int
     make = {"ses": lambda: SimpleExponentialSmoothingOptimized(), "croston": lambda: CrostonClassic(),
             "tsb": lambda: TSB(alpha_d=0.2, alpha_p=0.2),
             "auto": lambda: AutoETS(season_length=season_length, model="ZZZ")}[model]
+
+    def save(result):
+        column = next(c for c in result.columns if c not in ("unique_id", "ds"))
+        np.save(out, result.sort_values(["unique_id", "ds"])[column].to_numpy().reshape(-1, horizon))
+
     frame = pd.read_parquet(path)
     warm = frame[frame["unique_id"].isin(frame["unique_id"].unique()[:2])]
-    first, first_cpu = time.perf_counter(), time.process_time()
-    StatsForecast(models=[make()], freq=1, n_jobs=1).forecast(df=warm, h=horizon)   # numba compilation
-    first, first_cpu = time.perf_counter() - first, time.process_time() - first_cpu
-    prep, prep_cpu = time.perf_counter(), time.process_time()
-    StatsForecast(models=[make()], freq=1, n_jobs=n_jobs)._prepare_fit(df=frame)   # its preparation alone
-    prep, prep_cpu = time.perf_counter() - prep, time.process_time() - prep_cpu
-    start, cpu = time.perf_counter(), time.process_time()
-    result = StatsForecast(models=[make()], freq=1, n_jobs=n_jobs).forecast(df=frame, h=horizon)   # prep + models
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    column = [c for c in result.columns if c not in ("unique_id", "ds")][0]
-    result = result.sort_values(["unique_id", "ds"])
-    np.save(out, result[column].to_numpy().reshape(-1, horizon))
-    return {"seconds": seconds, "cpu_seconds": cpu, "prep_seconds": prep, "prep_cpu_seconds": prep_cpu,
-            "peak_rss_mb": _peak_rss_mb(), "jit_seconds": first, "jit_cpu_seconds": first_cpu}
+    _serve(lambda: StatsForecast(models=[make()], freq=1, n_jobs=n_jobs)._prepare_fit(df=frame),   # preparation
+           lambda: StatsForecast(models=[make()], freq=1, n_jobs=n_jobs).forecast(df=frame, h=horizon),
+           save, lambda: StatsForecast(models=[make()], freq=1, n_jobs=1).forecast(df=warm, h=horizon))  # numba
+
+
+class _Worker:
+    """A peer-comparison worker process (:func:`_serve`), driven over its stdin, one JSON line back per command."""
+
+    def __init__(self, python: Path | str, lib: str, kw: dict, cpu: int | None = None):
+        self.errors = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen([str(python), __file__, "--worker", lib, "--args", json.dumps(kw)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True,
+                                        env=os.environ | {"PYTHONWARNINGS": "ignore"})
+        if cpu is not None:                                    # the workers of a comparison share one CPU
+            os.sched_setaffinity(self.process.pid, {cpu})
+        self.lib = lib
+        self.first = self._answer()
+
+    def ask(self, command: str) -> dict:
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def stop(self) -> dict:
+        answer = self.ask("stop")
+        self.process.wait()
+        return answer
+
+    def _answer(self) -> dict:
+        for line in self.process.stdout:
+            if line.startswith("{"):
+                return json.loads(line)
+        self.process.wait()
+        self.errors.seek(0)
+        raise SystemExit(f"{self.lib} worker failed:\n{self.errors.read()[-3000:]}")
+
+
+def _median_times(workers: dict, command: str, min_seconds: float) -> dict:
+    """Send ``command`` to each worker in turn, round after round, until each has spent ``min_seconds`` of CPU on
+    it (at most 20 times, at least once): per worker the median wall and CPU time [s] and the count."""
+    times = {lib: [] for lib in workers}
+
+    def more(lib):
+        return not times[lib] or (sum(t["cpu_seconds"] for t in times[lib]) < min_seconds and len(times[lib]) < 20)
+
+    while any(more(lib) for lib in workers):
+        for lib, worker in workers.items():
+            if more(lib):
+                times[lib].append(worker.ask(command))
+    return {lib: {"seconds": float(np.median([t["seconds"] for t in ts])),
+                  "cpu_seconds": float(np.median([t["cpu_seconds"] for t in ts])), "runs": len(ts)}
+            for lib, ts in times.items()}
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -199,18 +292,21 @@ def ensure_peer() -> bool:
     return True
 
 
-def write_datasets(full: bool, skus: int, days: int) -> dict:
-    """Write the M3 monthly and the synthetic daily panel as parquet; return their metadata."""
+def write_datasets(full: bool, skus: int, days: int, data=("m3", "daily")) -> dict:
+    """Write the M3 monthly and/or the synthetic daily panel as parquet; return their metadata."""
     import pandas as pd
 
     WORK.mkdir(parents=True, exist_ok=True)
     sets = {}
-    if not M3.is_dir():
-        raise SystemExit(f"M3 data not found at {M3}")
-    m3 = pd.read_csv(M3 / "m3_monthly.csv.gz").sort_values(["unique_id", "ds"])
-    train = {k: g["y"].to_numpy() for k, g in m3[m3.split == "train"].groupby("unique_id")}
-    test = {k: g["y"].to_numpy()[:18] for k, g in m3[m3.split == "test"].groupby("unique_id")}
-    sets["M3 monthly (1,428 x 48-126, h=18)"] = _write("m3", train, test, 18, 12, "smape")
+    if "m3" in data:
+        if not M3.is_dir():
+            raise SystemExit(f"M3 data not found at {M3}")
+        m3 = pd.read_csv(M3 / "m3_monthly.csv.gz").sort_values(["unique_id", "ds"])
+        train = {k: g["y"].to_numpy() for k, g in m3[m3.split == "train"].groupby("unique_id")}
+        test = {k: g["y"].to_numpy()[:18] for k, g in m3[m3.split == "test"].groupby("unique_id")}
+        sets["M3 monthly (1,428 x 48-126, h=18)"] = _write("m3", train, test, 18, 12, "smape")
+    if "daily" not in data:
+        return sets
     if full:
         skus, days = 30_490, 1_941
     y = synthetic_daily(skus, days, seed=1)
@@ -262,12 +358,30 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--no-autoets", action="store_true", help="skip AutoETS (the slowest peer run)")
     parser.add_argument("--no-auto-speed", action="store_true", help="skip part 1 (auto on the daily panel)")
+    parser.add_argument("--data", nargs="+", choices=("m3", "daily"), default=("m3", "daily"),
+                        help="data sets of part 2 (default both; --data m3: M3 monthly only)")
+    parser.add_argument("--models", nargs="+", choices=("ses", "croston", "tsb", "auto"),
+                        default=("ses", "croston", "tsb", "auto"), help="models of part 2 (default all)")
+    parser.add_argument("--min-seconds", type=float, default=1.0,
+                        help="part 2: repeat each timed call until this much CPU time is spent (at most 20 runs; "
+                             "medians reported)")
+    parser.add_argument("--sequential", action="store_true",
+                        help="part 2: run the opslib process, then the sf one (default: both alive, their calls "
+                             "alternating, so that both meet the same machine load; needs both in memory)")
+    parser.add_argument("--cpu", type=int, default=None,
+                        help="part 2: the CPU both workers run on (default: the last one this process may use; "
+                             "-1: no pinning; never pinned with --n-jobs other than 1)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="part 2: start the processes this many times and keep each library's round of least "
+                             "CPU time")
     args = parser.parse_args()
 
     if args.worker:
         kw = json.loads(args.args)
         fn = {"auto": worker_auto, "opslib": worker_opslib, "statsforecast": worker_statsforecast}[args.worker]
-        print(json.dumps(fn(**kw), default=str))
+        result = fn(**kw)
+        if result is not None:
+            print(json.dumps(result, default=str))
         return
 
     if not args.no_auto_speed:
@@ -292,43 +406,59 @@ def auto_speed(args) -> None:
     print("models chosen:", ", ".join(f"{k} {v}" for k, v in r["models"].items()), flush=True)
 
 
+def _seconds(value: float) -> float:
+    """Seconds to three significant digits (M3 runs take hundredths of a second, M5-sized ones many seconds)."""
+    return float(f"{value:.3g}")
+
+
 def peer_comparison(args) -> None:
     import pandas as pd
 
     print("\n== 2. opslib vs statsforecast (one process per run, one after the other; "
           f"statsforecast n_jobs={args.n_jobs})", flush=True)
     rows = []
-    for label, spec in write_datasets(args.full, args.peer_skus, args.peer_days).items():
+    cpu = max(os.sched_getaffinity(0)) if args.cpu is None else args.cpu
+    cpu = None if cpu < 0 or args.n_jobs != 1 else cpu
+    for label, spec in write_datasets(args.full, args.peer_skus, args.peer_days, args.data).items():
         pairs = [("ses", "SES optimized [0.01, 0.99]"), ("croston", "CrostonClassic"),
-                 ("tsb", "TSB a = b = 0.2 (sf alpha_d = alpha_p = 0.2)")]
-        if not args.no_autoets:
-            pairs.append(("auto", "opslib auto vs sf AutoETS"))
+                 ("tsb", "TSB a = b = 0.2 (sf alpha_d = alpha_p = 0.2)"), ("auto", "opslib auto vs sf AutoETS")]
         for model, title in pairs:
+            if model not in args.models or (model == "auto" and args.no_autoets):
+                continue
+            pythons = {"opslib": sys.executable, "statsforecast": PEER_PY}
+            kw = {"path": spec["path"], "model": model, "horizon": spec["h"], "season_length": spec["m"]}
+            groups = [["opslib"], ["statsforecast"]] if args.sequential else [["opslib", "statsforecast"]]
             result = {}
-            for lib, python in (("opslib", sys.executable), ("statsforecast", PEER_PY)):
-                out = str(WORK / f"{lib}_{model}.npy")
-                kw = {"path": spec["path"], "model": model, "horizon": spec["h"], "season_length": spec["m"],
-                      "out": out}
-                if lib == "statsforecast":
-                    kw["n_jobs"] = args.n_jobs
-                r = _run(python, "--worker", lib, "--args", json.dumps(kw))
-                r["mean"] = np.load(out)
-                r["accuracy"] = _accuracy(spec, r["mean"])
-                result[lib] = r
+            for _ in range(args.rounds):                       # keep each library's round of least CPU time
+                for group in groups:
+                    workers = {lib: _Worker(pythons[lib], lib, kw | {"out": str(WORK / f"{lib}_{model}.npy")}
+                                            | ({"n_jobs": args.n_jobs} if lib == "statsforecast" else {}), cpu)
+                               for lib in group}
+                    prep = _median_times(workers, "prep", args.min_seconds)
+                    runs = _median_times(workers, "run", args.min_seconds)
+                    for lib, worker in workers.items():
+                        r = runs[lib] | {"prep_seconds": prep[lib]["seconds"],
+                                         "prep_cpu_seconds": prep[lib]["cpu_seconds"]} | worker.first | worker.stop()
+                        if lib not in result or r["cpu_seconds"] < result[lib]["cpu_seconds"]:
+                            r["mean"] = np.load(WORK / f"{lib}_{model}.npy")
+                            r["accuracy"] = _accuracy(spec, r["mean"])
+                            result[lib] = r
             o, s = result["opslib"], result["statsforecast"]
             with np.errstate(divide="ignore", invalid="ignore"):
                 gap = np.abs(o["mean"] - s["mean"]) / np.abs(s["mean"])
             apart = np.mean(np.nanmax(np.where(np.abs(o["mean"] - s["mean"]) > 1e-9, gap, 0.0), axis=1) > 0.01)
             rows.append({"data": label, "model": title, "metric": spec["metric"],
-                         "opslib s": round(o["seconds"], 2), "sf s": round(s["seconds"], 2),
-                         "opslib CPU s": round(o["cpu_seconds"], 2), "sf CPU s": round(s["cpu_seconds"], 2),
-                         "opslib prep CPU s": round(o["prep_cpu_seconds"], 2),
-                         "sf prep CPU s": round(s["prep_cpu_seconds"], 2),
-                         "sf JIT CPU s": round(s["jit_cpu_seconds"], 2),
-                         "speed-up (wall)": round(s["seconds"] / o["seconds"], 1),
-                         "speed-up (CPU)": round(s["cpu_seconds"] / o["cpu_seconds"], 1),
+                         "opslib s": _seconds(o["seconds"]), "sf s": _seconds(s["seconds"]),
+                         "opslib CPU s": _seconds(o["cpu_seconds"]), "sf CPU s": _seconds(s["cpu_seconds"]),
+                         "runs": f"{o['runs']}/{s['runs']}",
+                         "opslib prep CPU s": _seconds(o["prep_cpu_seconds"]),
+                         "sf prep CPU s": _seconds(s["prep_cpu_seconds"]),
+                         "opslib 1st CPU s": _seconds(o["first_cpu_seconds"]),
+                         "sf JIT CPU s": _seconds(s["first_cpu_seconds"]),
+                         "speed-up (wall)": round(s["seconds"] / o["seconds"], 2),
+                         "speed-up (CPU)": round(s["cpu_seconds"] / o["cpu_seconds"], 2),
                          "model speed-up (CPU)": round((s["cpu_seconds"] - s["prep_cpu_seconds"])
-                                                       / (o["cpu_seconds"] - o["prep_cpu_seconds"]), 1),
+                                                       / max(o["cpu_seconds"] - o["prep_cpu_seconds"], 1e-9), 2),
                          "opslib MB": round(o["peak_rss_mb"]), "sf MB": round(s["peak_rss_mb"]),
                          "opslib acc": round(o["accuracy"], 4), "sf acc": round(s["accuracy"], 4),
                          "acc ratio": round(o["accuracy"] / s["accuracy"], 3),
@@ -336,13 +466,16 @@ def peer_comparison(args) -> None:
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     print()
     print(pd.DataFrame(rows).to_string(index=False))
-    print("sf s / sf CPU s: warm (after a first call on 2 series that compiles numba; that call's CPU time is "
-          "'sf JIT CPU s'). Both timings start from the same long frame in memory and include each library's "
-          "preparation (opslib: sku_codes on the ids (sorted here: run boundaries), scatter into a series x time array; sf: its _prepare_fit), "
-          "measured alone in the 'prep' columns (sf's in a separate call); 'model speed-up' compares the times "
-          "without it. acc ratio = opslib / sf (lower is better for both metrics). On a shared machine the wall "
-          "time includes waiting for a CPU; compare the CPU columns.")
-
+    print(f"Times are medians over repeated calls ('runs' opslib/sf, taking turns "
+          f"{'one process after the other' if args.sequential else 'between the two live processes'} until "
+          f"{args.min_seconds:g} s of CPU, at most 20; best of {args.rounds} round(s)), each process warmed up first "
+          "by the same call on 2 series (sf: compiles numba; 'sf JIT CPU s' and 'opslib 1st CPU s' are those calls). "
+          "Both timed calls start from the same long frame in memory and end with the same long frame unique_id, ds, "
+          "forecast (no in-sample values, no intervals); they include each library's preparation (opslib: sku_codes "
+          "on the ids (sorted here: run boundaries), scatter into a series x time array; sf: its _prepare_fit), also "
+          "timed alone in the 'prep' columns; 'model speed-up' compares the times without it. acc ratio = opslib / sf "
+          "(lower is better for both metrics). On a shared machine the wall time includes waiting for a CPU; compare "
+          "the CPU columns.")
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 
@@ -267,15 +268,22 @@ def test_repeated_rows_counted_as_pandas_duplicated():
 
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"sku": rng.choice(["a", "b", "c"], 60), "date": rng.integers(0, 15, 60)})
-    codes, _ = pd.factorize(frame["sku"], sort=True)
-    dup = _repeated(codes, frame["date"].to_numpy(), 15)
+    def cells(frame):                                          # code x width + column, as to_panel numbers them
+        codes, _ = pd.factorize(frame["sku"], sort=True)
+        return codes * 15 + frame["date"].to_numpy()
+
+    everywhere = np.ones(len(frame), dtype=bool)
+    dup = _repeated(cells(frame), everywhere)
     expected = frame.duplicated(["sku", "date"]).to_numpy()
     assert expected.any()
     np.testing.assert_array_equal(dup, expected)
+    off = rng.random(len(frame)) < 0.2                          # rows off the grid are never repeats
+    dup = _repeated(cells(frame), ~off)
+    np.testing.assert_array_equal(dup, ~off & frame.assign(off=np.where(off, np.arange(len(frame)) + 1, 0))
+                                  .duplicated(["sku", "date", "off"]).to_numpy())
     unique = frame[~expected].sort_values(["sku", "date"])                        # sorted: the one-pass check
-    codes, _ = pd.factorize(unique["sku"], sort=True)
-    assert not _repeated(codes, unique["date"].to_numpy(), 15).any()
-    assert not _repeated(codes[::-1], unique["date"].to_numpy()[::-1], 15).any()  # unsorted: the sort
+    assert not _repeated(cells(unique), everywhere[:len(unique)]).any()
+    assert not _repeated(cells(unique)[::-1], everywhere[:len(unique)]).any()    # unsorted: the sort
 
 
 # --------------------------------------------------------------------------- panel: sorted fast path
@@ -283,8 +291,6 @@ def test_repeated_rows_counted_as_pandas_duplicated():
 
 def _arrow_chunks(*chunks) -> pd.Series:
     """A str Series stored as several Arrow chunks (as read from a large parquet file)."""
-    import pyarrow as pa
-
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks])))
 
 
@@ -305,7 +311,11 @@ _SKU_COLUMNS = {
     "arrow repeat across chunks": lambda: _arrow_chunks(["A", "B"], ["A"]),
     "arrow unicode": lambda: pd.Series(["Z", "a", "é", "é", "ü", "中"], dtype="str"),
     "categorical, categories not sorted": lambda: pd.Series(pd.Categorical(["B", "B", "A"], categories=["B", "A"])),
+    "arrow dtype sorted": lambda: pd.Series(["A", "A", "B", "C"], dtype=pd.ArrowDtype(pa.string())),
+    "arrow dtype unsorted": lambda: pd.Series(["B", "A", "A"], dtype=pd.ArrowDtype(pa.string())),
     "integers sorted": lambda: pd.Series([3, 3, 7, 9]),
+    "floats sorted": lambda: pd.Series([0.5, 0.5, 2.0]),
+    "floats with NaN": lambda: pd.Series([0.5, np.nan, 2.0]),
     "integers unsorted": lambda: pd.Series([9, 3, 3]),
     "one row": lambda: pd.Series(["A"], dtype="str"),
 }
@@ -326,13 +336,14 @@ def test_sku_codes_sorted_column_skips_factorize(monkeypatch):
     real = pd.factorize
     monkeypatch.setattr(pd, "factorize", lambda *a, **k: calls.append(1) or real(*a, **k))
     for kind in ("object sorted", "str sorted", "python string sorted", "arrow run across chunks",
-                 "arrow new SKU at chunk start", "arrow unicode", "integers sorted"):
+                 "arrow new SKU at chunk start", "arrow unicode", "arrow dtype sorted", "integers sorted",
+                 "floats sorted"):
         sku_codes(_SKU_COLUMNS[kind]())
     assert calls == []
     for kind in ("object unsorted", "object not contiguous", "str with NaN", "arrow repeat across chunks",
-                 "categorical, categories not sorted"):
+                 "arrow dtype unsorted", "categorical, categories not sorted"):
         sku_codes(_SKU_COLUMNS[kind]())
-    assert len(calls) == 5
+    assert len(calls) == 6
 
 
 def _panel_by_hand(demand: pd.DataFrame, grid: pd.DatetimeIndex):

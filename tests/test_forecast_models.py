@@ -15,9 +15,10 @@ from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
 
 from opslib.forecast import (adida, croston, croston_optimized, croston_sba, drift, historic_average, holt, imapa,
                              moving_average, naive, seasonal_naive, simple_exponential_smoothing, tsb)
+from opslib.forecast import smoothing
 from opslib.forecast.intermittent import TSB_OCCURRENCE_GRID, TSB_SIZE_GRID, _tsb_grid, demand_sizes_and_intervals
 from opslib.forecast.smoothing import (ALPHA_GRID, BETA_GRID, GOLDEN_ITERATIONS, HOLT_POLISH_ITERATIONS, PHI_RANGE,
-                                      _holt_kernel, _time_major)
+                                      _holt_kernel, _ses_kernel, _time_major)
 
 TOL = 1e-10
 
@@ -496,6 +497,33 @@ def test_tsb_fixed_parameters_match_the_reference(a, b):
     final, _ = _tsb_grid(y, np.array([a]), np.array([b]))
     rows = ~np.isnan(first_size)
     np.testing.assert_allclose(result.mean[rows, 0], final[rows, 0, 0], atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("block_bytes", [smoothing.ERROR_BLOCK_BYTES, 400, 0])
+def test_ses_kernel_sums_the_errors_step_by_step_bit_for_bit(monkeypatch, block_bytes):
+    # the kernel squares and sums a block of one-step errors in one reduction over its rows; the
+    # result must be the reference's running sum exactly, for one series (which numpy would sum
+    # pairwise), two, several, k alphas per pass, with gaps, across many blocks (400 bytes: 16
+    # steps of 3 series) and without blocks (0 bytes)
+    monkeypatch.setattr(smoothing, "ERROR_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(7)
+    y = rng.standard_normal((3, 400)) * 10.0 ** rng.integers(-6, 7, (3, 400))
+    y[1, :50] = np.nan
+    y[2, rng.random(400) < 0.2] = np.nan
+    for rows in (y[:1], y[:2], y):
+        for alpha in (0.05, 0.7):
+            level, sse = _ses_kernel(_time_major(rows), np.full(len(rows), alpha))
+            for i, row in enumerate(rows):
+                assert (level[i], sse[i]) == ref_ses(row[~np.isnan(row)], alpha)
+    alphas = np.array([[0.05, 0.3, 0.7], [0.9, 0.2, 0.01]])
+    level, sse = _ses_kernel(_time_major(y), alphas)
+    for k, i in np.ndindex(alphas.shape):
+        assert (level[k, i], sse[k, i]) == ref_ses(y[i][~np.isnan(y[i])], alphas[k, i])
+    for periods in (1, 2):                                      # no step, one step
+        level, sse = _ses_kernel(_time_major(y[:, -periods:]), np.full(3, 0.3))
+        for i, row in enumerate(y[:, -periods:]):
+            np.testing.assert_array_equal([level[i], sse[i]], ref_ses(row[~np.isnan(row)], 0.3)
+                                          if (~np.isnan(row)).any() else [np.nan, 0.0])
 
 
 def test_ses_level_without_fitted_equals_the_ses_forecast():

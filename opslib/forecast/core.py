@@ -218,19 +218,20 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     log = [(panel.skus[r], requested, used, reason) for r, requested, used, reason in log_rows]
 
     dates = future_dates(panel.dates[-1], horizon, panel.frequency)
+    used, which = np.unique(names.astype(str), return_inverse=True)    # a few model names: repeat their codes
     frame = pd.DataFrame({
-        "sku": pd.Series(np.repeat(np.asarray(panel.skus, dtype=object), horizon), dtype=demand["sku"].dtype),
+        "sku": pd.Series(panel.skus.repeat(horizon), dtype=demand["sku"].dtype),   # the codes keep its dtype
         "date": np.tile(dates.values, n),
         "mean": mean.ravel(),
+        **{quantile_column(q): v.ravel() for q, v in zip(quantiles, values)},
+        "model": pd.Series(used).array.take(np.repeat(which, horizon)),
     })
-    for q, v in zip(quantiles, values):
-        frame[quantile_column(q)] = v.ravel()
-    frame["model"] = np.repeat(names.astype(str), horizon)
     # attrs hold plain records, not DataFrames: pandas compares attrs when it concatenates
     # frames, and DataFrames in attrs would make pd.concat of two forecasts fail
     frame.attrs["warnings"] = pd.DataFrame(log, columns=["sku", "requested", "used", "reason"]).to_dict("records")
-    frame.attrs["demand_class"] = pd.DataFrame({"sku": panel.skus, "demand_class": classes.demand_class,
-                                                "adi": classes.adi, "cv2": classes.cv2}).to_dict("records")
+    frame.attrs["demand_class"] = [                            # as DataFrame.to_dict("records"), without its boxing
+        {"sku": sku, "demand_class": kind, "adi": adi, "cv2": cv2} for sku, kind, adi, cv2 in
+        zip(panel.skus.tolist(), classes.demand_class.tolist(), classes.adi.tolist(), classes.cv2.tolist())]
     return frame
 
 
