@@ -87,6 +87,11 @@ def test_panel_round_trip_with_different_starts_and_censoring():
     np.testing.assert_array_equal(to_panel(demand, censor=False).values[0], [1, 0, 2, 3])
     with pytest.raises(DataError):
         to_panel(pd.concat([demand, demand.head(1)]))
+    # a suspected hidden stock-out (book stock on hand, nothing sold) is censored like a stock-out
+    hidden = demand.assign(suspected_stockout=pd.array([False, False, True, None, False, False], dtype="boolean"))
+    np.testing.assert_array_equal(to_panel(hidden).values, [[1, np.nan, np.nan, 3], [np.nan, np.nan, 5, 6]])
+    assert to_panel(hidden).censored.sum() == 2
+    np.testing.assert_array_equal(to_panel(hidden, censor=False).values[0], [1, 0, 2, 3])
 
 
 # --------------------------------------------------------------------------- classification

@@ -128,8 +128,9 @@ def forecast(demand: pd.DataFrame, horizon: int, *, model: str = "ses", quantile
     season_length : int, optional
         Inferred from the dates (daily 7, weekly 52, monthly 12, quarterly 4, yearly 1) when not given.
     censor_stockouts : bool, default True
-        Treat ``in_stock`` False periods as missing (demand not observed), not
-        as zero demand. False: count them as the sales they recorded.
+        Treat ``in_stock`` False periods (and ``suspected_stockout`` True ones,
+        hidden stock-outs, when the column is present) as missing (demand not
+        observed), not as zero demand. False: count them as the sales they recorded.
     exog : pandas.DataFrame, optional
         Regressors of ``model="arimax"`` (regression with ARMA errors,
         :func:`opslib.forecast.regression.arimax`): a long table ``sku, date,

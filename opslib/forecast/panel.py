@@ -51,7 +51,10 @@ def to_panel(frame: pd.DataFrame, *, value: str = "units", censor: bool = True,
     censor : bool, default True
         Treat periods with ``in_stock`` False as missing (NaN): demand was not
         observed on a stock-out day, only the sales it allowed. ``in_stock``
-        missing (unknown) counts as observed.
+        missing (unknown) counts as observed. Periods with
+        ``suspected_stockout`` True (a hidden stock-out: book stock on hand,
+        nothing sold against the SKU's rate; :func:`opslib.data.suspected_stockouts`)
+        are censored the same way when the column is present.
     frequency : Frequency, optional
         Inferred from the dates when not given.
 
@@ -95,6 +98,8 @@ def to_panel(frame: pd.DataFrame, *, value: str = "units", censor: bool = True,
     censored = np.zeros(values.shape, dtype=bool)
     if censor and "in_stock" in frame.columns:
         out = (frame["in_stock"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 (nullable)
+        if "suspected_stockout" in frame.columns:
+            out |= (frame["suspected_stockout"] == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712
         censored.ravel()[cell[out]] = True
         values[censored] = np.nan
     return Panel(values, pd.Index(skus, name="sku"), grid, frequency, censored)
