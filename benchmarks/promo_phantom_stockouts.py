@@ -1,6 +1,6 @@
 """Suspected hidden stock-outs against the demo shop's ground truth (issue 5, censoring of the baseline).
 
-Run: ``.venv/bin/python benchmarks/phantom_stockouts.py [--levels 0.01 0.001]``.
+Run: ``.venv/bin/python benchmarks/promo_phantom_stockouts.py [--levels 0.01 0.001]``.
 
 The demo generator books shrinkage (theft, damage) only when a stocktake finds it, so physical
 stock can be zero while the book (``stock.on_hand``, hence ``demand.in_stock``) is positive. From
