@@ -130,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load_data(args: argparse.Namespace):
+    """The workspace of ``--data`` (the demo shop without it), or the exit code after saying why not."""
+    from opslib.data.io import load_demo, load_workspace
+
+    if args.data is not None and not args.data.expanduser().exists():
+        print(f"error: the data folder {args.data} does not exist.", file=sys.stderr)
+        return 2
+    try:
+        return load_workspace(args.data.expanduser()) if args.data is not None else load_demo()
+    except (DataError, OSError, ValueError) as exc:
+        print(f"error: the data in {args.data or 'the demo shop'} cannot be loaded: {exc}", file=sys.stderr)
+        return 1
+
+
 def _serve(args: argparse.Namespace) -> int:
     root = repo_root()
     apps = root / "apps"
@@ -211,7 +225,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _report_monthly(args: argparse.Namespace) -> int:
     from opslib import ops
-    from opslib.data.io import load_demo, load_workspace
 
     out = args.out.expanduser()
     writers = {".xlsx": ops.write_excel, ".html": ops.write_html, ".htm": ops.write_html}
@@ -228,14 +241,9 @@ def _report_monthly(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"error: --month: {exc}", file=sys.stderr)
             return 2
-    if args.data is not None and not args.data.expanduser().exists():
-        print(f"error: the data folder {args.data} does not exist.", file=sys.stderr)
-        return 2
-    try:
-        ws = load_workspace(args.data.expanduser()) if args.data is not None else load_demo()
-    except (DataError, OSError, ValueError) as exc:
-        print(f"error: the data in {args.data} cannot be loaded: {exc}", file=sys.stderr)
-        return 1
+    ws = _load_data(args)
+    if isinstance(ws, int):
+        return ws
     try:
         month = ops.parse_month(args.month) if args.month is not None else ops.last_full_month(ws)
         report = ops.monthly_report(ws, month)
@@ -278,7 +286,6 @@ def plan_sheets(plan) -> dict:
 def _plan(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from opslib.data.io import load_demo, load_workspace
     from opslib.plan import replenishment_plan
 
     out = args.out.expanduser()
@@ -291,11 +298,10 @@ def _plan(args: argparse.Namespace) -> int:
     if not 0 < args.target < 1:
         print(f"error: --target is a fraction between 0 and 1 (0.95 for 95%); got {args.target}.", file=sys.stderr)
         return 2
-    if args.data is not None and not args.data.expanduser().exists():
-        print(f"error: the data folder {args.data} does not exist.", file=sys.stderr)
-        return 2
+    ws = _load_data(args)
+    if isinstance(ws, int):
+        return ws
     try:
-        ws = load_workspace(args.data.expanduser()) if args.data is not None else load_demo()
         plan = replenishment_plan(ws, service_type=args.service, target=args.target,
                                   review_period_days=args.review_days, model=args.model)
     except DataError as exc:
