@@ -38,7 +38,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PAGE_TIMEOUT_MS = 240_000
-ERROR_TEXTS = ("Traceback", "There was an error when executing cell", "Something went wrong", "The data was refused")
+ERROR_TEXTS = (
+    "Traceback", "There was an error when executing cell", "Something went wrong", "The data was refused", "出错了",
+)
 
 
 def _missing(reason: str) -> None:

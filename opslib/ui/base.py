@@ -51,7 +51,10 @@ class GuardedApp:
     app_name = "app"
     refusal_note = "this page shows what could be read."
 
-    def _init_guard(self) -> None:
+    def _init_guard(self, translator=None) -> None:
+        #: The app's :class:`opslib.ui.i18n.Translator`, when it has one: the error panel's
+        #: heading then follows the page language (the failure itself stays as raised).
+        self.translator = translator
         self.error_panel = widgets.HTML()
         self.log_output = widgets.Output()
         self._errors: dict[str, str] = {}
@@ -92,9 +95,12 @@ class GuardedApp:
             )
         if self._errors:
             items = "".join(f"<li>{html.escape(e)}</li>" for e in self._errors.values())
+            tr = self.translator
+            title = tr.t("error_title") if tr else "Something went wrong."
+            note = tr.t("error_note") if tr else "The parts below that failed show older or no numbers."
             parts.append(
                 f"<div class='opslib-error' style='{_PANEL_STYLE}'>"
-                "<b>Something went wrong.</b> The parts below that failed show older or no numbers."
+                f"<b>{html.escape(title)}</b> {html.escape(note)}"
                 f"<ul style='margin:4px 0'>{items}</ul></div>"
             )
         self.error_panel.value = "".join(parts)
