@@ -82,3 +82,20 @@ def test_bad_lead_times_refused():
         inv.lead_time_demand(1, 1, 3, family="lognormal")
     with pytest.raises(DataError, match="discrete"):
         inv.compound_demand_pmf(stats.norm(5, 1), 3)
+
+
+def test_period_demand_matches_the_moments_and_the_planner_mapping():
+    from opslib.inventory import mean, variance
+    from opslib.inventory.lead_time import period_demand
+
+    for family, m, v in (("gamma", 2.0, 3.0), ("normal", 10.0, 4.0), ("negative_binomial", 1.5, 4.0),
+                         ("poisson", 0.4, 0.4)):
+        dist = period_demand(family, m, v)
+        assert mean(dist) == pytest.approx(m, rel=1e-9)
+        assert variance(dist) == pytest.approx(v, rel=1e-9)
+    # compound: negative binomial when over-dispersed, Poisson otherwise (the review-period rule of plan_policies)
+    assert variance(period_demand("compound", 1.0, 3.0)) == pytest.approx(3.0)
+    assert variance(period_demand("compound", 1.0, 0.5)) == pytest.approx(1.0)
+    assert period_demand("gamma", 0.0, 0.0) == {0.0: 1.0}
+    with pytest.raises(DataError, match="family must be one of"):
+        period_demand("lognormal", 1.0, 1.0)

@@ -58,6 +58,7 @@ __all__ = [
     "compound_demand_pmf",
     "choose_demand_family",
     "lead_time_demand",
+    "period_demand",
 ]
 
 FAMILIES = ("poisson", "negative_binomial", "gamma", "normal", "compound")
@@ -263,6 +264,37 @@ def _fit(family, mu, var):
     if family == "gamma":
         return gamma_from_moments(mu, var)
     return normal_from_moments(mu, var)
+
+
+def period_demand(family: str, mean: float, variance: float) -> Demand:
+    """The demand distribution of one period for a family and its moments, as the planning functions build it.
+
+    What :func:`opslib.inventory.plan_policies` assumes for a SKU's demand per
+    day (its policy table's ``family``, ``demand_mean_per_day`` and
+    ``demand_variance_per_day``), so that a simulation or a chart can use the
+    same demand the policy was solved for.
+
+    Parameters
+    ----------
+    family : {"poisson", "negative_binomial", "gamma", "normal", "compound"}
+        ``"compound"`` (a lead-time demand family, not a per-period one) gives
+        the negative binomial when the variance exceeds the mean and the
+        Poisson otherwise, as the review-period demand of the planner does.
+    mean, variance : float
+        Per period [units, units squared].
+
+    Returns
+    -------
+    frozen scipy.stats distribution or dict
+        A pmf dict ``{value: probability}`` for zero mean or zero variance.
+    """
+    if family not in FAMILIES:
+        raise DataError(f"family must be one of {FAMILIES}; got {family!r}. Fix: pick one.")
+    mean = check_nonnegative("mean", mean, "units per period")
+    variance = check_nonnegative("variance", variance, "units squared per period")
+    if family == "compound":
+        family = "negative_binomial" if variance > mean else "poisson"
+    return _fit(family, mean, variance)
 
 
 def lead_time_demand(
