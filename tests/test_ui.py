@@ -182,3 +182,25 @@ def test_apps_import_without_the_heavy_engines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_language_switch_relabels_the_page_and_keeps_the_numbers(small_ws):
+    from opslib.ui.data_health import STRINGS
+    from opslib.ui.i18n import check_strings
+
+    assert check_strings(STRINGS) == []
+    app = data_health_app(small_ws)
+    app.category.value = "kitchen"
+    english = (app.headline.value, app.top_table.value, app.sales_chart.layout.title.text)
+    app.language.value = "zh"
+    assert app.category.description == "品类"
+    assert [label for label, _ in app.category.options] == ["全部品类", "audio", "kitchen"]
+    assert app.category.value == "kitchen"  # the filter survives the switch
+    assert "销量" in app.headline.value and ">6<" in app.headline.value and ">110<" in app.headline.value
+    assert "50.0%" in app.headline.value
+    assert app.sales_chart.layout.title.text == "每周销量与成交额，kitchen"
+    assert list(app.sales_chart.data[0].y) == [1, 5]
+    assert "销量" in app.top_table.value and "Mug" in app.top_table.value
+    assert [label for label, _ in app.frequency.options] == ["日", "周", "月"]
+    app.language.value = "en"
+    assert (app.headline.value, app.top_table.value, app.sales_chart.layout.title.text) == english

@@ -138,3 +138,25 @@ def test_refused_data_opens_empty_and_says_why(monkeypatch):
     assert "The data was refused" in app.error_panel.value
     assert "unknown_sku" in app.error_panel.value  # the reason, in the loader's words
     assert app.ws.items is None  # nothing half-valid is reported on
+
+
+def test_language_switch_relabels_tiles_and_tables_and_keeps_the_figures(demo):
+    from opslib.ui.i18n import check_strings
+    from opslib.ui.operations import STRINGS
+
+    assert check_strings(STRINGS) == []
+    app = operations_app(demo)
+    figures = tile_values(app)
+    measures = re.findall(r"data-measure='([a-z_]+)'", app.kpi_panel.value)
+    assert all(f"tile_{m}" in STRINGS for m in measures), measures  # every tile has its Chinese label
+    app.language.value = "zh"
+    assert app.error_panel.value == ""
+    assert tile_values(app) == figures
+    assert "成交额 GMV" in app.kpi_panel.value and "上月" in app.kpi_panel.value
+    assert app.month.description == "月份" and app.category.options[0][0] == "全部品类"
+    assert "供应商" in app.supplier_table.value and "准时率" in app.supplier_table.value
+    assert app.trend_chart.layout.title.text.startswith("每月成交额")
+    app.category.value = app.category.options[1][1]
+    assert "品类" in app.kpi_note.value
+    app.language.value = "en"
+    assert "on_time_rate" in app.supplier_table.value and "GMV" in app.kpi_panel.value

@@ -20,15 +20,60 @@ from opslib.data import health
 from opslib.data.workspace import Workspace
 from opslib.ui.base import ALL_CATEGORIES, GuardedApp, open_workspace, section
 from opslib.ui.charts import figure_output, sales_figure, show_figure, stockout_figure
+from opslib.ui.i18n import Translator, language_toggle
 from opslib.ui.tables import findings_html, frame_html
 
-__all__ = ["DataHealthApp", "data_health_app", "open_workspace", "ALL_CATEGORIES"]
+__all__ = ["DataHealthApp", "data_health_app", "open_workspace", "ALL_CATEGORIES", "STRINGS"]
 
 log = logging.getLogger(__name__)
 
 FREQUENCIES = (("Day", "D"), ("Week", "W"), ("Month", "MS"))
-_FREQ_WORD = {"D": "day", "W": "week", "MS": "month"}
+_FREQ_KEY = {"D": "day", "W": "week", "MS": "month"}
 
+#: The page's words in English and 简体中文 (see :mod:`opslib.ui.i18n`). Data messages
+#: (validation findings, warnings) stay as the engine writes them.
+STRINGS: dict[str, dict[str, str]] = {
+    "period": {"en": "Period", "zh": "周期"},
+    "day": {"en": "Day", "zh": "日"},
+    "week": {"en": "Week", "zh": "周"},
+    "month": {"en": "Month", "zh": "月"},
+    "sales_over_time": {"en": "Sales over time", "zh": "销售趋势"},
+    "top_skus": {"en": "Top SKUs", "zh": "热销商品"},
+    "stockouts": {"en": "Stock-outs", "zh": "缺货"},
+    "tables": {"en": "Tables", "zh": "数据表"},
+    "findings": {"en": "Validation findings", "zh": "校验结果"},
+    "units_sold": {"en": "Units sold", "zh": "销量"},
+    "gmv": {"en": "GMV", "zh": "GMV（成交额）"},
+    "skus": {"en": "SKUs", "zh": "商品数"},
+    "stockout_days": {"en": "Stock-out days", "zh": "缺货天数占比"},
+    "period_range": {"en": "{first} to {last}", "zh": "{first} 至 {last}"},
+    "no_sales": {"en": "no sales", "zh": "无销售"},
+    "gmv_from": {"en": "from {source}", "zh": "来源：{source}"},
+    "with_sales": {"en": "{n} with sales", "zh": "{n} 个有销售"},
+    "of_tracked": {"en": "of SKU-days tracked", "zh": "占有记录的商品天数"},
+    "unknown": {"en": "unknown", "zh": "未知"},
+    "sales_title": {"en": "Units and GMV per {period}, {scope}", "zh": "每{period}销量与成交额，{scope}"},
+    "per_day": {"en": "day", "zh": "日"},
+    "per_week": {"en": "week", "zh": "周"},
+    "per_month": {"en": "month", "zh": "月"},
+    "all_scope": {"en": "all categories", "zh": "全部品类"},
+    "units_axis": {"en": "units", "zh": "件数"},
+    "days_out_axis": {"en": "days out of stock", "zh": "缺货天数"},
+    "days_out_title": {"en": "Days out of stock", "zh": "缺货天数"},
+    "no_sales_selection": {"en": "No sales in this selection.", "zh": "当前筛选下没有销售。"},
+    "no_stockouts_selection": {"en": "No stock-out days in this selection.", "zh": "当前筛选下没有缺货天。"},
+    "no_tables": {"en": "The workspace has no tables.", "zh": "工作区没有数据表。"},
+    "no_stock_info": {"en": "No stock information in this workspace.", "zh": "工作区没有库存信息。"},
+    "from_stock": {"en": "From stock snapshots (on hand zero or less at the end of the day).",
+                   "zh": "来自库存快照（日终在手库存为零或以下）。"},
+    "from_flags": {"en": "From the demand table's in_stock flags.", "zh": "来自需求表的 in_stock 标记。"},
+    "findings_counts": {"en": "{errors} errors, {warnings} warnings, {infos} notes.",
+                        "zh": "{errors} 个错误，{warnings} 个警告，{infos} 条提示。"},
+    "warnings": {"en": "Warnings", "zh": "警告"},
+    "validation_errors": {"en": "Validation found {n} error(s): the numbers below may be wrong until they are "
+                                "fixed (see Validation findings).",
+                          "zh": "校验发现 {n} 个错误：修正之前，下面的数字可能不对（见校验结果）。"},
+}
 
 def _card(label: str, value: str, note: str = "") -> str:
     note_html = f"<div style='font-size:12px;color:#666'>{html.escape(note)}</div>" if note else ""
@@ -100,8 +145,11 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         freq: str = "W",
         top_n: int = 10,
         currency: str = "",
+        translator: Translator | None = None,
     ):
         self.ws = ws
+        self.tr = tr = translator if translator is not None else Translator(STRINGS)
+        tr.strings.update({k: v for k, v in STRINGS.items() if k not in tr.strings})
         self.top_n = top_n
         self.currency = currency
         self.summary: health.HealthSummary | None = None
@@ -110,16 +158,21 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         self.category = widgets.Dropdown(
             options=[("All categories", ALL_CATEGORIES)] + [(c, c) for c in names],
             value=ALL_CATEGORIES,
-            description="Category",
             disabled=not names,
             layout=widgets.Layout(width="320px"),
         )
+        tr.bind(self.category, "category")
+        tr.bind(self.category, "", attribute="options",
+                keys=[("all_categories", ALL_CATEGORIES)] + [(None, c) for c in names])
         self.frequency = widgets.ToggleButtons(
-            options=list(FREQUENCIES), value=freq, description="Period", style={"button_width": "70px"}
+            options=list(FREQUENCIES), value=freq, style={"button_width": "70px"}
         )
+        tr.bind(self.frequency, "period")
+        tr.bind(self.frequency, "", attribute="options", keys=[(_FREQ_KEY[v], v) for _, v in FREQUENCIES])
+        self.language = language_toggle(tr)
         self.headline = widgets.HTML()
         self.warnings_panel = widgets.HTML()
-        self._init_guard()
+        self._init_guard(tr)
         self.top_table = widgets.HTML()
         self.stockout_table = widgets.HTML()
         self.overview_table = widgets.HTML()
@@ -140,19 +193,27 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         self.frequency.observe(self._callback(self._refresh_sales), names="value")
 
         title = ws.name if ws.path is None else f"{ws.name} ({ws.path})"
+        self.workspace_label = widgets.HTML()
+        self._workspace_title = str(title)
+        headings = {key: section(tr.t(key))
+                    for key in ("sales_over_time", "top_skus", "stockouts", "tables", "findings")}
+        self._headings = headings  # relabelled by _relabel
+        tr.on_change(lambda _: self._relabel())
+        self._relabel_workspace()
         super().__init__(
             children=[
-                widgets.HTML(f"<div style='color:#555'>Workspace: <b>{html.escape(str(title))}</b></div>"),
+                widgets.HBox([self.workspace_label, self.language],
+                             layout=widgets.Layout(justify_content="space-between", align_items="center")),
                 self.error_panel,
                 widgets.HBox([self.category]),
                 self.headline,
                 self.warnings_panel,
-                section("Sales over time"),
+                headings["sales_over_time"],
                 self.frequency,
                 self.sales_view,
-                section("Top SKUs"),
+                headings["top_skus"],
                 self.top_table,
-                section("Stock-outs"),
+                headings["stockouts"],
                 self.stockout_note,
                 widgets.HBox(
                     [
@@ -160,9 +221,9 @@ class DataHealthApp(GuardedApp, widgets.VBox):
                         widgets.Box([self.stockout_table], layout=widgets.Layout(width="50%", overflow="auto")),
                     ]
                 ),
-                section("Tables"),
+                headings["tables"],
                 self.overview_table,
-                section("Validation findings"),
+                headings["findings"],
                 self.findings_note,
                 self.findings_table,
                 self.log_output,
@@ -172,6 +233,18 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         self.add_class("opslib-data-health")
 
     # ------------------------------------------------------------------ wiring
+
+    def _relabel_workspace(self) -> None:
+        self.workspace_label.value = (f"<div style='color:#555'>{html.escape(self.tr.t('workspace'))}: "
+                                      f"<b>{html.escape(self._workspace_title)}</b></div>")
+
+    def _relabel(self) -> None:
+        """After a language switch: headings, then every part built with words."""
+        self._relabel_workspace()
+        for key, heading in self._headings.items():
+            heading.value = section(self.tr.t(key)).value
+        self._build_static()
+        self._refresh()
 
     # ------------------------------------------------------------------ content
 
@@ -185,7 +258,8 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         self.overview_table.value = frame_html(
             health.table_overview(self.ws),
             formats={"rows": ",d", "columns": ",d", "skus": lambda v: f"{int(v):,}"},
-            empty="The workspace has no tables.",
+            headers=self.tr.headers(), more_rows=self.tr.t("more_rows"),
+            empty=self.tr.t("no_tables"),
         )
 
     def _fill_findings(self) -> None:
@@ -195,26 +269,33 @@ class DataHealthApp(GuardedApp, widgets.VBox):
             self.report = validate(self.ws)
         frame = self.report.to_frame()
         counts = frame["severity"].value_counts() if len(frame) else pd.Series(dtype=int)
-        parts = [f"{counts.get(s, 0):,} {s}{'s' if counts.get(s, 0) != 1 else ''}" for s in ("error", "warning", "info")]
-        self.findings_note.value = f"<div style='color:#555;margin-bottom:4px'>{', '.join(parts)}.</div>"
+        if self.tr.language == "en":
+            parts = [f"{counts.get(s, 0):,} {s}{'s' if counts.get(s, 0) != 1 else ''}" for s in ("error", "warning", "info")]
+            note = f"{', '.join(parts)}."
+        else:
+            note = self.tr.t("findings_counts", errors=f"{counts.get('error', 0):,}",
+                             warnings=f"{counts.get('warning', 0):,}", infos=f"{counts.get('info', 0):,}")
+        self.findings_note.value = f"<div style='color:#555;margin-bottom:4px'>{html.escape(note)}</div>"
         self.findings_table.value = findings_html(frame)
 
     def _fill_warnings(self) -> None:
         warnings = health.data_warnings(self.ws)
         errors = len(getattr(self.report, "errors", []) or [])
-        if errors:
+        if errors and self.tr.language == "en":
             warnings.insert(
                 0,
                 f"Validation found {errors:,} error{'s' if errors != 1 else ''}: the numbers below may be wrong "
                 "until they are fixed (see Validation findings).",
             )
+        elif errors:
+            warnings.insert(0, self.tr.t("validation_errors", n=f"{errors:,}"))
         if not warnings:
             self.warnings_panel.value = ""
             return
         items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
         self.warnings_panel.value = (
             "<div class='opslib-warnings' style='background:#fff3cd;color:#5c4400;border:1px solid #e6d08a;"
-            f"border-radius:6px;padding:6px 12px;margin:8px 0'><b>Warnings</b><ul style='margin:4px 0'>{items}</ul></div>"
+            f"border-radius:6px;padding:6px 12px;margin:8px 0'><b>{html.escape(self.tr.t('warnings'))}</b><ul style='margin:4px 0'>{items}</ul></div>"
         )
 
     def _refresh(self) -> None:
@@ -232,25 +313,32 @@ class DataHealthApp(GuardedApp, widgets.VBox):
     def _fill_headline(self) -> None:
         s = health.health_summary(self.ws, self.selected_category)
         self.summary = s
+        t = self.tr.t
         money = f" {self.currency}" if self.currency else ""
-        share = "unknown" if math.isnan(s.stockout_share) else f"{s.stockout_share:.1%}"
-        period = f"{_date(s.first_date)} to {_date(s.last_date)}" if s.first_date is not None else "no sales"
+        share = t("unknown") if math.isnan(s.stockout_share) else f"{s.stockout_share:.1%}"
+        period = (t("period_range", first=_date(s.first_date), last=_date(s.last_date))
+                  if s.first_date is not None else t("no_sales"))
         self.headline.value = "<div class='opslib-headline'>" + "".join(
             [
-                _card("Units sold", f"{s.units:,.0f}", period),
-                _card("GMV", f"{s.gmv:,.0f}{money}", f"from {s.source.replace('_', ' ')}"),
-                _card("SKUs", f"{s.skus:,}", f"{s.skus_sold:,} with sales"),
-                _card("Stock-out days", share, "of SKU-days tracked"),
+                _card(t("units_sold"), f"{s.units:,.0f}", period),
+                _card(t("gmv"), f"{s.gmv:,.0f}{money}", t("gmv_from", source=s.source.replace("_", " "))),
+                _card(t("skus"), f"{s.skus:,}", t("with_sales", n=f"{s.skus_sold:,}")),
+                _card(t("stockout_days"), share, t("of_tracked")),
             ]
         ) + "</div>"
 
     def _fill_sales(self) -> None:
         freq = self.frequency.value
         sales = health.sales_over_time(self.ws, freq=freq, category=self.selected_category)
-        scope = self.selected_category or "all categories"
+        t = self.tr.t
+        scope = self.selected_category or t("all_scope")
         self.sales_chart = sales_figure(
-            sales, title=f"Units and GMV per {_FREQ_WORD.get(freq, freq)}, {scope}", currency=self.currency
+            sales, title=t("sales_title", period=t(f"per_{_FREQ_KEY.get(freq, 'day')}"), scope=scope),
+            currency=self.currency,
         )
+        if self.tr.language != "en":
+            self.sales_chart.update_layout(yaxis_title_text=t("units_axis"))
+            self.sales_chart.data[0].name = t("units_axis")
         show_figure(self.sales_view, self.sales_chart)
 
     def _fill_top(self) -> None:
@@ -258,24 +346,28 @@ class DataHealthApp(GuardedApp, widgets.VBox):
         self.top_table.value = frame_html(
             top,
             formats={"rank": "d", "units": ",.0f", "gmv": ",.0f", "share": ".1%"},
-            empty="No sales in this selection.",
+            headers=self.tr.headers(), more_rows=self.tr.t("more_rows"),
+            empty=self.tr.t("no_sales_selection"),
         )
 
     def _fill_stockouts(self) -> None:
         stock = health.stockout_days(self.ws, self.selected_category)
-        source = {"stock": "stock snapshots (on hand zero or less at the end of the day)",
-                  "demand": "the demand table's in_stock flags"}.get(stock.attrs.get("source"))
+        t = self.tr.t
+        source = {"stock": "from_stock", "demand": "from_flags"}.get(stock.attrs.get("source"))
         if source is None:
-            self.stockout_note.value = "<div style='color:#666'>No stock information in this workspace.</div>"
+            self.stockout_note.value = f"<div style='color:#666'>{html.escape(t('no_stock_info'))}</div>"
         else:
-            self.stockout_note.value = f"<div style='color:#555'>From {html.escape(source)}.</div>"
-        self.stockout_chart = stockout_figure(stock)
+            self.stockout_note.value = f"<div style='color:#555'>{html.escape(t(source))}</div>"
+        self.stockout_chart = stockout_figure(stock, title=t("days_out_title"))
+        if self.tr.language != "en":
+            self.stockout_chart.update_layout(xaxis_title_text=t("days_out_axis"))
         show_figure(self.stockout_view, self.stockout_chart)
         worst = stock[stock["days_out_of_stock"] > 0].head(self.top_n)
         self.stockout_table.value = frame_html(
             worst,
             formats={"days_tracked": ",d", "days_out_of_stock": ",d", "share_out_of_stock": ".1%"},
-            empty="No stock-out days in this selection.",
+            headers=self.tr.headers(), more_rows=self.tr.t("more_rows"),
+            empty=self.tr.t("no_stockouts_selection"),
         )
 
 
@@ -285,6 +377,7 @@ def data_health_app(
     freq: str = "W",
     top_n: int = 10,
     currency: str = "",
+    language: str = "en",
 ) -> DataHealthApp:
     """Build the Data health page for a workspace (see :class:`DataHealthApp`).
 
@@ -303,6 +396,8 @@ def data_health_app(
         SKUs in the top-sellers and stock-out tables.
     currency : str, optional
         Currency label for money.
+    language : {"en", "zh"}, default "en"
+        The page's language at opening (the toggle at the top switches it).
 
     Returns
     -------
@@ -314,7 +409,8 @@ def data_health_app(
         ws, refusal = open_workspace()
     if report is None and hasattr(ws.load_report, "findings"):
         report = ws.load_report
-    app = DataHealthApp(ws, report=report, freq=freq, top_n=top_n, currency=currency)
+    app = DataHealthApp(ws, report=report, freq=freq, top_n=top_n, currency=currency,
+                        translator=Translator(STRINGS, language))
     if refusal:
         app.refusal = refusal
         app._show_errors()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 
-__all__ = ["LANGUAGES", "COMMON", "Translator", "check_strings", "language_toggle"]
+__all__ = ["LANGUAGES", "COMMON", "COLUMNS_ZH", "Translator", "check_strings", "language_toggle"]
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 """Language code -> its name in that language (the toggle's labels)."""
@@ -40,7 +40,44 @@ COMMON: dict[str, dict[str, str]] = {
     "error_note": {"en": "The parts below that failed show older or no numbers.",
                    "zh": "下列出错的部分显示的是旧数据或没有数据。"},
     "apps_title": {"en": "opslib apps", "zh": "opslib 应用"},
+    "more_rows": {"en": "Showing {shown:,} of {total:,} rows.", "zh": "显示 {shown:,} 行，共 {total:,} 行。"},
+    "all_categories": {"en": "All categories", "zh": "全部品类"},
+    "workspace": {"en": "Workspace", "zh": "工作区"},
 }
+
+
+COLUMNS_ZH: dict[str, str] = {
+    # items and sales
+    "rank": "排名", "sku": "商品", "name": "名称", "category": "品类", "supplier": "供应商", "units": "销量",
+    "gmv": "成交额", "share": "占比", "date": "日期", "month": "月份", "period": "周期", "status": "状态",
+    "skus": "商品数", "lines": "行数", "unit_cost": "单位成本",
+    # data health
+    "days_tracked": "记录天数", "days_out_of_stock": "缺货天数", "share_out_of_stock": "缺货占比",
+    "table": "表", "rows": "行数", "columns": "列数", "first_date": "首日", "last_date": "末日",
+    # stock movement (入/出/存) and reconciliation
+    "opening_units": "期初数量", "opening_value": "期初金额", "receipt_units": "入库数量", "receipt_value": "入库金额",
+    "shipment_units": "出库数量", "shipment_value": "出库金额", "return_units": "退货数量", "return_value": "退货金额",
+    "adjustment_units": "调整数量", "adjustment_value": "调整金额", "transfer_units": "调拨数量",
+    "transfer_value": "调拨金额", "closing_units": "期末数量", "closing_value": "期末金额",
+    "difference_units": "差异数量", "difference_value": "差异金额", "net_movement_units": "净变动数量",
+    "expected_closing_units": "应有期末数量", "expected_closing_value": "应有期末金额", "closing_date": "期末日期",
+    # stocktake (盘点)
+    "book_units": "账面数量", "counted_units": "实盘数量", "variance_units": "盘差数量", "variance_value": "盘差金额",
+    "variance_share": "盘差占比", "flagged": "超出容差", "lines_flagged": "超差行数", "lines_with_variance": "有盘差行数",
+    "accuracy": "准确率", "shrinkage_units": "损耗数量", "shrinkage_value": "损耗金额", "shrinkage_share": "损耗占比",
+    "book_date": "账面日期",
+    # suppliers
+    "received_lines": "到货行数", "deliveries": "到货次数", "on_time_rate": "准时率", "lead_time_mean_days": "平均交期（天）",
+    "lead_time_std_days": "交期标准差（天）", "lead_time_p90_days": "交期 P90（天）", "fill_rate": "满足率",
+    "rejected_rate": "拒收率", "open_lines": "未结行数", "qty_ordered": "订购数量", "qty_received": "到货数量",
+    "qty_rejected": "拒收数量",
+    # stock exceptions
+    "on_hand_units": "在手数量", "stock_value": "库存金额", "weeks_of_cover": "可售周数",
+    "days_since_last_sale": "距上次销售天数", "last_sale_date": "上次销售日期", "exception": "异常", "action": "建议",
+    "weekly_units": "周销量", "excess_units": "超额数量", "excess_value": "超额金额",
+}
+"""Table headers in 简体中文, by column name (English shows the column names): see
+:meth:`Translator.headers`."""
 
 
 def _fields(text: str) -> set[str]:
@@ -106,8 +143,10 @@ class Translator:
         """Set ``widget.<attribute>`` to the text of ``key`` now and after every language switch.
 
         ``attribute`` may be ``"description"``, ``"value"`` (HTML, Label), ``"placeholder"``,
-        ``"tooltip"`` or ``"options"``; for ``"options"`` pass ``keys=[(key, value), ...]`` in
-        ``fields`` to label a dropdown's choices while keeping their values.
+        ``"tooltip"``, ``"options"`` or ``"title"``; for ``"options"`` pass ``keys=[(key, value), ...]``
+        in ``fields`` to label a dropdown's choices while keeping their values (key None: the
+        value is its own label, e.g. a category name); for ``"title"`` (Tab, Accordion) pass
+        ``keys=[key, ...]``, one per child.
 
         Returns
         -------
@@ -120,13 +159,23 @@ class Translator:
     def _apply(self, widget, attribute, key, fields) -> None:
         if attribute == "options":
             value = widget.value
-            widget.options = [(self.t(k), v) for k, v in fields["keys"]]
+            widget.options = [(str(v) if k is None else self.t(k), v) for k, v in fields["keys"]]
             widget.value = value
         elif attribute == "title":  # Tab / Accordion titles: key is a list of keys
             for i, k in enumerate(fields["keys"]):
                 widget.set_title(i, self.t(k))
         else:
             setattr(widget, attribute, self.t(key, **fields))
+
+    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Table headers for :func:`opslib.ui.tables.frame_html` in the current language.
+
+        English: ``{}`` (the column names are the headers). 简体中文:
+        :data:`COLUMNS_ZH` updated with ``extra``.
+        """
+        if self.language == "en":
+            return {}
+        return {**COLUMNS_ZH, **(extra or {})}
 
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(language)`` after every switch (to rebuild text made at refresh time)."""

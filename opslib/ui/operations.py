@@ -23,11 +23,13 @@ from opslib import ops
 from opslib.data.workspace import Workspace
 from opslib.ui.base import ALL_CATEGORIES, GuardedApp, open_workspace, section
 from opslib.ui.charts import figure_output, show_figure
+from opslib.ui.i18n import Translator, language_toggle
 from opslib.ui.tables import frame_html
 
 __all__ = [
     "ALL_CATEGORIES",
     "OperationsApp",
+    "STRINGS",
     "kpi_trend_figure",
     "operations_app",
     "rates_trend_figure",
@@ -41,11 +43,73 @@ _COLOURS = {"FCE4E4": "#fce4e4", "FFF2CC": "#fff2cc"}
 _MONEY_COLOUR, _LINE_COLOUR, _HIGHLIGHT = "#4c78a8", "#f58518", "#e45756"
 
 
+#: The page's words in English and 简体中文 (see :mod:`opslib.ui.i18n`); table headers come
+#: from :data:`opslib.ui.i18n.COLUMNS_ZH`, data values (SKUs, actions) stay as the reports write them.
+STRINGS: dict[str, dict[str, str]] = {
+    "month": {"en": "Month", "zh": "月份"},
+    "trends": {"en": "Trends", "zh": "趋势"},
+    "movement": {"en": "Stock movement (in / out / stock)", "zh": "进销存（入 / 出 / 存）"},
+    "reconciliation": {"en": "Reconciliation exceptions", "zh": "账实不符"},
+    "stocktake": {"en": "Stocktake", "zh": "盘点"},
+    "suppliers": {"en": "Suppliers", "zh": "供应商"},
+    "exceptions": {"en": "Dead, slow and excess stock", "zh": "呆滞、慢动与超额库存"},
+    "tile_gmv": {"en": "GMV", "zh": "成交额 GMV"},
+    "tile_orders": {"en": "Orders", "zh": "订单数"},
+    "tile_units": {"en": "Units sold", "zh": "销量"},
+    "tile_average_order_value": {"en": "Average order value", "zh": "客单价"},
+    "tile_conversion_rate": {"en": "Conversion rate", "zh": "转化率"},
+    "tile_return_rate": {"en": "Return rate", "zh": "退货率"},
+    "tile_gross_margin": {"en": "Gross margin", "zh": "毛利"},
+    "tile_margin_rate": {"en": "Margin rate", "zh": "毛利率"},
+    "tile_stockout_rate": {"en": "Stock-out rate", "zh": "缺货率"},
+    "tile_avg_inventory_value": {"en": "Average inventory value", "zh": "平均库存金额"},
+    "tile_inventory_turnover": {"en": "Inventory turnover", "zh": "库存周转"},
+    "tile_days_of_cover": {"en": "Days of cover", "zh": "可售天数"},
+    "tile_repurchase_rate": {"en": "Repurchase rate", "zh": "复购率"},
+    "pts": {"en": "{change} pts", "zh": "{change} 个百分点"},
+    "vs_before": {"en": "{change} vs {previous} the month before", "zh": "{change}，上月 {previous}"},
+    "no_before": {"en": "no figure for the month before", "zh": "上月无数据"},
+    "na": {"en": "n/a", "zh": "无"},
+    "scope_shop": {"en": "the whole shop", "zh": "全店"},
+    "scope_category": {"en": "category {category}", "zh": "品类 {category}"},
+    "all_scope": {"en": "all categories", "zh": "全部品类"},
+    "kpi_note": {"en": "{month}, {scope}, against the month before.", "zh": "{month}，{scope}，与上月对比。"},
+    "kpi_note_category": {"en": " Conversion (site traffic) and the repurchase rate (customers) exist for the whole shop only.",
+                          "zh": " 转化率（流量）与复购率（顾客）只有全店口径。"},
+    "trend_title": {"en": "GMV, gross margin and orders per month, {scope}", "zh": "每月成交额、毛利与订单数，{scope}"},
+    "rates_title": {"en": "Margin, return and stock-out rates, {scope}", "zh": "毛利率、退货率与缺货率，{scope}"},
+    "movement_note_shop": {"en": "{month}, per category (units and value at unit cost).",
+                           "zh": "{month}，按品类（数量与按单位成本计的金额）。"},
+    "movement_note_category": {"en": "{month}, the SKUs of {category}; rows that do not reconcile are shaded red.",
+                               "zh": "{month}，{category} 的商品；账实不符的行标红。"},
+    "no_movement": {"en": "No stock movement this month.", "zh": "本月没有库存变动。"},
+    "no_movement_category": {"en": "No SKU of this category moved this month.", "zh": "本月该品类没有商品变动。"},
+    "books_agree": {"en": "The books agree: in {month} opening stock plus movements equals the closing stock for every SKU.",
+                    "zh": "账实相符：{month} 每个商品的期初加变动都等于期末。"},
+    "books_agree_category": {"en": " (category {category})", "zh": "（品类 {category}）"},
+    "books_differ": {"en": "{n} SKUs do not reconcile in {month}: closing stock differs from opening plus movements "
+                           "(negative: stock missing against the records).",
+                     "zh": "{month} 有 {n} 个商品账实不符：期末与期初加变动不一致（负数：实物少于记录）。"},
+    "no_stocktake": {"en": "No stocktake was counted in {month}.", "zh": "{month} 没有盘点。"},
+    "stocktake_note": {"en": "{lines} lines counted in {month}, {flagged} with a variance beyond tolerance (shaded below).",
+                       "zh": "{month} 盘点 {lines} 行，其中 {flagged} 行盘差超出容差（下表标色）。"},
+    "supplier_note": {"en": "Deliveries received in {month}, all categories: on-time rate, lead times, fill and rejection rates.",
+                      "zh": "{month} 到货，全部品类：准时率、交期、满足率与拒收率。"},
+    "no_delivery": {"en": "No delivery received this month.", "zh": "本月没有到货。"},
+    "supplier_title": {"en": "Suppliers per month of receipt, all categories", "zh": "各供应商按到货月，全部品类"},
+    "exceptions_note": {"en": "Stock{day}: {dead} dead, {slow} slow, {excess} excess (dead and slow shaded red, excess amber).",
+                        "zh": "库存{day}：呆滞 {dead}，慢动 {slow}，超额 {excess}（呆滞与慢动标红，超额标黄）。"},
+    "on_day": {"en": " on {day}", "zh": "（{day}）"},
+    "no_exceptions": {"en": "No dead, slow or excess stock.", "zh": "没有呆滞、慢动或超额库存。"},
+    "no_report": {"en": "there is no report for {month} (see above)", "zh": "{month} 没有报表（见上文）"},
+}
+
+
 def _note(text: str) -> str:
     return f"<div style='color:#555;margin:2px 0 6px 0'>{html.escape(text)}</div>"
 
 
-def tile_html(tiles: pd.DataFrame, currency: str = "") -> str:
+def tile_html(tiles: pd.DataFrame, currency: str = "", translator: Translator | None = None) -> str:
     """KPI tiles as HTML cards: the figure, and its change against the month before.
 
     Parameters
@@ -54,28 +118,35 @@ def tile_html(tiles: pd.DataFrame, currency: str = "") -> str:
         From :func:`opslib.ops.kpi_tiles`.
     currency : str, optional
         Label after money figures.
+    translator : Translator, optional
+        Words in the page language (default English); a measure without a
+        translated label shows the report's label.
     """
+    tr = translator if translator is not None else Translator(STRINGS)
+    t = tr.t
     cards = []
     for row in tiles.itertuples(index=False):
-        value = ops.format_value(row.value, row.kind) or "n/a"
-        if row.kind == "money" and currency and value != "n/a":
+        na = t("na")
+        value = ops.format_value(row.value, row.kind) or na
+        if row.kind == "money" and currency and value != na:
             value = f"{value} {currency}"
         if isinstance(row.change, float) and not math.isnan(row.change):
             if row.kind == "percent":
-                change = f"{row.change * 100:+.1f} pts"
+                change = t("pts", change=f"{row.change * 100:+.1f}")
             elif not math.isnan(row.change_rate):
                 change = f"{row.change_rate:+.1%}"
             else:
                 change = ops.format_value(row.change, row.kind)
             colour = "#1a7f37" if row.change > 0 else "#b42318" if row.change < 0 else "#666"
-            delta = f"{change} vs {ops.format_value(row.previous, row.kind)} the month before"
+            delta = t("vs_before", change=change, previous=ops.format_value(row.previous, row.kind))
         else:
-            colour, delta = "#666", "no figure for the month before"
+            colour, delta = "#666", t("no_before")
+        label = t(f"tile_{row.measure}") if f"tile_{row.measure}" in tr.strings else row.label
         cards.append(
             f"<div class='opslib-kpi' data-measure='{html.escape(row.measure)}' style='display:inline-block;"
             "min-width:170px;margin:0 10px 8px 0;padding:8px 12px;border:1px solid #ddd;border-radius:6px;"
             "background:#fafafa;vertical-align:top'>"
-            f"<div style='font-size:12px;color:#555'>{html.escape(row.label)}</div>"
+            f"<div style='font-size:12px;color:#555'>{html.escape(label)}</div>"
             f"<div class='opslib-kpi-value' style='font-size:21px;font-weight:600'>{html.escape(value)}</div>"
             f"<div class='opslib-kpi-change' style='font-size:12px;color:{colour}'>{html.escape(delta)}</div></div>"
         )
@@ -158,7 +229,7 @@ def _mark(fig: go.Figure, month) -> None:
 
 
 def _table(frame: pd.DataFrame, section: str = "", max_rows: int = 50, empty: str = "Nothing to show.",
-           columns: list[str] | None = None) -> str:
+           columns: list[str] | None = None, translator: Translator | None = None) -> str:
     """A report frame as an HTML table: figures formatted as in the exports, exception rows shaded."""
     if frame is None or frame.empty:
         return frame_html(pd.DataFrame(), empty=empty)
@@ -169,7 +240,8 @@ def _table(frame: pd.DataFrame, section: str = "", max_rows: int = 50, empty: st
     for col in shown.columns:
         kind = ops.column_kind(str(col))
         formats[col] = lambda v, kind=kind: ops.format_value(v, kind)
-    return frame_html(shown, formats=formats, row_styles=styles, max_rows=max_rows, empty=empty)
+    extra = {} if translator is None else {"headers": translator.headers(), "more_rows": translator.t("more_rows")}
+    return frame_html(shown, formats=formats, row_styles=styles, max_rows=max_rows, empty=empty, **extra)
 
 
 class OperationsApp(GuardedApp, widgets.VBox):
@@ -216,15 +288,17 @@ class OperationsApp(GuardedApp, widgets.VBox):
 
     app_name = "operations"
 
-    def __init__(self, ws: Workspace, month=None, currency: str = ""):
+    def __init__(self, ws: Workspace, month=None, currency: str = "", translator: Translator | None = None):
         self.ws = ws
+        self.tr = tr = translator if translator is not None else Translator(STRINGS)
+        tr.strings.update({k: v for k, v in STRINGS.items() if k not in tr.strings})
         self.currency = currency
         self.report: ops.MonthlyReport | None = None
         self.tiles: pd.DataFrame | None = None
         self.trend_chart: go.Figure | None = None
         self.rates_chart: go.Figure | None = None
         self.supplier_chart: go.Figure | None = None
-        self._init_guard()
+        self._init_guard(tr)
 
         months: list = []
         names: list[str] = []
@@ -240,16 +314,19 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.month = widgets.Dropdown(
             options=[(str(m), str(m)) for m in reversed(months)],
             value=str(default) if default is not None and default in months else (str(months[-1]) if months else None),
-            description="Month",
             layout=widgets.Layout(width="220px"),
         )
+        tr.bind(self.month, "month")
         self.category = widgets.Dropdown(
             options=[("All categories", ALL_CATEGORIES)] + [(c, c) for c in names],
             value=ALL_CATEGORIES,
-            description="Category",
             disabled=not names,
             layout=widgets.Layout(width="300px"),
         )
+        tr.bind(self.category, "category")
+        tr.bind(self.category, "", attribute="options",
+                keys=[("all_categories", ALL_CATEGORIES)] + [(None, c) for c in names])
+        self.language = language_toggle(tr)
         self.kpi_panel = widgets.HTML()
         self.kpi_note = widgets.HTML()
         self.trend_view = figure_output(height_px=340)
@@ -272,35 +349,43 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.category.observe(self._callback(self._refresh_category), names="value")
 
         title = ws.name if ws.path is None else f"{ws.name} ({ws.path})"
+        self._workspace_title = str(title)
+        self.workspace_label = widgets.HTML()
+        headings = {key: section(tr.t(key)) for key in
+                    ("trends", "movement", "reconciliation", "stocktake", "suppliers", "exceptions")}
+        self._headings = headings
+        self._relabel_workspace()
+        tr.on_change(lambda _: self._relabel())
         super().__init__(
             children=[
-                widgets.HTML(f"<div style='color:#555'>Workspace: <b>{html.escape(str(title))}</b></div>"),
+                widgets.HBox([self.workspace_label, self.language],
+                             layout=widgets.Layout(justify_content="space-between", align_items="center")),
                 self.error_panel,
                 widgets.HBox([self.month, self.category]),
                 self.kpi_note,
                 self.kpi_panel,
-                section("Trends"),
+                headings["trends"],
                 widgets.HBox(
                     [
                         widgets.Box([self.trend_view], layout=widgets.Layout(width="50%")),
                         widgets.Box([self.rates_view], layout=widgets.Layout(width="50%")),
                     ]
                 ),
-                section("Stock movement (in / out / stock)"),
+                headings["movement"],
                 self.movement_note,
                 self.movement_table,
-                section("Reconciliation exceptions"),
+                headings["reconciliation"],
                 self.reconciliation_note,
                 self.reconciliation_table,
-                section("Stocktake"),
+                headings["stocktake"],
                 self.stocktake_note,
                 self.stocktake_table,
                 self.stocktake_lines_table,
-                section("Suppliers"),
+                headings["suppliers"],
                 self.supplier_note,
                 self.supplier_table,
                 self.supplier_view,
-                section("Dead, slow and excess stock"),
+                headings["exceptions"],
                 self.exceptions_note,
                 self.exceptions_table,
                 self.log_output,
@@ -310,6 +395,18 @@ class OperationsApp(GuardedApp, widgets.VBox):
         self.add_class("opslib-operations")
 
     # ------------------------------------------------------------------ wiring
+
+    def _relabel_workspace(self) -> None:
+        self.workspace_label.value = (f"<div style='color:#555'>{html.escape(self.tr.t('workspace'))}: "
+                                      f"<b>{html.escape(self._workspace_title)}</b></div>")
+
+    def _relabel(self) -> None:
+        """After a language switch: headings, then every part built with words (the report is kept)."""
+        self._relabel_workspace()
+        for key, heading in self._headings.items():
+            heading.value = section(self.tr.t(key)).value
+        self.supplier_chart = None  # drawn once per language
+        self._refresh_category()
 
     @property
     def selected_month(self) -> pd.Period | None:
@@ -339,7 +436,7 @@ class OperationsApp(GuardedApp, widgets.VBox):
 
     def _require_report(self) -> ops.MonthlyReport:
         if self.report is None:
-            raise ValueError(f"there is no report for {self.month.value or 'any month'} (see above)")
+            raise ValueError(self.tr.t("no_report", month=self.month.value or "—"))
         return self.report
 
     def _in_category(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -358,107 +455,100 @@ class OperationsApp(GuardedApp, widgets.VBox):
     def _fill_tiles(self) -> None:
         report = self._require_report()
         self.tiles = report.kpi_tiles if self.selected_category is None else ops.kpi_tiles(self._monthly(), report.month)
-        self.kpi_panel.value = tile_html(self.tiles, self.currency)
-        scope = f"category {self.selected_category}" if self.selected_category else "the whole shop"
-        extra = (
-            " Conversion (site traffic) and the repurchase rate (customers) exist for the whole shop only."
-            if self.selected_category
-            else ""
-        )
-        self.kpi_note.value = _note(f"{report.month}, {scope}, against the month before.{extra}")
+        t = self.tr.t
+        self.kpi_panel.value = tile_html(self.tiles, self.currency, self.tr)
+        scope = t("scope_category", category=self.selected_category) if self.selected_category else t("scope_shop")
+        extra = t("kpi_note_category") if self.selected_category else ""
+        self.kpi_note.value = _note(t("kpi_note", month=report.month, scope=scope) + extra)
 
     def _fill_trends(self) -> None:
         monthly = self._monthly()
-        scope = self.selected_category or "all categories"
+        t = self.tr.t
+        scope = self.selected_category or t("all_scope")
         month = self.selected_month
-        self.trend_chart = kpi_trend_figure(monthly, month, f"GMV, gross margin and orders per month, {scope}", self.currency)
-        self.rates_chart = rates_trend_figure(monthly, month, f"Margin, return and stock-out rates, {scope}")
+        self.trend_chart = kpi_trend_figure(monthly, month, t("trend_title", scope=scope), self.currency)
+        self.rates_chart = rates_trend_figure(monthly, month, t("rates_title", scope=scope))
         show_figure(self.trend_view, self.trend_chart)
         show_figure(self.rates_view, self.rates_chart)
 
     def _fill_movement(self) -> None:
+        t = self.tr.t
         report = self._require_report()
         if self.selected_category is None:
-            self.movement_note.value = _note(f"{report.month}, per category (units and value at unit cost).")
+            self.movement_note.value = _note(t("movement_note_shop", month=report.month))
             cols = ["category", "skus", "opening_units", "receipt_units", "shipment_units", "return_units",
                     "adjustment_units", "transfer_units", "closing_units", "difference_units", "opening_value",
                     "closing_value"]
             self.movement_table.value = _table(report.stock_movement_summary, "Movement by category", columns=cols,
-                                               empty="No stock movement this month.")
+                                               empty=t("no_movement"), translator=self.tr)
         else:
             rows = self._in_category(report.stock_movement)
             self.movement_note.value = _note(
-                f"{report.month}, the SKUs of {self.selected_category}; rows that do not reconcile are shaded red."
-            )
+                t("movement_note_category", month=report.month, category=self.selected_category))
             cols = ["sku", "opening_units", "receipt_units", "shipment_units", "return_units", "adjustment_units",
                     "transfer_units", "closing_units", "difference_units", "closing_value"]
             self.movement_table.value = _table(rows, "Stock movement", max_rows=60, columns=cols,
-                                               empty="No SKU of this category moved this month.")
+                                               empty=t("no_movement_category"), translator=self.tr)
         recon = self._in_category(report.reconciliation)
         if recon.empty:
             self.reconciliation_note.value = _note(
-                f"The books agree: in {report.month} opening stock plus movements equals the closing stock "
-                "for every SKU." + (f" (category {self.selected_category})" if self.selected_category else "")
-            )
+                t("books_agree", month=report.month)
+                + (t("books_agree_category", category=self.selected_category) if self.selected_category else ""))
             self.reconciliation_table.value = ""
         else:
-            self.reconciliation_note.value = _note(
-                f"{len(recon):,} SKUs do not reconcile in {report.month}: closing stock differs from opening "
-                "plus movements (negative: stock missing against the records)."
-            )
-            self.reconciliation_table.value = _table(recon, "Reconciliation")
+            self.reconciliation_note.value = _note(t("books_differ", n=f"{len(recon):,}", month=report.month))
+            self.reconciliation_table.value = _table(recon, "Reconciliation", translator=self.tr)
 
     def _fill_stocktake(self) -> None:
+        t = self.tr.t
         report = self._require_report()
         summary = self._in_category(report.stocktake_summary)
         lines = self._in_category(report.stocktake)
         if report.stocktake.empty:
-            self.stocktake_note.value = _note(f"No stocktake was counted in {report.month}.")
+            self.stocktake_note.value = _note(t("no_stocktake", month=report.month))
         else:
             flagged = int(lines["flagged"].sum()) if len(lines) else 0
             self.stocktake_note.value = _note(
-                f"{len(lines):,} lines counted in {report.month}, {flagged:,} with a variance beyond tolerance "
-                "(shaded below)."
-            )
+                t("stocktake_note", lines=f"{len(lines):,}", month=report.month, flagged=f"{flagged:,}"))
         cols = ["category", "lines", "lines_flagged", "accuracy", "book_units", "counted_units", "shrinkage_units",
                 "shrinkage_value", "shrinkage_share"]
-        self.stocktake_table.value = _table(summary, "Stocktake by category", columns=cols, empty="")
+        self.stocktake_table.value = _table(summary, "Stocktake by category", columns=cols, empty="", translator=self.tr)
         flagged_lines = lines[lines["flagged"].to_numpy(dtype=bool)] if len(lines) else lines
         cols = ["sku", "date", "category", "book_units", "counted_units", "variance_units", "variance_value"]
         self.stocktake_lines_table.value = _table(flagged_lines.reset_index(drop=True), "Stocktake", max_rows=30,
-                                                  columns=cols, empty="")
+                                                  columns=cols, empty="", translator=self.tr)
 
     def _fill_suppliers(self) -> None:
+        t = self.tr.t
         report = self._require_report()
-        self.supplier_note.value = _note(
-            f"Deliveries received in {report.month}, all categories: on-time rate, lead times, fill and rejection rates."
-        )
+        self.supplier_note.value = _note(t("supplier_note", month=report.month))
         cols = ["supplier", "received_lines", "deliveries", "on_time_rate", "lead_time_mean_days", "lead_time_std_days",
                 "lead_time_p90_days", "fill_rate", "rejected_rate"]
         self.supplier_table.value = _table(report.supplier_scorecard, "Suppliers", columns=cols,
-                                           empty="No delivery received this month.")
+                                           empty=t("no_delivery"), translator=self.tr)
         if self.supplier_chart is None and self.ws.purchase_orders is not None:
             # the trend does not depend on the filters: drawn once
             self.supplier_chart = supplier_trend_figure(
-                ops.supplier_scorecard(self.ws, freq="M"), title="Suppliers per month of receipt, all categories"
+                ops.supplier_scorecard(self.ws, freq="M"), title=t("supplier_title")
             )
             show_figure(self.supplier_view, self.supplier_chart)
 
     def _fill_exceptions(self) -> None:
+        t = self.tr.t
         report = self._require_report()
         rows = self._in_category(report.stock_exceptions)
         as_of = report.stock_exceptions.attrs.get("as_of")
-        day = f" on {as_of:%Y-%m-%d}" if isinstance(as_of, pd.Timestamp) else ""
+        day = t("on_day", day=f"{as_of:%Y-%m-%d}") if isinstance(as_of, pd.Timestamp) else ""
         counts = rows["exception"].value_counts() if len(rows) else pd.Series(dtype=int)
-        text = ", ".join(f"{counts.get(k, 0):,} {k}" for k in ("dead", "slow", "excess"))
-        self.exceptions_note.value = _note(f"Stock{day}: {text} (dead and slow shaded red, excess amber).")
+        self.exceptions_note.value = _note(t("exceptions_note", day=day, **{
+            k: f"{counts.get(k, 0):,}" for k in ("dead", "slow", "excess")}))
         cols = ["sku", "name", "category", "on_hand_units", "stock_value", "weeks_of_cover", "days_since_last_sale",
                 "exception", "action"]
         self.exceptions_table.value = _table(rows, "Stock exceptions", max_rows=40, columns=cols,
-                                             empty="No dead, slow or excess stock.")
+                                             empty=t("no_exceptions"), translator=self.tr)
 
 
-def operations_app(ws: Workspace | None = None, month=None, currency: str = "") -> OperationsApp:
+def operations_app(ws: Workspace | None = None, month=None, currency: str = "", language: str = "en") -> OperationsApp:
     """Build the Operations dashboard for a workspace (see :class:`OperationsApp`).
 
     Parameters
@@ -470,6 +560,8 @@ def operations_app(ws: Workspace | None = None, month=None, currency: str = "") 
         The month shown first; default the last full month.
     currency : str, optional
         Currency label for money.
+    language : {"en", "zh"}, default "en"
+        The page's language at opening (the toggle at the top switches it).
 
     Returns
     -------
@@ -480,7 +572,7 @@ def operations_app(ws: Workspace | None = None, month=None, currency: str = "") 
     if ws is None:
         # reports on data that breaks the rules would mislead: open empty and say why
         ws, refusal = open_workspace(as_read_when_refused=False)
-    app = OperationsApp(ws, month=month, currency=currency)
+    app = OperationsApp(ws, month=month, currency=currency, translator=Translator(STRINGS, language))
     if refusal:
         app.refusal = refusal
         app._show_errors()

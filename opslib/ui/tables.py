@@ -46,6 +46,8 @@ def frame_html(
     row_styles: list[str] | None = None,
     max_rows: int = 50,
     empty: str = "Nothing to show.",
+    headers: Mapping[str, str] | None = None,
+    more_rows: str = "Showing {shown:,} of {total:,} rows.",
 ) -> str:
     """A DataFrame as an HTML table string, values escaped.
 
@@ -62,6 +64,11 @@ def frame_html(
         Rows beyond this are cut and counted in a note below the table.
     empty : str
         Text shown instead of an empty table.
+    headers : mapping, optional
+        Column name to the header shown (e.g. in the page language); other
+        columns show their names. ``formats`` stay keyed by column name.
+    more_rows : str
+        The note under a cut table, with ``{shown}`` and ``{total}`` fields.
 
     Returns
     -------
@@ -74,7 +81,7 @@ def frame_html(
     numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])}
     head = "".join(
         f"<th style='{_CELL_CSS.format(align='right' if c in numeric else 'left')}font-weight:600;"
-        f"border-bottom:2px solid #999'>{html.escape(str(c))}</th>"
+        f"border-bottom:2px solid #999'>{html.escape(str((headers or {}).get(c, c)))}</th>"
         for c in shown.columns
     )
     body = []
@@ -88,7 +95,7 @@ def frame_html(
         body.append(f"<tr style='{style}'>{cells}</tr>")
     note = ""
     if len(frame) > max_rows:
-        note = f"<p style='color:#666;margin:4px 0'>Showing {max_rows:,} of {len(frame):,} rows.</p>"
+        note = f"<p style='color:#666;margin:4px 0'>{html.escape(more_rows.format(shown=max_rows, total=len(frame)))}</p>"
     return f"<table style='{_TABLE_CSS}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
 
 
