@@ -63,3 +63,19 @@ def test_horizon_covers_the_longest_lead_time_plus_review():
 def test_a_workspace_without_demand_is_refused(shop):
     with pytest.raises(DataError, match="no demand table"):
         replenishment_plan(dataclasses.replace(shop, demand=None))
+
+
+def test_progress_names_each_step_and_saved_settings_are_read_from_the_folder(shop, tmp_path):
+    from opslib.plan_settings import update_settings
+
+    steps = []
+    plain = replenishment_plan(shop, use_forecast=False, target=0.9, progress=steps.append)
+    assert steps == ["policies", "orders"]
+    sku = plain.orders.orders["sku"].iloc[0]
+    update_settings(tmp_path, "sku", sku, user="test", target=0.8)
+    saved = replenishment_plan(dataclasses.replace(shop, path=tmp_path), use_forecast=False, target=0.9)
+    p = saved.policies.set_index("sku")
+    assert p.loc[sku, "service_target"] == 0.8 and (p.drop(index=sku)["service_target"] == 0.9).all()
+    # the SKU's level follows its saved target; every other SKU's policy is as it was
+    others = plain.policies.set_index("sku").drop(index=sku)
+    pd.testing.assert_frame_equal(p.drop(index=sku)[others.columns], others)
