@@ -6,6 +6,7 @@ Examples
 
     opslib serve                      # the apps on the demo shop, http://127.0.0.1:8866/
     opslib serve --data ~/shop_data   # the apps on your own tables
+    OPSLIB_TOKEN=... opslib serve --host 0.0.0.0   # to colleagues on the network, with a token
     opslib demo build --out data/demo --seed 7
     opslib validate ~/shop_data       # exit code 1 when the data has errors
     opslib report monthly --month 2026-09 --out 2026-09.xlsx   # or .html; --data PATH
@@ -16,19 +17,37 @@ Examples
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
 from opslib.errors import DataError
 
-__all__ = ["main", "build_parser", "repo_root", "voila_command"]
+__all__ = ["main", "build_parser", "repo_root", "voila_command", "run_voila", "set_xsrf_cookie", "is_local_host",
+           "LANDING_PATH"]
 
 DATA_ENV = "OPSLIB_DATA"
+TOKEN_ENV = "OPSLIB_TOKEN"
+PASSWORD_ENV = "OPSLIB_PASSWORD"
+#: Where `opslib serve` opens: apps/index.ipynb rendered by Voila (the tree stays at ``/``).
+LANDING_PATH = "voila/render/index.ipynb"
+#: First argument of ``python -m opslib.cli`` that runs Voila through :func:`run_voila`.
+VOILA_LAUNCHER = "voila"
+MIN_SECRET_LENGTH = 8
+#: Voila settings `opslib serve` owns: they go through --host, --port, --token and --password.
+_GUARDED_OPTIONS = ("ip", "port", "token", "auto_token", "password", "hashed_password", "identity_provider",
+                    "authorizer", "allow_remote_access", "base_url", "server_url")
 
 
 def repo_root() -> Path:
@@ -42,6 +61,9 @@ def voila_command(
     host: str = "127.0.0.1",
     open_browser: bool = True,
     show_tracebacks: bool = False,
+    token: bool = False,
+    hashed_password: str | None = None,
+    voila_options: Sequence[str] = (),
 ) -> list[str]:
     """The command line that runs Voila on the apps folder.
 
@@ -54,23 +76,83 @@ def voila_command(
     host : str, default "127.0.0.1"
         Interface to listen on; ``0.0.0.0`` listens on every interface.
     open_browser : bool, default True
-        Whether Voila opens a browser tab.
+        Whether Voila opens a browser tab (on its file tree; ``opslib serve`` passes False and
+        opens the landing page itself).
     show_tracebacks : bool, default False
         Show Python tracebacks on the pages (for developers).
+    token : bool, default False
+        Require the token in the ``JUPYTER_TOKEN`` environment variable of the Voila process
+        (``--Voila.auto_token=True``: Voila's identity provider then reads it from there, so the
+        token is not on the command line, where ``ps`` would show it).
+    hashed_password : str, optional
+        A password hash made by ``jupyter_server.auth.passwd``; pages then ask for the password.
+    voila_options : sequence of str
+        Further ``--Class.trait=value`` options, last (they override ``voila.json``).
 
     Returns
     -------
     list of str
         To run with ``cwd=repo_root()`` so that Voila reads the committed
         ``voila.json`` (Voila looks for it in the working directory and in the
-        Jupyter config folders); the options given here override it.
+        Jupyter config folders); the options given here override it. It runs
+        Voila through :func:`run_voila` (``python -m opslib.cli voila ...``), which
+        adds the hook that lets a closed tab shut its kernel down.
     """
-    cmd = [sys.executable, "-m", "voila", str(apps), f"--port={port}", f"--Voila.ip={host}"]
+    cmd = [sys.executable, "-m", "opslib.cli", VOILA_LAUNCHER, str(apps), f"--port={port}", f"--Voila.ip={host}"]
     if not open_browser:
         cmd.append("--no-browser")
     if show_tracebacks:
         cmd.append("--show_tracebacks=True")
+    if token:
+        cmd.append("--Voila.auto_token=True")
+    if hashed_password:
+        cmd += [f"--PasswordIdentityProvider.hashed_password={hashed_password}",
+                "--PasswordIdentityProvider.allow_password_change=False"]
+    cmd += list(voila_options)
     return cmd
+
+
+def set_xsrf_cookie(request_handler, notebook=None, cwd=None) -> None:
+    """Voila prelaunch hook: give every app page the ``_xsrf`` cookie.
+
+    When a tab closes, Voila's page posts ``/voila/api/shutdown/<kernel>`` with the
+    ``_xsrf`` cookie's value. Voila 0.5 never sets that cookie on its pages, so the
+    request is refused (403, voila-dashboards/voila#1458) and the kernel lives on until
+    the culler finds it idle. Reading ``xsrf_token`` sets the cookie on the page response
+    (before Voila flushes it), so the shutdown goes through with XSRF protection kept.
+
+    It returns None: Voila then renders the notebook unchanged.
+    """
+    request_handler.xsrf_token  # noqa: B018 (reading the property sets the cookie)
+
+
+def run_voila(argv: Sequence[str]) -> int:
+    """Run Voila with ``argv`` (its own options) and :func:`set_xsrf_cookie` as prelaunch hook.
+
+    ``voila.json`` (working directory) and the options in ``argv`` are read as by
+    ``python -m voila``; Voila refuses ``--preheat_kernel=True`` with the hook.
+    """
+    from traitlets.config import Config
+    from voila.app import Voila
+
+    config = Config()
+    config.VoilaConfiguration.prelaunch_hook = set_xsrf_cookie
+    Voila.launch_instance(argv=list(argv), config=config)
+    return 0
+
+
+def is_local_host(host: str) -> bool:
+    """Whether ``host`` is this machine only (a loopback address or ``localhost``).
+
+    Every other value, including ``0.0.0.0``, ``::``, a LAN address or a host name,
+    serves the network.
+    """
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,13 +163,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve the Voila apps", description="Serve the apps in apps/ with Voila.")
+    serve = sub.add_parser(
+        "serve", help="serve the Voila apps",
+        description="Serve the apps in apps/ with Voila and open the landing page (apps/index.ipynb). "
+                    "127.0.0.1 by default; another --host needs a token or a password.",
+    )
     serve.add_argument("--data", type=Path, help=f"data folder the apps open (sets {DATA_ENV}); default: the demo shop")
     serve.add_argument("--port", type=int, default=8866, help="TCP port (default: 8866)")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="interface to listen on (default: 127.0.0.1, this machine only); any other value, such as 0.0.0.0, "
+             f"serves the network and needs --token (or {TOKEN_ENV}) or --password",
+    )
+    serve.add_argument(
+        "--token", default=None,
+        help=f"a secret the pages require (?token=... in the URL, once per browser); default: {TOKEN_ENV}. "
+             f"Prefer the environment variable: a command line is visible to other users of the machine",
+    )
+    serve.add_argument(
+        "--password", action="store_true",
+        help=f"ask for a password (typed twice) that the pages require; stored hashed. Non-interactive: {PASSWORD_ENV}",
+    )
     serve.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     serve.add_argument(
         "--show-tracebacks", action="store_true", help="show Python tracebacks on the pages (for developers)"
+    )
+    serve.add_argument(
+        "voila_options", nargs="*", metavar="-- VOILA_OPTION",
+        help="after --, Voila settings that override voila.json, e.g. "
+             "-- --MappingKernelManager.cull_idle_timeout=300",
     )
 
     demo = sub.add_parser("demo", help="the demo shop", description="Build the demo shop's tables.")
@@ -144,6 +248,82 @@ def _load_data(args: argparse.Namespace):
         return 1
 
 
+def _serve_secret(args: argparse.Namespace) -> tuple[str | None, str | None] | int:
+    """The token and the password hash of ``opslib serve``, or the exit code after saying why not."""
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+    password = os.environ.get(PASSWORD_ENV) or None
+    if args.password:
+        import getpass
+
+        try:
+            first = getpass.getpass("Password for the apps: ")
+            second = getpass.getpass("Again: ")
+        except (EOFError, KeyboardInterrupt):
+            print("\nerror: no password given.", file=sys.stderr)
+            return 2
+        if first != second:
+            print("error: the two passwords differ.", file=sys.stderr)
+            return 2
+        password = first
+    for what, secret in (("token", token), ("password", password)):
+        if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+            print(f"error: the {what} must have at least {MIN_SECRET_LENGTH} characters; a random one: "
+                  f"python -c \"import secrets; print(secrets.token_urlsafe(24))\"", file=sys.stderr)
+            return 2
+    if token is None and password is None and not is_local_host(args.host):
+        print(
+            f"error: --host {args.host} serves the apps to the network, where anyone who can reach port "
+            f"{args.port} could use them and the data behind them. Set a token or a password first:\n"
+            f"  {TOKEN_ENV}=$(python -c \"import secrets; print(secrets.token_urlsafe(24))\") "
+            f"opslib serve --host {args.host}\n"
+            f"  opslib serve --host {args.host} --password        (asks for it; or set {PASSWORD_ENV})\n"
+            "or keep the default --host 127.0.0.1 (this machine only).",
+            file=sys.stderr,
+        )
+        return 2
+    hashed = None
+    if password is not None:
+        from jupyter_server.auth import passwd
+
+        hashed = passwd(password)
+    return token, hashed
+
+
+def _voila_options(options: Sequence[str]) -> list[str] | int:
+    """The ``-- VOILA_OPTION`` arguments, or the exit code after saying why one is refused."""
+    for option in options:
+        name = option.split("=", 1)[0].lstrip("-")
+        trait = name.rsplit(".", 1)[-1].lower()
+        if not option.startswith("--") or "=" not in option:
+            print(f"error: Voila options go as --Class.trait=value after --; got {option!r}.", file=sys.stderr)
+            return 2
+        if trait in _GUARDED_OPTIONS or "token" in trait or "password" in trait:
+            print(f"error: {name} is set by opslib serve itself: use --host, --port, --token or --password.",
+                  file=sys.stderr)
+            return 2
+        if trait in ("preheat_kernel", "prelaunch_hook"):
+            print(f"error: {name} cannot be changed: opslib serve renders each page in a fresh kernel and uses "
+                  "Voila's prelaunch hook so that a closed tab shuts its kernel down.", file=sys.stderr)
+            return 2
+    return list(options)
+
+
+def _open_when_ready(proc, probe_url: str, open_url: str, timeout_s: float = 180.0) -> None:
+    """Open ``open_url`` in a browser once the server answers on ``probe_url`` (any HTTP status)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(probe_url, timeout=2):
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answers (403 without the token)
+        except OSError:
+            time.sleep(0.5)
+            continue
+        webbrowser.open(open_url)
+        return
+
+
 def _serve(args: argparse.Namespace) -> int:
     root = repo_root()
     apps = root / "apps"
@@ -151,19 +331,46 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: no apps folder at {apps}; opslib serve runs from a source checkout.", file=sys.stderr)
         return 2
     env = dict(os.environ)
+    for name in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE"):  # only --token / OPSLIB_TOKEN set the token
+        env.pop(name, None)
     if args.data is not None:
         data = args.data.expanduser().resolve()
         if not data.is_dir():
             print(f"error: the data folder {data} does not exist.", file=sys.stderr)
             return 2
         env[DATA_ENV] = str(data)
-    cmd = voila_command(apps, args.port, args.host, not args.no_browser, args.show_tracebacks)
+    voila_options = _voila_options(args.voila_options)
+    if isinstance(voila_options, int):
+        return voila_options
+    secret = _serve_secret(args)
+    if isinstance(secret, int):
+        return secret
+    token, hashed_password = secret
+    if token is not None:
+        env["JUPYTER_TOKEN"] = token
+    cmd = voila_command(apps, args.port, args.host, False, args.show_tracebacks,
+                        token=token is not None, hashed_password=hashed_password, voila_options=voila_options)
+    local = is_local_host(args.host)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    print(f"Serving the opslib apps at http://{shown}:{args.port}/", flush=True)
-    if shown != args.host:
-        print(f"(listening on every interface: other machines use this machine's address, port {args.port})", flush=True)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    query = f"?{urllib.parse.urlencode({'token': token})}" if token is not None else ""
+    landing = f"http://{shown}:{args.port}/{LANDING_PATH}{query}"
+    print(f"Serving the opslib apps at {landing}", flush=True)
+    print(f"(all files: http://{shown}:{args.port}/{query})", flush=True)
+    if not local:
+        where = socket.gethostname() if args.host in ("0.0.0.0", "::", "") else args.host
+        print(f"Colleagues open http://{where}:{args.port}/{LANDING_PATH}{query}", flush=True)
+        print("Plain HTTP: use a trusted network, or put an HTTPS proxy in front (see the README).", flush=True)
+    if token is not None:
+        print("The token is asked once per browser (a cookie keeps it); anyone with the link gets in.", flush=True)
+    elif hashed_password is not None:
+        print("The pages ask for the password.", flush=True)
     print(f"Data: {env.get(DATA_ENV) or 'the demo shop'}. Press Ctrl+C to stop.", flush=True)
     proc = subprocess.Popen(cmd, cwd=root, env=env)
+    if not args.no_browser:
+        probe = f"http://{shown}:{args.port}/"
+        threading.Thread(target=_open_when_ready, args=(proc, probe, landing), daemon=True).start()
     previous = None
     if threading.current_thread() is threading.main_thread():
         # A plain SIGTERM (kill, systemd stop) would end this process and orphan Voila and its kernels.
@@ -409,4 +616,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    if sys.argv[1:2] == [VOILA_LAUNCHER]:  # what `opslib serve` runs: Voila with opslib's hook
+        sys.exit(run_voila(sys.argv[2:]))
     sys.exit(main())

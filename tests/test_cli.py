@@ -106,31 +106,165 @@ class _FakeProcess:
     def wait(self, timeout=None):
         return 0
 
+    def poll(self):
+        return 0
 
-def test_serve_runs_voila_on_apps_with_the_committed_config(small_folder, monkeypatch, capsys):
+
+@pytest.fixture
+def fake_voila(monkeypatch):
+    """Record the Voila command `opslib serve` would start (nothing runs, no browser opens)."""
     started = []
     monkeypatch.setattr(subprocess, "Popen", lambda cmd, cwd=None, env=None: started.append(_FakeProcess(cmd, cwd, env)) or started[-1])
+    opened = []
+    monkeypatch.setattr(cli, "_open_when_ready", lambda proc, probe, url, timeout_s=180.0: opened.append((probe, url)))
+    for name in ("OPSLIB_DATA", "OPSLIB_TOKEN", "OPSLIB_PASSWORD", "JUPYTER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return {"started": started, "opened": opened}
+
+
+def test_serve_runs_voila_on_apps_with_the_committed_config(small_folder, fake_voila, capsys):
     code = cli.main(["serve", "--data", str(small_folder), "--port", "9123", "--no-browser"])
     assert code == 0
-    (proc,) = started
-    assert proc.cmd[:3] == [sys.executable, "-m", "voila"]
-    assert proc.cmd[3] == str(REPO / "apps")
+    (proc,) = fake_voila["started"]
+    assert proc.cmd[:4] == [sys.executable, "-m", "opslib.cli", "voila"]
+    assert proc.cmd[4] == str(REPO / "apps")
     assert "--port=9123" in proc.cmd and "--no-browser" in proc.cmd
     assert "--Voila.ip=127.0.0.1" in proc.cmd
+    assert not any("token" in arg or "password" in arg for arg in proc.cmd)  # localhost: no secret needed
     assert Path(proc.cwd) == REPO and (Path(proc.cwd) / "voila.json").is_file()
     assert proc.env["OPSLIB_DATA"] == str(small_folder.resolve())
-    assert "http://127.0.0.1:9123/" in capsys.readouterr().out
+    assert "JUPYTER_TOKEN" not in proc.env
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:9123/voila/render/index.ipynb" in out
+    assert fake_voila["opened"] == []
 
 
-def test_serve_without_data_keeps_the_environment(monkeypatch, capsys):
-    monkeypatch.delenv("OPSLIB_DATA", raising=False)
-    started = []
-    monkeypatch.setattr(subprocess, "Popen", lambda cmd, cwd=None, env=None: started.append(_FakeProcess(cmd, cwd, env)) or started[-1])
+def test_serve_without_data_keeps_the_environment(fake_voila, capsys):
     assert cli.main(["serve", "--show-tracebacks"]) == 0
-    assert "OPSLIB_DATA" not in started[0].env
-    assert "--show_tracebacks=True" in started[0].cmd
-    assert "--no-browser" not in started[0].cmd
+    (proc,) = fake_voila["started"]
+    assert "OPSLIB_DATA" not in proc.env
+    assert "--show_tracebacks=True" in proc.cmd
     assert "the demo shop" in capsys.readouterr().out
+
+
+def test_serve_opens_the_browser_on_the_landing_page(fake_voila):
+    """Voila itself would open its file tree: `opslib serve` opens apps/index.ipynb once the server answers."""
+    assert cli.main(["serve", "--port", "9124"]) == 0
+    assert "--no-browser" in fake_voila["started"][0].cmd
+    assert fake_voila["opened"] == [("http://127.0.0.1:9124/", "http://127.0.0.1:9124/voila/render/index.ipynb")]
+    assert (REPO / "apps" / "index.ipynb").is_file()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "shop-server.local"])
+def test_serve_on_the_network_without_a_secret_is_refused(host, fake_voila, capsys):
+    assert cli.main(["serve", "--host", host]) == 2
+    assert fake_voila["started"] == []
+    err = capsys.readouterr().err
+    assert "serves the apps to the network" in err and "OPSLIB_TOKEN" in err and "--password" in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_local_hosts_need_no_secret(host):
+    assert cli.is_local_host(host)
+    assert not cli.is_local_host("0.0.0.0") and not cli.is_local_host("10.0.0.5")
+
+
+def test_serve_with_a_token_passes_it_by_environment(fake_voila, monkeypatch, capsys):
+    monkeypatch.setenv("OPSLIB_TOKEN", "s3cret-token-xyz")
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "9125"]) == 0
+    (proc,) = fake_voila["started"]
+    assert "--Voila.ip=0.0.0.0" in proc.cmd and "--Voila.auto_token=True" in proc.cmd
+    assert proc.env["JUPYTER_TOKEN"] == "s3cret-token-xyz"
+    assert not any("s3cret" in arg for arg in proc.cmd)  # not on the command line (ps shows it)
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:9125/voila/render/index.ipynb?token=s3cret-token-xyz" in out
+    assert "Colleagues open http://" in out and ":9125/voila/render/index.ipynb?token=s3cret-token-xyz" in out
+    assert fake_voila["opened"][0][1].endswith("?token=s3cret-token-xyz")
+
+
+def test_serve_token_option_and_a_lan_address(fake_voila, capsys):
+    assert cli.main(["serve", "--host", "192.168.1.20", "--token", "another-token-1", "--no-browser"]) == 0
+    (proc,) = fake_voila["started"]
+    assert proc.env["JUPYTER_TOKEN"] == "another-token-1"
+    assert "http://192.168.1.20:8866/voila/render/index.ipynb?token=another-token-1" in capsys.readouterr().out
+
+
+def test_serve_refuses_a_short_token(fake_voila, capsys):
+    assert cli.main(["serve", "--host", "0.0.0.0", "--token", "abc"]) == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert fake_voila["started"] == []
+
+
+def test_serve_with_a_password_passes_its_hash(fake_voila, monkeypatch, capsys):
+    from jupyter_server.auth import passwd_check
+
+    monkeypatch.setenv("OPSLIB_PASSWORD", "a long password")
+    assert cli.main(["serve", "--host", "0.0.0.0", "--no-browser"]) == 0
+    (proc,) = fake_voila["started"]
+    (option,) = [a for a in proc.cmd if a.startswith("--PasswordIdentityProvider.hashed_password=")]
+    hashed = option.split("=", 1)[1]
+    assert hashed.startswith("argon2:") and passwd_check(hashed, "a long password")
+    assert "--PasswordIdentityProvider.allow_password_change=False" in proc.cmd
+    assert not any("a long password" in arg for arg in proc.cmd)
+    assert "JUPYTER_TOKEN" not in proc.env
+    assert "ask for the password" in capsys.readouterr().out
+
+
+def test_serve_password_prompt(fake_voila, monkeypatch):
+    import getpass
+
+    typed = iter(["typed password", "typed password"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+    assert cli.main(["serve", "--host", "0.0.0.0", "--password", "--no-browser"]) == 0
+    assert any(a.startswith("--PasswordIdentityProvider.hashed_password=argon2:") for a in fake_voila["started"][0].cmd)
+
+
+def test_serve_password_prompt_mismatch(fake_voila, monkeypatch, capsys):
+    import getpass
+
+    typed = iter(["typed password", "other password"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+    assert cli.main(["serve", "--host", "0.0.0.0", "--password"]) == 2
+    assert "differ" in capsys.readouterr().err and fake_voila["started"] == []
+
+
+def test_serve_passes_voila_options_after_the_separator(fake_voila):
+    culling = ["--MappingKernelManager.cull_idle_timeout=5", "--MappingKernelManager.cull_interval=1"]
+    assert cli.main(["serve", "--no-browser", "--", *culling]) == 0
+    assert fake_voila["started"][0].cmd[-2:] == culling  # last: they override voila.json
+
+
+@pytest.mark.parametrize("option", [
+    "--Voila.ip=0.0.0.0", "--Voila.token=", "--Voila.port=1", "--PasswordIdentityProvider.hashed_password=x",
+    "--VoilaConfiguration.preheat_kernel=True", "--MappingKernelManager.cull_idle_timeout", "cull=1",
+])
+def test_serve_refuses_voila_options_that_bypass_it(option, fake_voila, capsys):
+    assert cli.main(["serve", "--", option]) == 2
+    assert fake_voila["started"] == []
+    assert capsys.readouterr().err.startswith("error:")
+
+
+def test_the_xsrf_hook_sets_the_cookie_and_keeps_the_notebook():
+    class Handler:
+        touched = 0
+
+        @property
+        def xsrf_token(self):
+            Handler.touched += 1
+            return b"token"
+
+    assert cli.set_xsrf_cookie(Handler(), notebook={"cells": []}, cwd="/") is None
+    assert Handler.touched == 1
+
+
+def test_run_voila_configures_the_hook(monkeypatch):
+    from voila.app import Voila
+
+    seen = {}
+    monkeypatch.setattr(Voila, "launch_instance", classmethod(lambda cls, argv=None, **kw: seen.update(argv=argv, **kw)))
+    assert cli.run_voila(["apps", "--port=1"]) == 0
+    assert seen["argv"] == ["apps", "--port=1"]
+    assert seen["config"].VoilaConfiguration.prelaunch_hook is cli.set_xsrf_cookie
 
 
 def test_serve_refuses_a_missing_data_folder(tmp_path, capsys):
