@@ -83,3 +83,20 @@ def test_error_panel_heading_follows_the_language():
     tr.set_language("zh")
     app._show_errors()
     assert "出错了。" in app.error_panel.value
+
+
+def test_page_string_tables_do_not_clash_and_toggles_follow_each_other():
+    from opslib.ui import data_health, operations, portfolio, replenishment
+    from opslib.ui.i18n import merge_strings
+
+    for tables in ((replenishment.STRINGS, portfolio.STRINGS), (data_health.STRINGS,), (operations.STRINGS,)):
+        merged = merge_strings(*tables)
+        assert check_strings(merged) == []
+    with pytest.raises(ValueError, match="'title'"):
+        merge_strings({"title": {"en": "A", "zh": "甲"}}, {"title": {"en": "B", "zh": "乙"}})
+    tr = Translator()
+    first, second = language_toggle(tr), language_toggle(tr)
+    first.value = "zh"
+    assert second.value == "zh" and tr.language == "zh"
+    second.value = "en"
+    assert first.value == "en" and tr.language == "en"

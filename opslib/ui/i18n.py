@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 
-__all__ = ["LANGUAGES", "COMMON", "COLUMNS_ZH", "Translator", "check_strings", "language_toggle"]
+__all__ = ["LANGUAGES", "COMMON", "COLUMNS_ZH", "Translator", "check_strings", "language_toggle", "merge_strings"]
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 """Language code -> its name in that language (the toggle's labels)."""
@@ -102,6 +102,30 @@ def check_strings(strings: Mapping[str, Mapping[str, str]]) -> list[str]:
         if len({frozenset(f) for f in fields.values()}) > 1:
             problems.append(f"{key!r} uses different placeholders: {fields}")
     return problems
+
+
+def merge_strings(*tables: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """The string tables of the parts of one page, merged over :data:`COMMON`.
+
+    A page built from several modules shares one :class:`Translator`; a key
+    that two tables define with different texts would silently show one
+    module's words in the other's place, so it is refused.
+
+    Raises
+    ------
+    ValueError
+        Naming the keys defined differently.
+    """
+    merged: dict[str, dict[str, str]] = {k: dict(v) for k, v in COMMON.items()}
+    clashes = []
+    for table in tables:
+        for key, texts in table.items():
+            if key in merged and dict(merged[key]) != dict(texts):
+                clashes.append(key)
+            merged.setdefault(key, dict(texts))
+    if clashes:
+        raise ValueError(f"string keys defined differently by two parts of the page: {sorted(set(clashes))}")
+    return merged
 
 
 class Translator:
@@ -201,4 +225,10 @@ def language_toggle(translator: Translator) -> widgets.ToggleButtons:
     )
     toggle.add_class("opslib-language")
     toggle.observe(lambda change: translator.set_language(change["new"]), names="value")
+
+    def follow(language: str) -> None:  # another toggle of the same page switched
+        if toggle.value != language:
+            toggle.value = language
+
+    translator.on_change(follow)
     return toggle

@@ -57,10 +57,10 @@ MAX_CURVE_POINTS = 1500
 """Most points of the exchange curve drawn (evenly thinned; the marked budget point is exact)."""
 
 STRINGS: dict[str, dict[str, str]] = {
-    "title": {"en": "Replenishment portfolio", "zh": "补货组合"},
-    "workspace": {"en": "Workspace: {name}", "zh": "工作区：{name}"},
+    "portfolio_title": {"en": "Replenishment portfolio", "zh": "补货组合"},
+    "portfolio_workspace": {"en": "Workspace: {name}", "zh": "工作区：{name}"},
     "recompute": {"en": "Recompute", "zh": "重新计算"},
-    "review_period": {"en": "Review [days]", "zh": "盘点周期[天]"},
+    "review_period": {"en": "Review [days]", "zh": "补货检查周期 [天]"},
     "budget": {"en": "Budget", "zh": "预算"},
     "section_curve": {"en": "Exchange curve: inventory investment against aggregate fill rate",
                       "zh": "交换曲线：库存投资与综合满足率"},
@@ -86,7 +86,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "curve_note": {"en": "{skus} SKUs with demand and a lead time, review every {review} days, demand from the "
                          "history (backorders). The greedy allocation raises the SKU whose next unit buys the most "
                          "fill rate per money.",
-                   "zh": "{skus} 个有需求且有提前期的商品，每 {review} 天盘点一次，需求取自历史（缺货回补）。"
+                   "zh": "{skus} 个有需求且有提前期的商品，每 {review} 天检查一次库存，需求取自历史（缺货回补）。"
                          "贪心分配每次提升单位投资带来满足率最多的商品。"},
     "orders_note": {"en": "{lines} lines from {suppliers} suppliers on {day}; order value {value}.",
                     "zh": "{day}：{suppliers} 个供应商共 {lines} 行，订货金额 {value}。"},
@@ -105,7 +105,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "scope_supplier": {"en": "Supplier", "zh": "供应商"},
     "field_service_type": {"en": "Service type", "zh": "服务类型"},
     "field_target": {"en": "Target (0-1)", "zh": "目标（0-1）"},
-    "field_review_period_days": {"en": "Review period [days]", "zh": "盘点周期[天]"},
+    "field_review_period_days": {"en": "Review period [days]", "zh": "补货检查周期 [天]"},
     "field_lead_time_days": {"en": "Lead time [days]", "zh": "提前期[天]"},
     "field_moq": {"en": "MOQ [units]", "zh": "最小订货量[件]"},
     "field_case_pack": {"en": "Case pack [units]", "zh": "箱规[件]"},
@@ -606,8 +606,8 @@ class PortfolioView(GuardedApp, widgets.VBox):
     def _render_title(self) -> None:
         tr = self.translator
         name = self.ws.name if self.ws.path is None else f"{self.ws.name} ({self.ws.path})"
-        self.title.value = (f"<h2 style='margin:6px 0'>{html.escape(tr.t('title'))}</h2>"
-                            f"<div style='color:#555'>{html.escape(tr.t('workspace', name=name))}</div>")
+        self.title.value = (f"<h2 style='margin:6px 0'>{html.escape(tr.t('portfolio_title'))}</h2>"
+                            f"<div style='color:#555'>{html.escape(tr.t('portfolio_workspace', name=name))}</div>")
 
     def _draw_curve(self) -> None:
         tr = self.translator

@@ -103,7 +103,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "fill_rate_type": {"en": "Fill rate", "zh": "满足率"},
     "csl_type": {"en": "Cycle service level", "zh": "周期服务水平"},
     "target": {"en": "Target", "zh": "目标"},
-    "review_period": {"en": "Review [days]", "zh": "盘点周期 [天]"},
+    "review_period": {"en": "Review [days]", "zh": "补货检查周期 [天]"},
     "lead_time": {"en": "Lead time", "zh": "提前期"},
     "lt_measured": {"en": "Measured from receipts", "zh": "按到货记录实测"},
     "lt_fixed": {"en": "Fixed", "zh": "固定值"},
@@ -144,7 +144,7 @@ STRINGS: dict[str, dict[str, str]] = {
               "on order to {level}, rounded up to packs of {pack} and at least {moq} units. It covers the demand "
               "expected over the lead time ({lead} days on average) plus the review period, {protection} units.",
         "zh": "补货上限 {level} 件：每 {review} 天下单，把在库加在途补到 {level} 件，按每箱 {pack} 件向上取整，"
-              "且不少于 {moq} 件。它覆盖提前期（平均 {lead} 天）加盘点周期内的预期需求 {protection} 件。"},
+              "且不少于 {moq} 件。它覆盖提前期（平均 {lead} 天）加检查周期内的预期需求 {protection} 件。"},
     "why_rq_level": {
         "en": "Reorder point {level} units: order as soon as stock on hand plus on order is at or below {level}. "
               "The demand expected over the lead time ({lead} days on average) is {protection} units.",
@@ -189,7 +189,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "history_stockout": {"en": "stock-out day", "zh": "缺货日"},
     "forecast_mean": {"en": "forecast", "zh": "预测"},
     "forecast_band": {"en": "P10-P90", "zh": "P10-P90"},
-    "ltd_title": {"en": "Demand over lead time + review ({family})", "zh": "提前期+盘点周期内需求（{family}）"},
+    "ltd_title": {"en": "Demand over lead time + review ({family})", "zh": "提前期+检查周期内需求（{family}）"},
     "ltd_probability": {"en": "probability", "zh": "概率"},
     "ltd_mean": {"en": "mean", "zh": "均值"},
     "trajectory_title": {"en": "Simulated stock on hand from today's {on_hand} units (open orders left out; "
