@@ -197,3 +197,247 @@ def _set_stockouts(fig: go.Figure, stockouts: pd.DataFrame, n: int, title: str) 
     fig.data[0].y = worst["sku"].astype(str).tolist()
     fig.data[0].customdata = worst["share_out_of_stock"].astype(float).tolist()
     fig.layout.title = {"text": title, "x": 0.01}
+
+
+# --------------------------------------------------------------------------- promotion simulator
+# (issue 7: the builders of opslib.ui.promotion; numbers come from opslib.promo.SimulationResult).
+# Built as one dict each, with a small inline template: plotly validates a figure once on creation,
+# and the full "plotly_white" template alone costs ~40 ms per figure, too slow for a slider.
+
+import numpy as np
+
+__all__ += ["promotion_comparison_figure", "promotion_lift_figure", "promotion_waterfall_figure",
+            "roi_distribution_figure", "tornado_figure"]
+
+PROMO_BAND_COLOR = "rgba(245,133,24,0.22)"
+PROFIT_UP, PROFIT_DOWN, PROFIT_TOTAL = "#54a24b", "#e45756", "#4c78a8"
+_LIGHT_TEMPLATE = {"layout": {
+    "plot_bgcolor": "white", "paper_bgcolor": "white", "font": {"color": "#2a3f5f"},
+    "xaxis": {"gridcolor": "#ebf0f8", "linecolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "automargin": True},
+    "yaxis": {"gridcolor": "#ebf0f8", "linecolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "automargin": True}}}
+_BREAKEVEN_LINE = {"color": "#b42318", "dash": "dash", "width": 1.5}
+
+
+def _promo_figure(data: list, title: str, height: int, **layout) -> go.Figure:
+    spec = {"title": {"text": title, "x": 0.01}, "height": height, "template": _LIGHT_TEMPLATE,
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 40}}
+    spec.update(layout)
+    return go.Figure({"data": data, "layout": spec})
+
+
+def _vline(x: float, xref: str = "x", line: dict | None = None) -> dict:
+    return {"type": "line", "xref": xref, "x0": x, "x1": x, "yref": f"{xref.replace('x', 'y')} domain",
+            "y0": 0, "y1": 1, "line": line or _BREAKEVEN_LINE}
+
+
+def promotion_lift_figure(dates, baseline_units, start, end, lift_quantiles, *, title: str = "Units per day",
+                          labels: dict | None = None) -> go.Figure:
+    """The lift fan: baseline units per day, and the promotion's P10-P90 band and P50 in the window.
+
+    Parameters
+    ----------
+    dates : sequence of dates
+        The days shown (the window and some days around it).
+    baseline_units : array-like
+        Baseline units per day of the promoted SKUs, summed [units/day].
+    start, end : date-like
+        The promotion window (inclusive).
+    lift_quantiles : tuple of float
+        P10, P50, P90 of the window's units over the baseline units, ``Q / B``, over the draws [1].
+    title : str
+    labels : dict, optional
+        ``baseline``, ``promo_p50``, ``band``, ``units``: the legend and axis words.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace 0 the baseline, traces 1 and 2 the band's P10 and P90 edges, trace 3 the P50, all
+        [units/day]; the band traces cover the window days only.
+    """
+    words = {"baseline": "baseline", "promo_p50": "promotion P50", "band": "P10-P90", "units": "units per day",
+             **(labels or {})}
+    days = pd.to_datetime(pd.Index(dates))
+    base = np.asarray(baseline_units, float)
+    inside = np.asarray((days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end)))
+    x_all = days.strftime("%Y-%m-%d").tolist()
+    x_in = days[inside].strftime("%Y-%m-%d").tolist()
+    p10, p50, p90 = (base[inside] * q for q in lift_quantiles)
+    data = [
+        {"type": "scatter", "x": x_all, "y": base.tolist(), "name": words["baseline"], "mode": "lines",
+         "line": {"color": UNITS_COLOR, "dash": "dot"}, "hovertemplate": "%{x}<br>%{y:,.1f}<extra>"
+         + words["baseline"] + "</extra>"},
+        {"type": "scatter", "x": x_in, "y": p10.tolist(), "name": "P10", "mode": "lines", "line": {"width": 0},
+         "showlegend": False, "hovertemplate": "%{x}<br>P10 %{y:,.1f}<extra></extra>"},
+        {"type": "scatter", "x": x_in, "y": p90.tolist(), "name": words["band"], "mode": "lines",
+         "line": {"width": 0}, "fill": "tonexty", "fillcolor": PROMO_BAND_COLOR,
+         "hovertemplate": "%{x}<br>P90 %{y:,.1f}<extra></extra>"},
+        {"type": "scatter", "x": x_in, "y": p50.tolist(), "name": words["promo_p50"], "mode": "lines+markers",
+         "line": {"color": GMV_COLOR, "width": 2}, "marker": {"size": 5},
+         "hovertemplate": "%{x}<br>P50 %{y:,.1f}<extra></extra>"},
+    ]
+    window = {"type": "rect", "xref": "x", "yref": "y domain", "x0": pd.Timestamp(start).strftime("%Y-%m-%d"),
+              "x1": pd.Timestamp(end).strftime("%Y-%m-%d"), "y0": 0, "y1": 1, "fillcolor": "#f2f2f2",
+              "opacity": 0.6, "line": {"width": 0}, "layer": "below"}
+    return _promo_figure(data, title, 320, hovermode="x unified", shapes=[window], xaxis={"type": "date"},
+                         yaxis={"title": {"text": words["units"]}, "rangemode": "tozero"},
+                         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
+
+
+def promotion_waterfall_figure(waterfall: pd.DataFrame, labels: dict | None = None, *, column: str = "mean",
+                               title: str = "Margin waterfall", currency: str = "") -> go.Figure:
+    """The margin waterfall: baseline margin, each change, promotion margin.
+
+    Parameters
+    ----------
+    waterfall : pandas.DataFrame
+        :attr:`opslib.promo.SimulationResult.waterfall` (``component, kind, mean, p10, p50, p90``).
+        Changes that are 0 are left out; the ``total`` row (incremental profit) is not a bar.
+    labels : dict, optional
+        Component name -> the word shown.
+    column : str, default "mean"
+        The statistic drawn; the changes sum to the difference of the ends for ``mean`` only.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``Waterfall`` trace: ``measure`` ``absolute`` (baseline), ``relative`` (changes),
+        ``total`` (promotion margin); ``customdata`` holds the component names [currency].
+    """
+    labels = labels or {}
+    kind = waterfall["kind"]
+    rows = waterfall[(kind != "total") & ((kind != "change") | (waterfall[column].abs() > 1e-9))]
+    measure = {"start": "absolute", "change": "relative", "end": "total"}
+    unit = f" {currency}" if currency else ""
+    data = [{"type": "waterfall", "x": [labels.get(c, c) for c in rows["component"]],
+             "y": rows[column].astype(float).tolist(), "measure": [measure[k] for k in rows["kind"]],
+             "customdata": rows["component"].tolist(), "increasing": {"marker": {"color": PROFIT_UP}},
+             "decreasing": {"marker": {"color": PROFIT_DOWN}}, "totals": {"marker": {"color": PROFIT_TOTAL}},
+             "connector": {"line": {"color": "#bbb"}}, "hovertemplate": "%{x}<br>%{y:,.0f}" + unit + "<extra></extra>"}]
+    return _promo_figure(data, title, 380, showlegend=False, margin={"l": 60, "r": 20, "t": 50, "b": 110},
+                         yaxis={"title": {"text": currency}})
+
+
+def _histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin centres, counts and widths of the finite values (``numpy.histogram``)."""
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return np.zeros(0), np.zeros(0, int), np.zeros(0)
+    low, high = float(v.min()), float(v.max())
+    if high - low <= 1e-9 * max(1.0, abs(high)):  # one value (e.g. GMV ROI of a percent-off without fees)
+        return np.array([low]), np.array([len(v)]), np.array([max(abs(low) * 0.02, 1e-3)])
+    counts, edges = np.histogram(v, bins=bins)
+    return (edges[:-1] + edges[1:]) / 2, counts, np.diff(edges)
+
+
+def roi_distribution_figure(profit_roi, gmv_roi, *, gmv_breakeven: float | None = None, title: str = "ROI",
+                            profit_label: str = "profit ROI (breaks even at 0)",
+                            gmv_label: str = "GMV ROI (投产比)", count_label: str = "draws",
+                            probability_label: str = "P(profit ROI > 0)",
+                            probability: float | None = None, bins: int = 40) -> go.Figure:
+    """Histograms of profit ROI [shown in %] and GMV ROI (投产比) over the draws, break-even lines marked.
+
+    Parameters
+    ----------
+    profit_roi, gmv_roi : array-like
+        Per draw (NaN draws, without spend, are left out).
+    gmv_breakeven : float, optional
+        ``1 / g``: the GMV ROI at which the promotion breaks even.
+    probability : float, optional
+        P(profit ROI > 0), written on the left panel.
+    bins : int, default 40
+        Bins of :func:`numpy.histogram` per panel.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace 0 the profit ROI bars (left), trace 1 the GMV ROI bars (right): bin centres and counts
+        of draws.
+    """
+    panels = []
+    for values, axis, colour, name, fmt in ((profit_roi, "", PROFIT_TOTAL, profit_label, ".1%"),
+                                            (gmv_roi, "2", GMV_COLOR, gmv_label, ".2f")):
+        centre, counts, width = _histogram(np.asarray(values, float), bins)
+        panels.append({"type": "bar", "x": centre.tolist(), "y": counts.tolist(), "width": width.tolist(),
+                       "marker": {"color": colour}, "name": name, "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+                       "hovertemplate": "%{x:" + fmt + "}<br>%{y} " + count_label + "<extra></extra>"})
+    shapes = [_vline(0.0, "x")]
+    if gmv_breakeven is not None and np.isfinite(gmv_breakeven):
+        shapes.append(_vline(float(gmv_breakeven), "x2"))
+    notes = [{"text": profit_label, "xref": "x domain", "yref": "paper", "x": 0.5, "y": 1.0, "yanchor": "bottom",
+              "showarrow": False},
+             {"text": gmv_label, "xref": "x2 domain", "yref": "paper", "x": 0.5, "y": 1.0, "yanchor": "bottom",
+              "showarrow": False}]
+    if probability is not None:
+        notes.append({"text": f"{probability_label} = {probability:.1%}", "xref": "x domain", "yref": "y domain",
+                      "x": 0.02, "y": 0.98, "xanchor": "left", "yanchor": "top", "showarrow": False,
+                      "bgcolor": "rgba(255,255,255,0.8)"})
+    return _promo_figure(panels, title, 320, showlegend=False, bargap=0.05, shapes=shapes, annotations=notes,
+                         margin={"l": 60, "r": 20, "t": 70, "b": 40},
+                         xaxis={"domain": [0, 0.44], "tickformat": ".0%"},
+                         yaxis={"title": {"text": count_label}},
+                         xaxis2={"domain": [0.56, 1], "anchor": "y2"}, yaxis2={"anchor": "x2"})
+
+
+def tornado_figure(tornado: pd.DataFrame, names=None, *, centre: float | None = None, title: str = "Tornado",
+                   axis_label: str = "incremental profit", currency: str = "") -> go.Figure:
+    """Tornado: the profit with each uncertain input at its P10 and at its P90, largest swing on top.
+
+    Parameters
+    ----------
+    tornado : pandas.DataFrame
+        :attr:`opslib.promo.SimulationResult.tornado` (``sku, input, low, high, profit_low,
+        profit_high, swing``), sorted by swing.
+    names : sequence of str, optional
+        The bar labels (default ``"sku · input"``).
+    centre : float, optional
+        A reference profit to mark (e.g. the P50).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace 0: bars from ``profit_low`` (``base``) to ``profit_high`` (``base + x``) [currency].
+    """
+    names = list(names) if names is not None else [f"{s} · {i}" for s, i in zip(tornado["sku"], tornado["input"])]
+    low = tornado["profit_low"].astype(float).to_numpy()
+    high = tornado["profit_high"].astype(float).to_numpy()
+    unit = f" {currency}" if currency else ""
+    data = [{"type": "bar", "orientation": "h", "y": names, "base": low.tolist(), "x": (high - low).tolist(),
+             "marker": {"color": [PROFIT_UP if h >= lo else PROFIT_DOWN for lo, h in zip(low, high)]},
+             "customdata": np.stack([low, high], axis=1).tolist() if len(low) else [],
+             "hovertemplate": "%{y}<br>P10: %{customdata[0]:,.0f}" + unit + "<br>P90: %{customdata[1]:,.0f}"
+                              + unit + "<extra></extra>"}]
+    shapes = [_vline(float(centre), "x", {"color": "#555", "dash": "dot"})] if centre is not None and np.isfinite(
+        centre) else []
+    return _promo_figure(data, title, max(260, 60 + 28 * len(names)), showlegend=False, shapes=shapes,
+                         margin={"l": 220, "r": 20, "t": 50, "b": 40},
+                         xaxis={"title": {"text": axis_label + (f" [{currency}]" if currency else "")}},
+                         yaxis={"autorange": "reversed", "type": "category"})
+
+
+def promotion_comparison_figure(table: pd.DataFrame, *, title: str = "Scenarios",
+                                axis_label: str = "incremental profit", currency: str = "") -> go.Figure:
+    """Kept scenarios side by side: profit P50 with its P10-P90 range, P(profitable) in the hover.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`opslib.promo.Comparison.table`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace 0: the P50 per scenario with error bars to P10 and P90 [currency].
+    """
+    p50 = table["profit_p50"].astype(float).to_numpy()
+    unit = f" {currency}" if currency else ""
+    data = [{"type": "scatter", "x": table["plan"].astype(str).tolist(), "y": p50.tolist(), "mode": "markers",
+             "marker": {"size": 12, "color": PROFIT_TOTAL},
+             "error_y": {"type": "data", "symmetric": False,
+                         "array": (table["profit_p90"].astype(float).to_numpy() - p50).tolist(),
+                         "arrayminus": (p50 - table["profit_p10"].astype(float).to_numpy()).tolist()},
+             "customdata": table["probability_profitable"].astype(float).tolist(),
+             "hovertemplate": "%{x}<br>P50 %{y:,.0f}" + unit + "<br>P(profit > 0) %{customdata:.0%}<extra></extra>"}]
+    zero = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
+            "line": _BREAKEVEN_LINE}
+    return _promo_figure(data, title, 320, showlegend=False, shapes=[zero],
+                         yaxis={"title": {"text": axis_label + (f" [{currency}]" if currency else "")}})

@@ -1,0 +1,364 @@
+"""The Promotion simulator without a browser: set a control, read the numbers it shows, check them against the library.
+
+The demo shop's ``pet`` category (24 SKUs, a few seconds to fit) is the subject; the fitted response is kept
+on disk in a folder of this module (``OPSLIB_CACHE_DIR``), which one test checks is read back.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import inspect
+import io
+import os
+import re
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import opslib
+from opslib import promo
+from opslib.data import Workspace
+from opslib.ui import promotion as ui_promotion
+from opslib.ui.i18n import check_strings
+from opslib.ui.promotion import (
+    PROMOTION_STRINGS,
+    PromotionSimulator,
+    promotion_simulator,
+)
+
+CATEGORY = "pet"
+
+
+@pytest.fixture(scope="module")
+def cache_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("opslib-cache")
+    before = os.environ.get("OPSLIB_CACHE_DIR")
+    os.environ["OPSLIB_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("OPSLIB_CACHE_DIR", None)
+    else:
+        os.environ["OPSLIB_CACHE_DIR"] = before
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return opslib.load_demo()
+
+
+@pytest.fixture(scope="module")
+def app(demo, cache_folder) -> PromotionSimulator:
+    return promotion_simulator(demo, category=CATEGORY, background=False)
+
+
+def shown(panel_html: str) -> dict[str, str]:
+    """The numbers a panel shows, by their ``opslib-promo-<name>`` class."""
+    return dict(re.findall(r"class='opslib-promo-([a-z-]+)' style='[^']*'>([^<]*)<", panel_html))
+
+
+def library(app: PromotionSimulator, demo: Workspace, plan: promo.PromotionPlan, refit: bool = False):
+    """The same plan through the library, from the tables rebuilt by direct calls (the response fitted again
+    with ``refit``, else read from the disk cache the app wrote)."""
+    skus = list(plan.skus)
+    fit = ui_promotion.fit_category_response if refit else ui_promotion.category_response
+    response = fit(demo, CATEGORY)
+    season = {"items": demo.items} if "items" in inspect.signature(promo.baseline_from_history).parameters else {}
+    baseline = promo.baseline_from_history(demo.demand, skus, app.origin, app.horizon_end, **season)
+    uncertainty = promo.baseline_uncertainty(demo.demand, skus, app.origin,
+                                             app.origin + pd.Timedelta(days=plan.days - 1), **season)
+    result = promo.simulate(plan, response, baseline, demo.items, draws=2000, seed=0,
+                            baseline_uncertainty=uncertainty)
+    return response, baseline, uncertainty, result
+
+
+def test_strings_are_complete_and_both_rois_are_labelled():
+    assert check_strings(PROMOTION_STRINGS) == []
+    assert PROMOTION_STRINGS["card_profit_roi"]["en"].startswith("Profit ROI")
+    assert "GMV ROI (投产比)" in PROMOTION_STRINGS["card_gmv_roi"]["en"]
+    assert "投产比" in PROMOTION_STRINGS["card_gmv_roi"]["zh"]
+
+
+def test_opens_on_the_best_seller_with_a_simulation(app, demo):
+    assert app.error_panel.value == ""
+    assert app.category.value == CATEGORY
+    skus = sorted(demo.items.loc[demo.items["category"] == CATEGORY, "sku"])
+    assert [v for _, v in app.skus.options] == skus
+    units = demo.demand[demo.demand["sku"].isin(skus)].groupby("sku")["units"].sum()
+    assert app.skus.value == (units.idxmax(),)
+    assert app.origin == pd.Timestamp(demo.demand["date"].max()) + pd.Timedelta(days=1)
+    assert isinstance(app.result, promo.SimulationResult) and app.result.plan == app.plan
+    for fig in (app.lift_chart, app.waterfall_chart, app.roi_chart, app.tornado_chart):
+        assert isinstance(fig, go.Figure)
+    assert app.lift_view.outputs and app.waterfall_view.outputs and app.roi_view.outputs and app.tornado_view.outputs
+
+
+def test_tables_and_numbers_equal_the_library_to_the_digit(app, demo):
+    app.depth.value = 30.0
+    app.funding_share.value = 20.0
+    app.fixed_fees.value = 500.0
+    plan = app.plan
+    assert (plan.mechanic, plan.depth, plan.funding_share, plan.fixed_cost) == ("percent_off", 0.3, 0.2, 500.0)
+    response, baseline, uncertainty, r = library(app, demo, plan, refit=True)
+    pd.testing.assert_frame_equal(app.response.reset_index(drop=True), response)
+    pd.testing.assert_frame_equal(app.baseline.reset_index(drop=True), baseline)
+    pd.testing.assert_frame_equal(app.uncertainty.reset_index(drop=True), uncertainty)
+    pd.testing.assert_frame_equal(app.result.draws, r.draws)
+    pd.testing.assert_frame_equal(app.result.waterfall, r.waterfall)
+    s = r.summary.set_index("metric")
+    cards = shown(app.cards.value)
+    assert cards["profit"] == f"{s.at['profit', 'p50']:,.0f}"
+    assert cards["profit-roi"] == f"{s.at['profit_roi', 'p50']:.1%}"
+    assert cards["gmv-roi"] == f"{s.at['gmv_roi', 'p50']:.2f}"
+    assert cards["probability"] == f"{r.probability_profitable:.1%}"
+    assert cards["units"] == f"{s.at['incremental_units', 'p50']:,.0f}"
+    assert cards["spend"] == f"{s.at['spend', 'mean']:,.0f}"
+    assert r.probability_profitable == np.mean(r.draws["profit_roi"] > 0)
+    g = r.guardrails.iloc[0]
+    guard = dict(re.findall(r"class='opslib-promo-([a-z-]+)'>([^<]*)<", app.guardrail_panel.value))
+    be = promo.breakeven_lift(g["margin_rate"], 0.3, 0.2, g["non_incremental_share"])
+    assert guard["breakeven-lift"] == (f"{be:.1%}" if np.isfinite(be) else "never")
+    assert guard["max-depth"] == f"{promo.max_profitable_depth(g['margin_rate'], 0.2, g['non_incremental_share']):.1%}"
+    per_sku = r.skus.iloc[0]
+    assert guard["expected-lift"] == f"{per_sku['incremental_units_p50'] / per_sku['baseline_units']:.1%}"
+
+
+def test_waterfall_sums_to_the_total_and_charts_carry_the_draws(app):
+    r = app.result
+    trace = app.waterfall_chart.data[0]
+    y = np.asarray(trace.y, float)
+    assert trace.measure[0] == "absolute" and trace.measure[-1] == "total"
+    assert set(trace.measure[1:-1]) == {"relative"}
+    total = r.waterfall.set_index("component").at["incremental_profit", "mean"]
+    assert np.isclose(y[1:-1].sum(), total, rtol=1e-12, atol=1e-6)
+    assert np.isclose(y[0] + y[1:-1].sum(), y[-1], rtol=1e-12, atol=1e-6)
+    # lift fan: the window's baseline per day times the draws' lift quantiles
+    ratio = (r.draws["promo_units"] / r.draws["baseline_units"]).to_numpy()
+    p10, p50, p90 = np.percentile(ratio, [10, 50, 90])
+    days = pd.date_range(r.plan.start, r.plan.end)
+    base = app.baseline.set_index("date").loc[days, "baseline_units"].to_numpy()
+    fan = app.lift_chart.data
+    assert list(fan[3].x) == [f"{d:%Y-%m-%d}" for d in days]
+    np.testing.assert_array_equal(fan[1].y, base * p10)
+    np.testing.assert_array_equal(fan[3].y, base * p50)
+    np.testing.assert_array_equal(fan[2].y, base * p90)
+    # ROI histograms hold every draw with spend; the tornado's bars run from profit_low to profit_high
+    roi = app.roi_chart.data
+    assert sum(roi[0].y) == np.isfinite(r.draws["profit_roi"]).sum() == len(r.draws)
+    assert sum(roi[1].y) == np.isfinite(r.draws["gmv_roi"]).sum()
+    top = r.tornado.head(10)
+    bars = app.tornado_chart.data[0]
+    np.testing.assert_array_equal(bars.base, top["profit_low"].to_numpy())
+    np.testing.assert_allclose(np.asarray(bars.base) + np.asarray(bars.x), top["profit_high"].to_numpy(), rtol=1e-12)
+
+
+def test_stock_check_equals_the_library_on_the_whole_workspace(app, demo):
+    want = promo.stock_check(app.result, demo, as_of=demo.stock["date"].max(), simulator=app.simulator,
+                             baseline=app.baseline)
+    pd.testing.assert_frame_equal(app.stock, want)
+    cards = shown(app.stock_panel.value)
+    assert cards["stockout-probability"] == f"{want['stockout_probability'].max():.1%}"
+    ordered = want["order_quantity"].sum()
+    assert cards["order-quantity"] == (f"{ordered:,.0f} units" if ordered > 0 else "no order needed")
+
+
+def test_a_control_change_updates_the_view_quickly(app):
+    app.depth.value = 25.0
+    app.depth.value = 20.0
+    assert app.plan.depth == 0.2 and app.result.plan.depth == 0.2
+    # the budget is 300 ms on an idle machine; the test machine is shared, so only a gross regression fails
+    assert app.timings["view"] < 1.5, app.timings
+
+
+def test_mechanics_show_their_controls_and_build_their_plans(app, demo):
+    app.mechanic.value = "flash_sale"
+    assert app.flash_cap.layout.display is None and app.tiers.layout.display == "none"
+    app.flash_cap.value = 40.0
+    assert app.plan.stock_cap == 40.0 and app.result.plan.stock_cap == 40.0
+    assert "flash-cap" in shown(app.stock_panel.value)
+    app.mechanic.value = "threshold"
+    assert app.tiers.layout.display is None and app.flash_cap.layout.display == "none"
+    app.tiers.value = "99:10|199:30"
+    assert app.plan.tiers == promo.parse_tiers("99:10|199:30")
+    app.mechanic.value = "coupon"
+    app.coupon_face.value, app.coupon_threshold.value, app.coupon_redemption.value = 10.0, 99.0, 40.0
+    assert (app.plan.reward, app.plan.threshold, app.plan.coupon_redemption) == (10.0, 99.0, 0.4)
+    app.mechanic.value = "second_half_price"
+    assert app.depth.value == 50.0
+    depths = promo.realized_depths(demo.order_lines, demo.promotions, demo.items)
+    want = depths.loc[depths["mechanic"] == "second_half_price", "realized_depth"].iloc[0]
+    assert app.plan.unit_discount == want and "Discount per unit sold" in app.multi_unit_note.value
+    assert app.error_panel.value == ""
+    app.mechanic.value = "percent_off"
+    app.depth.value = 20.0
+    assert app.multi_unit_note.value == ""
+
+
+def test_bad_inputs_are_refused_in_words_and_the_page_goes_on(app):
+    app.depth.value = 120.0
+    assert "Depth must be between 0% and 100%; you entered 120%." in app.error_panel.value
+    assert "Could not read the plan" in app.error_panel.value
+    assert app.result is None and app.cards.value == ""
+    app.depth.value = 20.0
+    assert app.error_panel.value == "" and app.result is not None
+    start = app.start.value
+    app.end.value = start - dt.timedelta(days=2)
+    assert (f"The end date ({start - dt.timedelta(days=2):%Y-%m-%d}) is before the start date ({start:%Y-%m-%d})"
+            in app.error_panel.value)
+    app.end.value = start + dt.timedelta(days=6)
+    assert app.error_panel.value == ""
+    app.start.value = (app.origin - pd.Timedelta(days=30)).date()
+    assert "the day after the last data" in app.error_panel.value
+    app.start.value = start
+    app.fixed_fees.value = -5.0
+    assert "Fixed fees must be 0 or more; you entered -5." in app.error_panel.value
+    app.fixed_fees.value = 0.0
+    assert app.error_panel.value == "" and app.result.plan.depth == 0.2
+
+
+def test_kept_scenarios_compare_equal_to_compare_and_export(app, demo):
+    assert app.scenarios == [] and "No scenario kept yet" in app.scenario_note.value
+    app.depth.value = 20.0
+    app.keep_scenario()
+    app.depth.value = 10.0
+    app.keep_scenario()
+    app.mechanic.value = "second_half_price"
+    app.keep_scenario()
+    plans = [s.plan for s in app.scenarios]
+    assert [p.name.split()[0] for p in plans] == ["S1", "S2", "S3"]
+    skus = list(plans[0].skus)
+    response, baseline, uncertainty, _ = library(app, demo, plans[0])
+    want = promo.compare(plans, response, baseline, demo.items, draws=2000, seed=0,
+                         baseline_uncertainty=uncertainty, tornado=False)
+    pd.testing.assert_frame_equal(app.comparison.table, want.table)
+    assert set(skus) == set(app.simulator_tables(skus, plans[0].days)["baseline"]["sku"])
+    assert "opslib-promo-comparison" in app.comparison_table.value
+    assert list(app.comparison_chart.data[0].y) == want.table["profit_p50"].tolist()
+    assert len(app.scenario_list.children) == 3
+
+    frame = app.comparison_frame()
+    back = pd.read_csv(io.BytesIO(app.comparison_csv()))
+    assert list(back.columns) == list(frame.columns) and len(back) == 3
+    np.testing.assert_allclose(back["profit_p50"], want.table["profit_p50"], rtol=1e-12)
+    assert back["plan"].tolist() == want.table["plan"].tolist()
+    excel = pd.read_excel(io.BytesIO(app.comparison_excel()), sheet_name="scenarios")
+    np.testing.assert_allclose(excel["profit_p50"], want.table["profit_p50"], rtol=1e-12)
+    links = dict(re.findall(r"class='opslib-promo-(export-[a-z]+)' download='[^']+' href='data:[^;]+;base64,([^']+)'",
+                            app.export_links.value))
+    assert base64.b64decode(links["export-csv"]) == app.comparison_csv()
+    assert base64.b64decode(links["export-excel"])[:2] == b"PK"
+
+    app.keep_scenario()
+    app.keep_scenario()  # a fifth: refused in words
+    assert len(app.scenarios) == 4 and "Four scenarios are kept already" in app.error_panel.value
+    app.remove_scenario(1)
+    assert [s.plan.name.split()[0] for s in app.scenarios] == ["S1", "S3", "S4"]
+    assert len(app.comparison.table) == 3 and "scenarios" not in app._errors
+    button = app.scenario_list.children[0].children[0]
+    button.click()
+    assert [s.plan.name.split()[0] for s in app.scenarios] == ["S3", "S4"]
+    while app.scenarios:
+        app.remove_scenario(0)
+    assert app.comparison is None and app.export_links.value == ""
+    app.mechanic.value = "percent_off"
+    app.depth.value = 20.0
+
+
+def test_language_switch_relabels_controls_cards_and_charts(app):
+    value = shown(app.cards.value)["profit"]
+    app.tr.set_language("zh")
+    try:
+        assert app.depth.description == "折扣力度 [%]"
+        assert ("限时秒杀", "flash_sale") in app.mechanic.options and app.mechanic.value == "percent_off"
+        assert "增量利润 P50" in app.cards.value and shown(app.cards.value)["profit"] == value
+        assert "GMV ROI（投产比）P50" in app.cards.value
+        assert app.waterfall_chart.layout.title.text == PROMOTION_STRINGS["chart_waterfall"]["zh"]
+        app.depth.value = 150.0
+        assert "折扣力度必须在 0% 到 100% 之间；您输入的是 150%。" in app.error_panel.value
+        assert "出错了" in app.error_panel.value
+        app.depth.value = 20.0
+    finally:
+        app.tr.set_language("en")
+    assert app.depth.description == "Depth [%]" and "Incremental profit, P50" in app.cards.value
+
+
+def test_the_response_is_read_back_from_disk(demo, cache_folder, monkeypatch):
+    assert list(cache_folder.glob("promotion-*.pkl"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fitted again instead of reading the kept response")
+
+    monkeypatch.setattr(ui_promotion, "fit_category_response", refuse)
+    t0 = time.perf_counter()
+    again = promotion_simulator(demo, category=CATEGORY, background=True)
+    assert again.error_panel.value == "" and again.result is not None and again.status.value == ""
+    assert time.perf_counter() - t0 < 30
+
+
+def test_a_category_without_a_kept_fit_is_fitted_in_the_background(demo, cache_folder, monkeypatch, app):
+    fitted = ui_promotion.category_response(demo, CATEGORY)
+    release = threading.Event()
+
+    def slow_fit(ws, category):
+        release.wait(10)
+        return fitted
+
+    monkeypatch.setattr(ui_promotion, "fit_category_response", slow_fit)
+    monkeypatch.setattr(ui_promotion, "_response_options", lambda category: ("promotion-response-test", category))
+    page = promotion_simulator(demo, category=CATEGORY, background=True)
+    assert "Learning the demand response of pet" in page.status.value and page.result is None
+    release.set()
+    for _ in range(200):
+        if page.result is not None:
+            break
+        time.sleep(0.05)
+    assert page.result is not None and page.status.value == "" and page.error_panel.value == ""
+
+
+def test_an_empty_workspace_says_so():
+    page = PromotionSimulator(Workspace(name="empty"))
+    assert "no items, demand or promotions" in page.error_panel.value
+    assert page.result is None
+
+
+def test_the_whole_category_is_one_plan_with_a_guardrail_and_stock_row_per_sku(app, demo):
+    app.whole_category.value = True
+    try:
+        skus = tuple(sorted(demo.items.loc[demo.items["category"] == CATEGORY, "sku"]))
+        assert app.skus.disabled and app.plan.skus == skus and app.error_panel.value == ""
+        assert list(app.result.guardrails["sku"]) == list(skus) and list(app.stock["sku"]) == list(skus)
+        assert app.guardrail_panel.value.count("<tr") == len(skus) + 1
+        want = promo.stock_check(app.result, demo, as_of=demo.stock["date"].max(), simulator=app.simulator,
+                                 baseline=app.baseline)
+        pd.testing.assert_frame_equal(app.stock, want)
+    finally:
+        app.whole_category.value = False
+    assert len(app.plan.skus) == 1
+
+
+def test_a_shared_translator_gets_the_app_words(demo, cache_folder):
+    from opslib.ui.i18n import Translator
+
+    shared = Translator({"page_title": {"en": "Planner", "zh": "计划"}}, language="zh")
+    page = promotion_simulator(demo, translator=shared, category=CATEGORY, background=False)
+    assert page.tr is shared and shared.t("page_title") == "计划"
+    assert page.keep_button.description == "保存方案" and "利润 ROI P50" in page.cards.value
+
+
+def test_snapshot_holds_the_cards_charts_and_kept_scenarios(app):
+    sim = app
+    import base64
+    import re
+
+    page = sim.make_snapshot()
+    match = re.search(r"href='data:text/html;base64,([^']+)'", sim.snapshot_link.value)
+    assert match and base64.b64decode(match.group(1)).decode("utf-8") == page
+    assert sim.cards.value in page and sim.guardrail_panel.value in page
+    assert "Promotion plan: " in page and str(sim.start.value) in page
+    assert page.count("<script") - page.count("Plotly.newPlot") <= 2  # plotly.js inlined once, not per chart
+    for chart in (sim.lift_chart, sim.waterfall_chart, sim.roi_chart, sim.tornado_chart):
+        assert f'"type":"{chart.data[0].type}"' in page
