@@ -25,10 +25,14 @@ TOL = 1e-10
 # --------------------------------------------------------------------------- per-series references
 
 
-def ref_ses(x, alpha):
-    """M5 ``SES``: y[1] = x[1]; y[t+1] = a x[t] + (1 - a) y[t]. Returns (final level, SSE of y[t] vs x[t])."""
-    level, sse = None, 0.0
+def ref_ses(x, alpha, dtype=float):
+    """M5 ``SES``: y[1] = x[1]; y[t+1] = a x[t] + (1 - a) y[t]. Returns (final level, SSE of y[t] vs x[t]).
+
+    ``dtype`` np.float32: values, alpha and every operation rounded to float32 (numpy scalars), as
+    the SSE evaluations of opslib's alpha search (``smoothing.SEARCH_DTYPE``)."""
+    level, sse, alpha = None, dtype(0.0), dtype(alpha)
     for v in x:
+        v = dtype(v)
         if level is None:
             level = v
             continue
@@ -38,14 +42,16 @@ def ref_ses(x, alpha):
     return level, sse
 
 
-def ref_ses_alpha(x, lo=0.1, hi=0.3):
+def ref_ses_alpha(x, lo=0.1, hi=0.3, dtype=None):
     """Golden-section search of opslib, one series, one alpha at a time (textbook form, e.g.
     Press et al., Numerical Recipes, 3rd ed., section 10.2): keep [a, d] when SSE(c) <= SSE(d), else
-    [c, b]; then also try the bound the bracket still touches; first smallest of (c, d, bound)."""
+    [c, b]; then also try the bound the bracket still touches; first smallest of (c, d, bound).
+    The SSE in ``dtype`` (default: opslib's ``SEARCH_DTYPE``); the points in float64."""
     if len(x) < 2:
         return lo
     g = (5 ** 0.5 - 1) / 2
-    sse = lambda a: ref_ses(x, a)[1]                       # noqa: E731
+    dtype = smoothing.SEARCH_DTYPE if dtype is None else dtype
+    sse = lambda a: ref_ses(x, a, dtype)[1]                # noqa: E731
     a, b = lo, hi
     c, d = b - g * (b - a), a + g * (b - a)
     fc, fd = sse(c), sse(d)
@@ -335,8 +341,11 @@ def test_holt_matches_statsmodels(phi):
 # --------------------------------------------------------------------------- vectorized == per series
 
 
+@pytest.mark.parametrize("search_dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("alpha_range", [(0.1, 0.3), (0.01, 0.99)])   # M5 SexpS; statsforecast's SES optimized
-def test_ses_vectorized_matches_reference(alpha_range):
+def test_ses_vectorized_matches_reference(monkeypatch, alpha_range, search_dtype):
+    # the reference searches with its SSE in the same precision (float32 emulated with numpy scalars)
+    monkeypatch.setattr(smoothing, "SEARCH_DTYPE", search_dtype)
     y = np.vstack([smooth_panel(T=90), intermittent_panel()])
     result = simple_exponential_smoothing(y, 3, alpha_range=alpha_range)
     for i, row in enumerate(y):
@@ -604,3 +613,49 @@ def test_drift_matches_statsmodels_arima_010_with_drift():
         y = 50 + np.cumsum(rng.normal(0.7, 2.0, 40))
         ref = ARIMA(y, order=(0, 1, 0), trend="t").fit().forecast(4)
         np.testing.assert_allclose(drift(y, 4).mean[0], ref, rtol=1e-6)
+
+
+@pytest.mark.parametrize("block_series", [5, 1])
+def test_ses_fitted_in_series_blocks_matches_the_reference(monkeypatch, block_series):
+    # the alpha search runs on blocks of SES_BLOCK_SERIES series, one time-major buffer reused from
+    # block to block (the last block narrower): the numbers are the per-series reference's and, bit
+    # for bit, those of one block holding every series
+    y = np.vstack([smooth_panel(T=90), intermittent_panel()])            # 37 series: 8 blocks of 5
+    whole = {r: simple_exponential_smoothing(y, 2, alpha_range=r) for r in ((0.1, 0.3), (0.01, 0.99))}
+    monkeypatch.setattr(smoothing, "SES_BLOCK_SERIES", block_series)
+    for alpha_range, one_block in whole.items():
+        result = simple_exponential_smoothing(y, 2, alpha_range=alpha_range)
+        for field in ("mean", "fitted", "spread"):
+            np.testing.assert_array_equal(getattr(result, field), getattr(one_block, field))
+        np.testing.assert_array_equal(result.params["alpha"], one_block.params["alpha"])
+        np.testing.assert_array_equal(smoothing.ses_level(y, alpha_range=alpha_range), result.mean[:, 0])
+        for i, row in enumerate(y):
+            x = observed(row)
+            if not x:
+                assert np.isnan(result.mean[i]).all()
+                continue
+            alpha = ref_ses_alpha(x, *alpha_range)
+            assert abs(result.params["alpha"][i] - alpha) < TOL
+            assert abs(result.mean[i, 0] - ref_ses(x, alpha)[0]) < TOL
+    fixed = simple_exponential_smoothing(y, 1, alpha=0.2)
+    for i, row in enumerate(y):
+        x = observed(row)
+        if x:
+            assert abs(fixed.mean[i, 0] - ref_ses(x, 0.2)[0]) < TOL
+
+
+def test_ses_float32_search_is_as_good_as_the_float64_search():
+    # the float32 SSE evaluations may order two near-equal points differently; the alpha chosen is
+    # then as good, in float64 SSE, as the float64 search's within 1e-6 relative (here: 210 series,
+    # counts and non-integer values, both ranges)
+    rng = np.random.default_rng(5)
+    y = np.vstack([smooth_panel(n=60, T=200, seed=9), intermittent_panel(n=100, T=200, seed=4),
+                   rng.gamma(2.0, 30.0, (50, 200)).round(2)])
+    for alpha_range in ((0.1, 0.3), (0.01, 0.99)):
+        a32 = simple_exponential_smoothing(y, 1, alpha_range=alpha_range).params["alpha"]
+        for i, row in enumerate(y):
+            x = observed(row)
+            if len(x) < 2:
+                continue
+            best = ref_ses(x, ref_ses_alpha(x, *alpha_range, dtype=float))[1]
+            assert ref_ses(x, a32[i])[1] <= best * (1 + 1e-6) + 1e-12, (alpha_range, i)
