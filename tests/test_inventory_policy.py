@@ -126,3 +126,35 @@ def test_forecast_as_demand_source_reproduces_history_and_follows_the_forecast()
     assert up.loc[skus[-1], "order_up_to"] == base.loc[skus[-1], "order_up_to"]
     with pytest.raises(DataError, match="forecast"):
         inv.plan_policies(shop, "fill_rate", 0.95, 7, forecast=pd.DataFrame({"sku": ["x"]}))
+
+
+def test_no_sku_with_a_lead_time_gives_an_empty_table_and_says_why(small_shop):
+    # regression: the empty table had no columns and plan_policies raised KeyError 'sku'
+    items = small_shop.items.assign(lead_time_days=np.nan)
+    ws = dataclasses.replace(small_shop, items=items, purchase_orders=None)
+    for policy in ("(R,S)", "(r,Q)"):
+        plan = inv.plan_policies(ws, policy=policy)
+        assert len(plan.policies) == 0
+        assert list(plan.policies.columns[: len(inv.POLICY_COLUMNS)]) == inv.POLICY_COLUMNS
+        assert list(plan.warnings["sku"]) == list(items["sku"])
+        assert plan.warnings["issue"].str.startswith("no lead time").all()
+    with pytest.raises(DataError, match="no SKU with demand and a lead time"):
+        inv.service_investment_curves(ws)
+
+
+def test_plan_and_curves_share_the_crossing_shortfall_and_the_numbers_do_not_depend_on_it(small_shop):
+    from opslib.inventory import policy
+
+    policy._SHORTFALL_MEMO.clear()
+    first = inv.plan_policies(small_shop, "fill_rate", 0.9, 7)
+    n = len(policy._SHORTFALL_MEMO)
+    assert n == (first.policies["policy"] != "none").sum() > 0  # one per planned SKU
+    curves = inv.service_investment_curves(small_shop, 7)
+    assert len(policy._SHORTFALL_MEMO) == n  # the same daily demand, lead times and review: all reused
+    csl = inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7)  # another target: all reused
+    assert len(policy._SHORTFALL_MEMO) == n
+    policy._SHORTFALL_MEMO.clear()  # computed afresh: the same numbers, bit for bit
+    assert inv.plan_policies(small_shop, "fill_rate", 0.9, 7).policies.equals(first.policies)
+    assert inv.service_investment_curves(small_shop, 7).equals(curves)
+    policy._SHORTFALL_MEMO.clear()
+    assert inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7).policies.equals(csl.policies)

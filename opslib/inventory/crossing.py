@@ -58,16 +58,18 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal, special
+from scipy import fft as sp_fft
+from scipy import special
 
 from opslib.errors import DataError
 from opslib.inventory._validate import check_integer, check_nonnegative
 from opslib.inventory.distributions import _as_demand, _Pmf
-from opslib.inventory.lead_time import _fit, _lead_times
+from opslib.inventory.lead_time import _fit_spec, _lead_times
 
 __all__ = [
     "OrderCrossingShortfall",
@@ -102,10 +104,18 @@ def outstanding_order_probabilities(lead_time_days, review_period_days: int) -> 
     return (probs[None, None, :] * (values[None, None, :] > thresholds[:, :, None])).sum(axis=2)
 
 
+def _fftconvolve(a, b):
+    """``scipy.signal.fftconvolve(a, b)`` (full mode, real 1-D input) without its dispatch: the same
+    padded length (``next_fast_len``) and the same pocketfft transforms, so the same numbers, bit for bit."""
+    n = a.size + b.size - 1
+    size = sp_fft.next_fast_len(n, True)
+    return sp_fft.irfft(sp_fft.rfft(a, size) * sp_fft.rfft(b, size), size)[:n]
+
+
 def _convolve(a, b):
-    out = signal.fftconvolve(a, b) if min(a.size, b.size) > 64 else np.convolve(a, b)
-    out = np.maximum(out, 0.0)
-    keep = np.flatnonzero(out > _TAIL * out.sum())
+    out = _fftconvolve(a, b) if min(a.size, b.size) > 64 else np.convolve(a, b)
+    np.maximum(out, 0.0, out=out)
+    keep = (out > _TAIL * np.add.reduce(out)).nonzero()[0]  # flatnonzero(out > _TAIL * out.sum()), less overhead
     return out[: keep[-1] + 1] if keep.size else out[:1]
 
 
@@ -123,9 +133,31 @@ def _grid_pmf(dist) -> np.ndarray:
         out = np.zeros(int(round(d.values[-1])) + 1)
         np.add.at(out, np.round(d.values).astype(int), d.probs)
         return out
-    top = int(d.isf(_TAIL)) + 1
-    out = d.pmf(np.arange(top + 1))
+    return _grid_pmf_of(d.dist, d.args, d.kwds)
+
+
+def _grid_pmf_of(generator, args, kwds) -> np.ndarray:
+    """:func:`_grid_pmf` of ``generator(*args, **kwds)`` without freezing it (the same scipy calls)."""
+    top = int(generator.isf(_TAIL, *args, **kwds)) + 1
+    out = generator.pmf(np.arange(top + 1), *args, **kwds)
     return out / out.sum()
+
+
+def _day_grid_pmf(mu, var, overdispersed=None) -> np.ndarray:
+    """pmf array of the daily demand of the exact shortfall: Poisson, or negative binomial when overdispersed
+    (by default when the variance exceeds the mean). Read-only: memoized by value (the shortfall and the
+    cycle simulation of one SKU use the same one)."""
+    if overdispersed is None:
+        overdispersed = var > mu * (1 + 1e-9)
+    return _day_grid_pmf_memo(float(mu), float(var), bool(overdispersed))
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_grid_pmf_memo(mu, var, overdispersed) -> np.ndarray:
+    spec = _fit_spec("negative_binomial" if overdispersed else "poisson", mu, var)
+    out = _grid_pmf(spec) if isinstance(spec, dict) else _grid_pmf_of(*spec)
+    out.flags.writeable = False
+    return out
 
 
 def _pmf(array) -> _Pmf:
@@ -192,26 +224,39 @@ class OrderCrossingShortfall:
     cycle_end: tuple
     _tables: tuple = ()
 
-    def _eval(self, order_up_to):
+    def _eval(self, order_up_to, parts=(0, 1, 2)):
+        """Fill rate, cycle-end service level and average on hand at ``S`` (1-D arrays); only ``parts`` are
+        computed, the others are None."""
         y = np.atleast_1d(np.asarray(order_up_to, dtype=float))
         r, mu = self.review_period_days, self.demand_mean_per_day
+        fill = csl = on_hand = None
         if self.family == "exact":
             short_tab, csl_tab, on_hand_tab = self._tables
             top = short_tab.size - 1
             i = np.clip(np.floor(y), 0, top).astype(int)  # discrete laws: integer S
-            csl = np.where(y < 0, 0.0, csl_tab[i])  # shortfall >= 0: no S below 0 meets any target
-            return (1.0 - short_tab[i] / (r * mu), csl, on_hand_tab[i] + np.where(y > top, y - top, 0.0))
+            if 0 in parts:
+                fill = 1.0 - short_tab[i] / (r * mu)
+            if 1 in parts:
+                csl = np.where(y < 0, 0.0, csl_tab[i])  # shortfall >= 0: no S below 0 meets any target
+            if 2 in parts:
+                on_hand = on_hand_tab[i] + np.where(y > top, y - top, 0.0)
+            return fill, csl, on_hand
         yy = y[None, :]
-        xb, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.before_demand_moments.T], yy)
-        xa, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.after_demand_moments.T], yy)
-        weights, moments = self.cycle_end
-        _, fc = _continuous_loss_cdf(self.family, *[c[:, None] for c in moments.T], yy)
-        fill = 1.0 - (xa - xb).sum(axis=0) / (r * mu)
-        on_hand = (yy - self.after_demand_moments[:, :1] + xa).mean(axis=0)
-        return fill, weights @ fc, on_hand
+        if 0 in parts or 2 in parts:
+            xa, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.after_demand_moments.T], yy)
+            if 0 in parts:
+                xb, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.before_demand_moments.T], yy)
+                fill = 1.0 - (xa - xb).sum(axis=0) / (r * mu)
+            if 2 in parts:
+                on_hand = (yy - self.after_demand_moments[:, :1] + xa).mean(axis=0)
+        if 1 in parts:
+            weights, moments = self.cycle_end
+            _, fc = _continuous_loss_cdf(self.family, *[c[:, None] for c in moments.T], yy)
+            csl = weights @ fc
+        return fill, csl, on_hand
 
     def _pick(self, order_up_to, which):
-        out = self._eval(order_up_to)[which]
+        out = self._eval(order_up_to, (which,))[which]
         return out if np.ndim(order_up_to) else float(out[0])
 
     def fill_rate(self, order_up_to):
@@ -282,51 +327,73 @@ def order_crossing_shortfall(
         return u, ps
 
     if family == "exact":
-        day = _fit("negative_binomial" if var > mu * (1 + 1e-9) else "poisson", mu, var)
-        d1 = _grid_pmf(day)
+        d1 = _day_grid_pmf(mu, var)
         powers = [np.array([1.0]), d1]
         for _ in range(2, r + 1):
             powers.append(_convolve(powers[-1], d1))
         block = powers[r]
+        thinned: dict = {}
+
+        def thin(pk):  # the thinned block of one outstanding probability, made once (_convolve keeps its inputs)
+            out = thinned.get(pk)
+            if out is None:
+                out = thinned[pk] = _thin(block.copy(), pk)
+            return out
+
         before, after = [], []
         for u in range(r):
             acc = powers[u]
             for pk in p[u]:
                 if pk > 0:
-                    acc = _convolve(acc, _thin(block.copy(), pk))
+                    acc = _convolve(acc, thin(pk))
             before.append(acc)
             after.append(_convolve(acc, d1))
-        mixture, cache = np.zeros(1), {}
+        # the cycle-end mixture: for each lead time, day u's blocks without the arriving order's (index m). The
+        # convolutions of the blocks before m are shared by every lead time ending on day u (prefix[u][j]: the
+        # blocks k < j), in the same order as one chain per lead time, so the same numbers
+        mixture, cache, prefix = np.zeros(1), {}, {}
         for ell, w in zip(values, probs):
             u, ps = cycle_case(ell)
             key = (u, int(np.flatnonzero(ps != p[u])[0]) if np.any(ps != p[u]) else -1)
             if key not in cache:
-                acc = powers[u + 1] if u + 1 <= r else _convolve(powers[u], d1)
-                for pk in ps:
-                    if pk > 0:
-                        acc = _convolve(acc, _thin(block.copy(), pk))
+                chain = prefix.setdefault(u, [powers[u + 1]])
+                stop = p[u].size if key[1] < 0 else key[1]
+                while len(chain) <= stop:
+                    pk = p[u][len(chain) - 1]
+                    chain.append(_convolve(chain[-1], thin(pk)) if pk > 0 else chain[-1])
+                acc = chain[stop]
+                if key[1] >= 0:
+                    for pk in ps[key[1] + 1:]:
+                        if pk > 0:
+                            acc = _convolve(acc, thin(pk))
                 cache[key] = acc
             acc = cache[key]
             if acc.size > mixture.size:
-                mixture = np.pad(mixture, (0, acc.size - mixture.size))
+                mixture = np.concatenate([mixture, np.zeros(acc.size - mixture.size)])
             mixture[: acc.size] += w * acc
         top = max(max(x.size for x in after), mixture.size) + 1
-        pad = lambda x: np.pad(x, (0, top - x.size))  # noqa: E731
+
+        def pad(x):  # np.pad(x, (0, top - x.size)) without its overhead
+            out = np.zeros(top)
+            out[: x.size] = x
+            return out
+
         short = np.zeros(top + 1)
         on_hand = np.zeros(top + 1)
         grid = np.arange(top + 1, dtype=float)
         mom = lambda x: (float(np.arange(x.size) @ x), float(np.arange(x.size) ** 2 @ x))  # noqa: E731
-        for xb, xa in zip(before, after):
+        after_moments = [mom(xa) for xa in after]
+        for xb, xa, (m1, _) in zip(before, after, after_moments):
             _, nb = _tail_table(pad(xb))
             _, na = _tail_table(pad(xa))
             short += na - nb
-            on_hand += grid - mom(xa)[0] + na
+            on_hand += grid - m1 + na
         csl, _ = _tail_table(pad(mixture))
         csl = np.append(csl, 1.0)
-        moments_of = lambda xs: np.array([[m, m2 - m * m] for m, m2 in map(mom, xs)])  # noqa: E731
+        moments_of = lambda ms: np.array([[m, m2 - m * m] for m, m2 in ms])  # noqa: E731
         return OrderCrossingShortfall(
-            "exact", r, mu, p, float(p.sum(axis=1).mean()), moments_of(before), moments_of(after),
-            (np.ones(1), moments_of([mixture])), (short, csl, on_hand / r),
+            "exact", r, mu, p, float(p.sum(axis=1).mean()), moments_of(map(mom, before)), moments_of(after_moments),
+            (np.ones(1), moments_of([mom(mixture)])), (short, csl, on_hand / r),
         )
 
     def moments(days, ps):
@@ -413,8 +480,10 @@ def crossing_cycle_service_level(
         ``R`` >= 1 [days].
     family : {"exact", "poisson", "negative_binomial", "gamma", "normal"}
         Daily demand law: Poisson or negative binomial fitted to the moments
-        (``"exact"``, ``"poisson"``, ``"negative_binomial"``), or gamma
-        (``"gamma"``, ``"normal"``: no negative demand).
+        (``"exact"``, ``"poisson"``, ``"negative_binomial"``), drawn by
+        inversion of its pmf (one uniform per day, the pmf cut where less
+        than 1e-13 of the mass is left), or gamma (``"gamma"``, ``"normal"``:
+        no negative demand).
     cycles : int, default 20,000
         Cycles simulated (the standard error at 95 % is about 0.15 points).
     seed : int or numpy.random.Generator, default 0
@@ -440,10 +509,10 @@ def crossing_cycle_service_level(
         d = np.zeros(days)
     elif family in ("gamma", "normal"):
         d = rng.gamma(mu * mu / var, var / mu, days) if var > 0 else np.full(days, mu)
-    elif var > mu * (1 + 1e-9) and family != "poisson":
-        d = rng.negative_binomial(mu * mu / (var - mu), mu / var, days).astype(float)
-    else:
-        d = rng.poisson(mu, days).astype(float)
+    else:  # Poisson or negative binomial days by inversion of the pmf (a uniform each): several times faster
+        pmf = _day_grid_pmf(mu, var, var > mu * (1 + 1e-9) and family != "poisson")
+        cum = np.cumsum(pmf)
+        d = np.minimum(np.searchsorted(cum, rng.random(days), side="right"), pmf.size - 1).astype(float)
     c = np.cumsum(d)
     k = np.arange(1, reviews + 1)
     placed = np.concatenate([[0.0], c])  # placed[i] = demand through day i - 1
@@ -467,35 +536,43 @@ class _CrossingRS:
 
     With ``window`` (a :class:`CrossingCycleServiceLevel`) the cycle service
     level is that of "no stock-out on any day of the cycle" instead of the
-    end-of-cycle upper bound.
+    end-of-cycle upper bound. ``review_pmf``: the review-period demand's pmf
+    on 0, 1, 2, ... when the caller has it (else computed from ``review_demand``).
     """
 
-    def __init__(self, shortfall: OrderCrossingShortfall, review_demand, rule, window=None):
+    def __init__(self, shortfall: OrderCrossingShortfall, review_demand, rule, window=None, review_pmf=None):
         self.window = window
         from opslib.inventory.rounding import _integer_pmf, _offset_distribution
 
         self.shortfall = shortfall
-        self.pi = _offset_distribution(_integer_pmf(review_demand), rule.minimum, rule.multiple)
+        if rule.minimum == 1:  # no rounding: the position is S after every review, whatever the demand
+            self.pi = np.ones(1)
+        else:
+            self.pi = _offset_distribution(_integer_pmf(review_demand) if review_pmf is None else review_pmf,
+                                           rule.minimum, rule.multiple)
         keep = self.pi > 1e-14
         self.offsets = np.arange(self.pi.size)[keep].astype(float)
         self.weights = self.pi[keep] / self.pi[keep].sum()
 
     def fill_rate(self, s):
-        return float(self.shortfall.fill_rate(s + self.offsets) @ self.weights)
+        return float(self.shortfall._eval(s + self.offsets, (0,))[0] @ self.weights)
 
     def cycle_service_level(self, s):
-        source = self.shortfall if self.window is None else self.window
-        return float(source.cycle_service_level(s + self.offsets) @ self.weights)
+        if self.window is None:
+            return float(self.shortfall._eval(s + self.offsets, (1,))[1] @ self.weights)
+        return float(self.window.cycle_service_level(s + self.offsets) @ self.weights)
 
     def average_on_hand(self, s):
-        return float(self.shortfall.average_on_hand(s + self.offsets) @ self.weights)
+        return float(self.shortfall._eval(s + self.offsets, (2,))[2] @ self.weights)
 
     def evaluate(self, levels):
         """Fill rate, cycle service level and average on hand at many levels ``S`` at once (arrays)."""
         levels = np.asarray(levels, dtype=float)
         y = (levels[:, None] + self.offsets[None, :]).ravel()
-        fill, csl, on_hand = self.shortfall._eval(y)
-        if self.window is not None:
+        if self.window is None:
+            fill, csl, on_hand = self.shortfall._eval(y)
+        else:
+            fill, _, on_hand = self.shortfall._eval(y, (0, 2))
             csl = self.window.cycle_service_level(y)
         shape = (levels.size, self.offsets.size)
         return tuple(np.asarray(x).reshape(shape) @ self.weights for x in (fill, csl, on_hand))

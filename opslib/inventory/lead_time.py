@@ -76,9 +76,27 @@ class LeadTimeDemandMoments(NamedTuple):
     lead_time_variance_days2: float
 
 
+_LEAD_TIME_MEMO: dict = {}
+_LEAD_TIME_MEMO_SIZE = 256
+
+
 def _lead_times(lead_time_days):
-    """Distinct lead times [days] and their probabilities."""
+    """Distinct lead times [days] and their probabilities (read-only arrays, memoized by value)."""
     arr = np.atleast_1d(np.asarray(lead_time_days, dtype=float)).ravel()
+    key = arr.tobytes()
+    hit = _LEAD_TIME_MEMO.get(key)
+    if hit is not None:
+        return hit
+    out = _distinct_lead_times(arr, lead_time_days)
+    for a in out:
+        a.flags.writeable = False
+    if len(_LEAD_TIME_MEMO) >= _LEAD_TIME_MEMO_SIZE:
+        _LEAD_TIME_MEMO.pop(next(iter(_LEAD_TIME_MEMO), None), None)
+    _LEAD_TIME_MEMO[key] = out
+    return out
+
+
+def _distinct_lead_times(arr, lead_time_days):
     if arr.size == 0 or np.any(~np.isfinite(arr)) or np.any(arr < 0):
         raise DataError(
             "lead_time_days must be a number of days >= 0 or a non-empty array of observed lead times [days]; "
@@ -252,6 +270,33 @@ class LeadTimeDemand:
     reason: str
 
 
+def _fit_spec(family, mu, var):
+    """What :func:`_fit` builds, without freezing a scipy distribution (about 0.5 ms each).
+
+    A pmf dict, or ``(generator, args, kwds)`` with ``generator(*args, **kwds)``
+    equal to ``_fit(family, mu, var)`` (same branches, same parameters), for
+    hot loops that only call the generator's methods with those parameters.
+    """
+    from scipy import stats
+
+    if mu <= 0:
+        return {0.0: 1.0}
+    if var <= 1e-12 and family != "poisson":
+        return {float(round(mu)): 1.0} if family in ("negative_binomial",) else {float(mu): 1.0}
+    if family == "poisson" or (family == "negative_binomial" and not var > mu * (1 + 1e-9)):
+        return stats.poisson, (mu,), {}
+    if family == "negative_binomial":
+        return stats.nbinom, (mu * mu / (var - mu), mu / var), {}
+    if family == "gamma":
+        return stats.gamma, (mu * mu / var,), {"scale": var / mu}
+    return stats.norm, (), {"loc": mu, "scale": float(np.sqrt(var))}
+
+
+def _fit_is_discrete(family, mu, var) -> bool:
+    """``is_discrete(_fit(family, mu, var))`` without fitting."""
+    return mu <= 0 or (var <= 1e-12 and family != "poisson") or family in ("poisson", "negative_binomial")
+
+
 def _fit(family, mu, var):
     if mu <= 0:
         return {0.0: 1.0}
@@ -297,6 +342,17 @@ def period_demand(family: str, mean: float, variance: float) -> Demand:
     return _fit(family, mean, variance)
 
 
+def _lead_time_demand_parts(mu, var, lead_time_days, review_period_days, family, average_demand_interval):
+    """The family (and why), the protection-interval moments and the lead-time-only moments of
+    :func:`lead_time_demand`, without fitting the distributions."""
+    m = lead_time_demand_moments(mu, var, lead_time_days, review_period_days)
+    lt = lead_time_demand_moments(mu, var, lead_time_days, 0)
+    reason = "chosen by the caller"
+    if family == "auto":
+        family, reason = choose_demand_family(m.mean, m.variance, average_demand_interval)
+    return family, reason, m, lt
+
+
 def lead_time_demand(
     demand_mean_per_day: float,
     demand_variance_per_day: float,
@@ -336,11 +392,8 @@ def lead_time_demand(
     """
     if family not in ("auto",) + FAMILIES:
         raise DataError(f"family must be 'auto' or one of {FAMILIES}; got {family!r}. Fix: pick one of those.")
-    m = lead_time_demand_moments(demand_mean_per_day, demand_variance_per_day, lead_time_days, review_period_days)
-    lt = lead_time_demand_moments(demand_mean_per_day, demand_variance_per_day, lead_time_days, 0)
-    reason = "chosen by the caller"
-    if family == "auto":
-        family, reason = choose_demand_family(m.mean, m.variance, average_demand_interval)
+    family, reason, m, lt = _lead_time_demand_parts(
+        demand_mean_per_day, demand_variance_per_day, lead_time_days, review_period_days, family, average_demand_interval)
     if family == "compound":
         mu, var = float(demand_mean_per_day), float(demand_variance_per_day)
         if mu <= 0:

@@ -31,21 +31,32 @@ levels per SKU, for budget allocation (:mod:`opslib.inventory.portfolio`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rv_discrete
 
 from opslib.errors import DataError
 from opslib.inventory._validate import check_integer, check_probability
 from opslib.inventory.crossing import _CrossingRS, _is_random, crossing_cycle_service_level, order_crossing_shortfall
 from opslib.inventory.distributions import cdf, is_discrete
 from opslib.inventory.eoq import eoq
-from opslib.inventory.lead_time import FAMILIES, _fit, lead_time_demand
+from opslib.inventory.lead_time import (
+    FAMILIES,
+    _fit,
+    _fit_is_discrete,
+    _fit_spec,
+    _lead_time_demand_parts,
+    lead_time_demand,
+)
 from opslib.inventory.rounding import (
     RoundingRule,
+    _integer_pmf,
+    _integer_pmf_of,
     _RoundedRS,
     _solve_rounded_rs,
     round_reorder_point_policy,
@@ -77,6 +88,11 @@ POLICY_COLUMNS = [
     "expected_cost",
 ]
 MIN_LEAD_TIME_SAMPLES = 5
+# the columns of a plan_policies row before the per-table columns are added
+_ROW_COLUMNS = ["sku", "policy", "reorder_point", "order_quantity", "minimum_order", "order_up_to", "safety_stock",
+                "service_type", "service_target", "fill_rate", "cycle_service_level", "avg_on_hand",
+                "inventory_value", "expected_cost", "family", "rounding_status", "rounding_note",
+                "lead_time_source", "demand_source", "_mu", "_var"]
 
 
 @dataclass(frozen=True)
@@ -145,10 +161,10 @@ def demand_statistics(ws, history_days: int = 365, as_of=None) -> pd.DataFrame:
             "demand_mean_per_day": g.mean(),
             "demand_variance_per_day": g.var(ddof=1).fillna(0.0),
             "days_observed": g.size(),
-            "days_with_demand": g.apply(lambda u: int((u > 0).sum())),
+            "days_with_demand": (kept["units"] > 0).groupby(kept["sku"], sort=True).sum().astype("int64"),
         }
     )
-    censored = frame.groupby("sku", sort=True)["in_stock"].apply(lambda s: int((~s).sum()))
+    censored = (~frame["in_stock"]).groupby(frame["sku"], sort=True).sum().astype("int64")
     out["days_censored"] = censored.reindex(out.index).fillna(0).astype(int)
     out["average_demand_interval"] = out["days_observed"] / out["days_with_demand"].where(out["days_with_demand"] > 0)
     return out
@@ -170,25 +186,103 @@ def supplier_lead_times(ws, minimum_samples: int = MIN_LEAD_TIME_SAMPLES) -> dic
     return out
 
 
-def _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed):
-    """Lead-time demand and the (R,S) service evaluators of one SKU: rounded (``ev``) and unrounded (``plain``)."""
-    ltd = lead_time_demand(mu, var, lt, review, family, adi)
-    review_dist = _fit(ltd.family if ltd.family != "compound" else
-                       ("negative_binomial" if var > mu else "poisson"), review * mu, review * var)
-    if not is_discrete(review_dist) and ltd.family in ("poisson", "negative_binomial", "compound"):
-        review_dist = _fit("poisson", review * mu, review * var)
-    discrete = is_discrete(ltd.distribution)
-    if crossing and _is_random(lt):
-        law = "exact" if discrete else ltd.family
-        shortfall = order_crossing_shortfall(mu, var, lt, review, law)
-        window = crossing_cycle_service_level(mu, var, lt, review, law, crossing_cycles,
-                                              np.random.default_rng([seed, zlib.crc32(str(sku).encode())]))
-        ev = _CrossingRS(shortfall, review_dist, rule, window)
-        plain = _CrossingRS(shortfall, review_dist, RoundingRule(), window)
+class _RSModel(NamedTuple):
+    """The (R,S) model of one SKU: what plan_policies and service_investment_curves read of it."""
+
+    family: str  # of the lead-time demand
+    mean: float  # of the protection-interval demand [units]
+    lead_time_mean_days: float
+    discrete: bool
+    review_p_zero: float  # P(no demand in a review period): reviews that order nothing
+    ev: object  # rounded evaluator
+    plain: object  # unrounded evaluator
+
+
+def _stats_by_sku(stats_: pd.DataFrame) -> dict:
+    """sku -> {column: value} of :func:`demand_statistics` (one lookup per SKU instead of a .loc each)."""
+    columns = ["demand_mean_per_day", "demand_variance_per_day", "average_demand_interval"]
+    values = zip(*(stats_[c].tolist() for c in columns))
+    return {sku: dict(zip(columns, row)) for sku, row in zip(stats_.index, values)}
+
+
+def _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed) -> _RSModel:
+    """Lead-time demand and the (R,S) service evaluators of one SKU: rounded (``ev``) and unrounded (``plain``).
+
+    With crossing, no scipy distribution is frozen (the lead-time demand's
+    family and moments, and the pmfs from the scipy generators with the
+    parameters :func:`opslib.inventory.lead_time._fit` would freeze): the same
+    numbers at a fraction of the cost.
+    """
+    crossing = crossing and _is_random(lt)
+    if not crossing or family == "compound":
+        ltd = lead_time_demand(mu, var, lt, review, family, adi)
+        fam, protection_mean, lt_mean = ltd.family, ltd.mean, ltd.lead_time_mean_days
+        discrete = is_discrete(ltd.distribution)
     else:
+        fam, _, m, _ = _lead_time_demand_parts(mu, var, lt, review, family, adi)
+        protection_mean, lt_mean = m.mean, m.lead_time_mean_days
+        discrete = _fit_is_discrete(fam, m.mean, m.variance)
+    review_family = fam if fam != "compound" else ("negative_binomial" if var > mu else "poisson")
+    if not crossing:
+        review_dist = _fit(review_family, review * mu, review * var)
+        if not is_discrete(review_dist) and fam in ("poisson", "negative_binomial", "compound"):
+            review_dist = _fit("poisson", review * mu, review * var)
+        p_zero = float(cdf(review_dist, 0)) if is_discrete(review_dist) else 0.0
         ev = _RoundedRS(ltd.distribution, ltd.during_lead_time, review_dist, review * mu, rule)
         plain = _RoundedRS(ltd.distribution, ltd.during_lead_time, review_dist, review * mu, RoundingRule())
-    return ltd, review_dist, discrete, ev, plain
+        return _RSModel(fam, protection_mean, lt_mean, discrete, p_zero, ev, plain)
+    spec = _fit_spec(review_family, review * mu, review * var)
+    if not _spec_is_discrete(spec) and fam in ("poisson", "negative_binomial", "compound"):
+        spec = _fit_spec("poisson", review * mu, review * var)
+    if isinstance(spec, dict):
+        review_pmf = _integer_pmf(spec)
+        p_zero = float(cdf(spec, 0))
+    else:
+        generator, args, kwds = spec
+        review_pmf = _integer_pmf_of(generator, args, kwds)
+        p_zero = float(np.asarray(generator.cdf(np.asarray(0, dtype=float), *args, **kwds))[()]) \
+            if _spec_is_discrete(spec) else 0.0
+    law = "exact" if discrete else fam
+    shortfall = _memo_shortfall(mu, var, lt, review, law)
+    window = crossing_cycle_service_level(mu, var, lt, review, law, crossing_cycles,
+                                          np.random.default_rng([seed, zlib.crc32(str(sku).encode())]))
+    ev = _CrossingRS(shortfall, None, rule, window, review_pmf=review_pmf)
+    plain = _CrossingRS(shortfall, None, RoundingRule(), window, review_pmf=review_pmf)
+    return _RSModel(fam, protection_mean, lt_mean, discrete, p_zero, ev, plain)
+
+
+_SHORTFALL_MEMO: OrderedDict = OrderedDict()
+_SHORTFALL_MEMO_SIZE = 1024  # SKUs x settings; an entry is a few tables of the shortfall's support (kB)
+
+
+def _memo_shortfall(mu, var, lt, review, law):
+    """:func:`order_crossing_shortfall`, memoized by value (least recently used out).
+
+    A pure function of its inputs (the plan's evaluators only read it), so
+    :func:`plan_policies` and :func:`service_investment_curves` on the same
+    daily demand share it, and a recompute with other targets, service type
+    or rounding reuses every SKU's.
+    """
+    key = (float(mu), float(var), np.asarray(lt, dtype=float).tobytes(), int(review), law)
+    hit = _SHORTFALL_MEMO.get(key)
+    if hit is not None:
+        try:
+            _SHORTFALL_MEMO.move_to_end(key)
+        except KeyError:  # dropped by another thread meanwhile
+            pass
+        return hit
+    out = order_crossing_shortfall(mu, var, lt, review, law)
+    _SHORTFALL_MEMO[key] = out
+    while len(_SHORTFALL_MEMO) > _SHORTFALL_MEMO_SIZE:
+        try:
+            _SHORTFALL_MEMO.popitem(last=False)
+        except KeyError:
+            break
+    return out
+
+
+def _spec_is_discrete(spec) -> bool:
+    return isinstance(spec, dict) or isinstance(spec[0], rv_discrete)
 
 
 def _forecast_daily_moments(forecast, items, lead_times, review, error_std) -> dict:
@@ -200,6 +294,8 @@ def _forecast_daily_moments(forecast, items, lead_times, review, error_std) -> d
             "forecast must be a forecast frame with columns sku, date, mean and quantiles (opslib.forecast.forecast); "
             f"got {type(forecast).__name__} with columns {list(getattr(forecast, 'columns', []))!r}."
         )
+    # the same columns without attrs: every slice of a forecast deep-copies its attrs (warnings, demand classes)
+    forecast = pd.DataFrame(forecast, copy=False)
     known = set(forecast["sku"])
     groups: dict = {}
     for item in items.itertuples(index=False):
@@ -324,6 +420,7 @@ def plan_policies(
     from_forecast = {} if forecast is None else _forecast_daily_moments(
         forecast, items, lead_times, review if policy == "(R,S)" else 0, error_std)
 
+    sku_stats = _stats_by_sku(stats_)
     rows, warns = [], []
     for item in items.itertuples(index=False):
         sku = item.sku
@@ -343,7 +440,8 @@ def plan_policies(
         else:
             warns.append((sku, "no lead time (no receipts, no items.lead_time_days): SKU skipped"))
             continue
-        if sku not in stats_.index or stats_.loc[sku, "demand_mean_per_day"] <= 0:
+        st = sku_stats.get(sku)
+        if st is None or st["demand_mean_per_day"] <= 0:
             warns.append((sku, "no demand in the window: no stock planned"))
             rows.append(dict(sku=sku, policy="none", reorder_point=np.nan, order_quantity=0.0, minimum_order=np.nan, order_up_to=0.0,
                              safety_stock=0.0, service_type=service_type, service_target=sku_target,
@@ -351,8 +449,7 @@ def plan_policies(
                              expected_cost=0.0, family="none", rounding_status="met", rounding_note="",
                              lead_time_source=lt_source))
             continue
-        st = stats_.loc[sku]
-        mu, var, adi = float(st.demand_mean_per_day), float(st.demand_variance_per_day), st.average_demand_interval
+        mu, var, adi = float(st["demand_mean_per_day"]), float(st["demand_variance_per_day"]), st["average_demand_interval"]
         adi = None if pd.isna(adi) else float(adi)
         source = "history"
         if forecast is not None:
@@ -363,8 +460,8 @@ def plan_policies(
         h_year = unit_cost * rate
         if policy == "(R,S)":
             crossing = True if order_crossing is None else order_crossing
-            ltd, review_dist, discrete, ev, plain = _rs_evaluators(
-                sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed)
+            ltd = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed)
+            discrete, ev, plain = ltd.discrete, ltd.ev, ltd.plain
             f = plain.fill_rate if service_type == "fill_rate" else plain.cycle_service_level
             start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
             s0 = _smallest_meeting(f, sku_target, start - 1, start, discrete)
@@ -372,7 +469,7 @@ def plan_policies(
                                         plain.fill_rate(s0), plain.cycle_service_level(s0))
             res = _solve_rounded_rs(ev, unrounded, service_type, sku_target, rule, True, 0.0, None, 0.005,
                                     discrete, ltd.mean)
-            p_zero = float(cdf(review_dist, 0)) if is_discrete(review_dist) else 0.0
+            p_zero = ltd.review_p_zero
             orders_year = 365.0 / review * (1 - p_zero)
             if rule.minimum > review * mu:
                 orders_year = min(orders_year, 365.0 * mu / rule.minimum)
@@ -416,7 +513,7 @@ def plan_policies(
                 _var=var,
             )
         )
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=_ROW_COLUMNS)  # no SKU planned: empty, warnings say why
     extra = items.set_index("sku").reindex(table["sku"])
     table["review_period_days"] = review if policy == "(R,S)" else 0
     table["demand_mean_per_day"] = stats_["demand_mean_per_day"].reindex(table["sku"]).to_numpy()
@@ -501,7 +598,8 @@ def service_investment_curves(
         raise DataError("service_investment_curves needs the items table with sku and unit_cost. Fix: load it.")
     stats_ = demand_statistics(ws, history_days, as_of)
     lead_times = supplier_lead_times(ws)
-    frames = []
+    sku_stats = _stats_by_sku(stats_)
+    parts = []
     for item in items.itertuples(index=False):
         sku = item.sku
         get = lambda name, default: default if pd.isna(getattr(item, name, default)) else getattr(item, name, default)  # noqa: E731
@@ -512,13 +610,14 @@ def service_investment_curves(
             lt = float(item.lead_time_days)
         else:
             continue
-        if sku not in stats_.index or stats_.loc[sku, "demand_mean_per_day"] <= 0:
+        st = sku_stats.get(sku)
+        if st is None or st["demand_mean_per_day"] <= 0:
             continue
-        st = stats_.loc[sku]
-        mu, var, adi = float(st.demand_mean_per_day), float(st.demand_variance_per_day), st.average_demand_interval
+        mu, var, adi = float(st["demand_mean_per_day"]), float(st["demand_variance_per_day"]), st["average_demand_interval"]
         adi = None if pd.isna(adi) else float(adi)
         rule = RoundingRule(int(get("moq", 0)), int(get("case_pack", 1))) if rounding else RoundingRule()
-        ltd, _, discrete, ev, _ = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, True, 2_000, seed)
+        ltd = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, True, 2_000, seed)
+        discrete, ev = ltd.discrete, ltd.ev
         start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
         lo = _smallest_meeting(ev.fill_rate, low_target, start - rule.minimum - 1, start, discrete)
         hi = _smallest_meeting(ev.fill_rate, high_target, lo, lo + 1, discrete)
@@ -534,11 +633,13 @@ def service_investment_curves(
             fill = np.array([ev.fill_rate(x) for x in levels])
             csl = np.array([ev.cycle_service_level(x) for x in levels])
             on_hand = np.array([ev.average_on_hand(x) for x in levels])
-        frames.append(pd.DataFrame({
-            "sku": sku, "order_up_to": levels, "fill_rate": np.maximum.accumulate(fill),
-            "cycle_service_level": csl, "avg_on_hand": on_hand,
-            "investment": on_hand * float(item.unit_cost), "demand_mean_per_day": mu,
-        }))
-    if not frames:
+        parts.append((sku, levels, np.maximum.accumulate(fill), csl, on_hand, on_hand * float(item.unit_cost), mu))
+    if not parts:
         raise DataError("service_investment_curves found no SKU with demand and a lead time. Fix: check demand and purchase_orders.")
-    return pd.concat(frames, ignore_index=True)
+    sizes = [len(part[1]) for part in parts]
+    return pd.DataFrame({  # one frame at the end (one per SKU and a concat cost more than the curves of slow SKUs)
+        "sku": pd.Series([part[0] for part in parts]).repeat(sizes).reset_index(drop=True),
+        **{name: np.concatenate([np.asarray(part[i], dtype=float) for part in parts])
+           for i, name in enumerate(["order_up_to", "fill_rate", "cycle_service_level", "avg_on_hand", "investment"], 1)},
+        "demand_mean_per_day": np.repeat([part[6] for part in parts], sizes),
+    })

@@ -38,6 +38,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import rv_discrete
 
 from opslib.errors import DataError
 from opslib.inventory._validate import check_integer, check_nonnegative, check_probability
@@ -51,7 +52,6 @@ from opslib.inventory.distributions import (
     loss2,
     mean,
     sum_of_periods,
-    variance,
 )
 from opslib.inventory.service import (
     OrderUpToPolicy,
@@ -351,8 +351,6 @@ def round_reorder_point_policy(
 def _integer_pmf(dist) -> np.ndarray:
     """pmf of a demand on 0, 1, 2, ... (continuous demand rounded to whole units)."""
     dist = _as_demand(dist)
-    mu, sd = mean(dist), math.sqrt(variance(dist))
-    top = int(math.ceil(mu + 12 * sd + 12))
     if isinstance(dist, _Pmf):
         v = np.round(dist.values).astype(int)
         if v.min() < 0:
@@ -360,11 +358,20 @@ def _integer_pmf(dist) -> np.ndarray:
         out = np.zeros(v.max() + 1)
         np.add.at(out, v, dist.probs)
         return out
+    return _integer_pmf_of(dist.dist, dist.args, dist.kwds)
+
+
+def _integer_pmf_of(generator, args, kwds) -> np.ndarray:
+    """:func:`_integer_pmf` of ``generator(*args, **kwds)`` (a scipy distribution) without freezing it."""
+    mean_, variance_ = generator.stats(*args, moments="mv", **kwds)  # what .mean() and .var() compute, in one call
+    mu = float(mean_)
+    sd = math.sqrt(float(variance_))
+    top = int(math.ceil(mu + 12 * sd + 12))
     grid = np.arange(top + 1, dtype=float)
-    if is_discrete(dist):
-        pmf = np.asarray(dist.pmf(grid), dtype=float)
+    if isinstance(generator, rv_discrete):
+        pmf = np.asarray(generator.pmf(grid, *args, **kwds), dtype=float)
     else:
-        pmf = np.diff(np.concatenate([[0.0], dist.cdf(grid + 0.5)]))
+        pmf = np.diff(np.concatenate([[0.0], generator.cdf(grid + 0.5, *args, **kwds)]))
     pmf[-1] += max(1.0 - pmf.sum(), 0.0)
     return pmf / pmf.sum()
 
