@@ -6,7 +6,8 @@ Run: ``.venv/bin/python benchmarks/promo_simulate.py [n_promotions]``.
    evenly by default; pass a larger number for more, 59 is all since 2025), the response is fitted on the
    promotion's category with the data before its start only (``fit_own_price_response``, then
    ``pool_elasticities``), the baseline is the weekday average of the clean history before the start
-   (``baseline_from_history``) and its uncertainty is backtested on that history (``baseline_uncertainty``).
+   with last year's seasonal index of the category and sold-out days as censored (``baseline_from_history``
+   with ``items``) and its uncertainty is backtested on that history (``baseline_uncertainty``).
    The plan is simulated with 2,000 draws three ways: *before* (baseline taken as known, expected units: the
    pre-issue behaviour), *count noise* (baseline known, gamma-Poisson noise of the window's units) and *after*
    (baseline level uncertain and count noise). Per promoted SKU, the P10-P90 interval (nominal coverage 0.80)
@@ -25,6 +26,9 @@ Run: ``.venv/bin/python benchmarks/promo_simulate.py [n_promotions]``.
    ``simulate`` and through a prepared ``Simulator`` (tables indexed once, what the app calls on every
    slider change), each against the pre-issue implementation (commit 1eec306, loaded from git) in the
    same run, because the machine is shared and timings are inflated by its load (printed).
+3. ``promo_simulate.py baseline``: the baseline against the generator's true baseline on 7-day windows without
+   an offer (``baseline_bias``; about 10 minutes): the weekday average alone, with censored sold-out days, and
+   with the seasonal index (the default).
 """
 
 from __future__ import annotations
@@ -119,9 +123,9 @@ def coverage(n: int):
         response = fit.estimates.set_index("sku")
         response[["elasticity", "elasticity_se"]] = pooled[["elasticity", "elasticity_se"]]
         response = response.reset_index()
-        own = history[history["sku"].isin(skus)]
-        baseline = baseline_from_history(own, skus, start, end)
-        uncertainty = baseline_uncertainty(own, skus, start, end)
+        # the category's history: its SKUs give the seasonal index (baseline_from_history with items)
+        baseline = baseline_from_history(history, skus, start, end, items=items)
+        uncertainty = baseline_uncertainty(history, skus, start, end, items=items)
         plan = PromotionPlan(skus=tuple(skus), start=start, end=end, depth=float(promo["depth"]),
                              funding_share=float(promo["funding_share"] or 0),
                              fixed_cost=float(promo["fixed_cost"] or 0), name=promo["promo_id"])
@@ -289,10 +293,61 @@ def speed(last, reference) -> None:
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
+def baseline_bias(step_days: int = 14) -> pd.DataFrame:
+    """``baseline_from_history`` against the generator's true baseline, without and with its corrections.
+
+    7-day windows every ``step_days`` over the demo shop's last year (from 2025-10-06), SKUs with 400 days of
+    history and no offer covering them in the window (an offer's calendar level is not the baseline's job);
+    windows with a true baseline of at least half a unit. Per variant: the bias ``sum(B) / sum(true) - 1`` and
+    the median absolute log ratio.
+    """
+    ws = opslib.load_demo()
+    demand = daily_demand(ws)
+    demand["date"] = pd.to_datetime(demand["date"])
+    truth = load_ground_truth()["true_demand"].assign(date=lambda t: pd.to_datetime(t["date"]))
+    true_base = truth.set_index(["sku", "date"])["baseline_units"]
+    first = demand[demand["units"] > 0].groupby("sku")["date"].min()
+    category = ws.items.set_index("sku")["category"]
+    promos = ws.promotions.assign(start=pd.to_datetime(ws.promotions["start"]), end=pd.to_datetime(ws.promotions["end"]))
+
+    def offered(sku, a, b) -> bool:
+        for p in promos[(promos["start"] <= b) & (promos["end"] >= a)].itertuples():
+            kind, _, rest = str(p.scope).partition(":")
+            if kind == "all" or (kind == "category" and category[sku] in rest.split("|")) or (
+                    kind == "sku" and sku in rest.split("|")):
+                return True
+        return False
+    variants = {"weekday average (before)": {"seasonal": False, "censored_stockouts": False},
+                "+ censored sold-out days": {"seasonal": False},
+                "+ seasonal index (default)": {}}
+    parts: dict = {k: [] for k in variants}
+    for start in pd.date_range("2025-10-06", "2026-09-14", freq=f"{step_days}D"):
+        end = start + pd.Timedelta(days=6)
+        skus = [s for s in first.index if first[s] <= start - pd.Timedelta(days=400) and not offered(s, start, end)]
+        if not skus:  # a shop-wide offer covers every SKU
+            continue
+        for name, kw in variants.items():
+            b = baseline_from_history(demand, skus, start, end, items=ws.items, **kw)
+            b["true"] = true_base.reindex(pd.MultiIndex.from_frame(b[["sku", "date"]])).to_numpy()
+            g = b.groupby("sku")[["baseline_units", "true"]].sum()
+            parts[name].append(g[g["true"] > 0.5])
+    rows = []
+    for name, frames in parts.items():
+        df = pd.concat(frames)
+        lr = np.log(df["baseline_units"].clip(lower=1e-3) / df["true"])
+        rows.append({"baseline": name, "sku_windows": len(df),
+                     "bias_pct": 100 * (df["baseline_units"].sum() / df["true"].sum() - 1),
+                     "median_abs_log_ratio": float(np.median(np.abs(lr)))})
+    return pd.DataFrame(rows)
+
+
 def main(n: int = 12) -> None:
     last = coverage(n)
     speed(last, reference_module())
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 12)
+    if sys.argv[1:2] == ["baseline"]:
+        print(baseline_bias().round(4).to_string(index=False))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 12)

@@ -646,3 +646,81 @@ def test_unit_discount_replaces_the_two_unit_convention_for_multi_unit_offers():
         PromotionPlan(("A",), "2024-06-01", "2024-06-07", depth=0.2, unit_discount=0.1)
     with pytest.raises(DataError, match="unit_discount"):
         PromotionPlan(("A",), "2024-06-01", "2024-06-07", mechanic="bogo", unit_discount=18.6)
+
+
+def test_censored_poisson_rate_closed_form():
+    from opslib.promo.simulate import _censored_poisson_rate
+
+    # no censored day: the ratio estimate sum(y) / sum(f)
+    assert _censored_poisson_rate(12.0, 4.0, np.array([]), np.array([])) == pytest.approx(3.0, rel=1e-12)
+    # one day censored at 1 (its demand was at least 1), f = 1: the score at lambda is
+    # sum(y) / lambda - n + exp(-lambda) / (1 - exp(-lambda)); with sum(y) = n - e / (1 - e), e = exp(-1),
+    # the root is lambda = 1 exactly
+    e = np.exp(-1.0)
+    assert _censored_poisson_rate(5 - e / (1 - e), 5.0, np.array([1.0]), np.array([1.0])) == pytest.approx(1.0,
+                                                                                                      rel=1e-9)
+    # factors: the same days at f = 2 (sum f = 10, the censored day's f_c = 2): the score
+    # (5 - e / (1 - e)) / lambda - 10 + 2 exp(-2 lambda) / (1 - exp(-2 lambda)) vanishes at lambda = 1/2
+    assert _censored_poisson_rate(5 - e / (1 - e), 10.0, np.array([1.0]), np.array([2.0])) == pytest.approx(
+        0.5, rel=1e-9)
+
+
+def test_baseline_counts_a_sold_out_day_as_censored():
+    # eight weeks of 4 a day; one Monday sold out after 1 unit (in_stock False), another sold
+    # 4 - 4 e4 / (1 - e4) (e4 = exp(-4)): the Monday score sum(y) / lambda - 7 + e4 / (1 - e4) (seven
+    # uncensored Mondays, one censored at 1) vanishes at lambda = 4 exactly
+    days = pd.date_range("2024-04-08", periods=56)  # from a Monday
+    units = np.full(56, 4.0)
+    e4 = np.exp(-4.0)
+    mondays = np.flatnonzero(days.day_of_week == 0)
+    units[mondays[2]] = 4 - 4 * e4 / (1 - e4)
+    units[mondays[5]] = 1.0
+    in_stock = np.ones(56, bool)
+    in_stock[mondays[5]] = False
+    demand = pd.DataFrame({"sku": "A", "date": days, "units": units, "in_stock": in_stock, "promo_id": pd.NA})
+    start = days[-1] + pd.Timedelta(days=1)
+    b = baseline_from_history(demand, ["A"], start, start + pd.Timedelta(days=6))
+    assert list(b["baseline_units"]) == pytest.approx([4.0] * 7, rel=1e-9)
+    old = baseline_from_history(demand, ["A"], start, start + pd.Timedelta(days=6), censored_stockouts=False)
+    # the sold-out day left out
+    assert old["baseline_units"].iloc[0] == pytest.approx((28 - 4 * e4 / (1 - e4)) / 7, rel=1e-12)
+    # a sold-out day without a sale carries no information: left out either way
+    demand.loc[mondays[5], "units"] = 0.0
+    b = baseline_from_history(demand, ["A"], start, start + pd.Timedelta(days=6))
+    assert b["baseline_units"].iloc[0] == pytest.approx((28 - 4 * e4 / (1 - e4)) / 7, rel=1e-12)
+
+
+def _blocky_season():
+    """One SKU selling 5 a day, 10 a day on days 200-299 of every 364-day year (a season that repeats)."""
+    days = pd.date_range("2023-01-02", periods=578)
+    t = np.arange(len(days))
+    units = np.where((t % 364 >= 200) & (t % 364 < 300), 10.0, 5.0)
+    promo = np.where((t >= 550), "P1", None)  # the 28 days before the window promoted
+    return pd.DataFrame({"sku": "A", "date": days, "units": units, "in_stock": True,
+                         "promo_id": pd.array(promo, dtype="string")}), days[-1] + pd.Timedelta(days=1)
+
+
+def test_seasonal_factors_ratio_of_sums():
+    from opslib.promo.simulate import seasonal_factors
+
+    demand, start = _blocky_season()
+    # a year before start + 7 (day 221 of last year): its +-14 days all high; a year before day 530 (166): all low
+    f = seasonal_factors(demand, ["A"], start, [start + pd.Timedelta(days=7), start - pd.Timedelta(days=48)])
+    assert f[0] / f[1] == pytest.approx(2.0, rel=1e-12)
+    # before the history's first year: unknown
+    assert np.isnan(seasonal_factors(demand, ["A"], start, [pd.Timestamp("2023-02-01")])[0])
+
+
+def test_baseline_carries_last_years_season_to_the_window():
+    # the clean days of the lookback (days 522-549, last year's 158-185 and their +-14 days: low) sell 5 a
+    # day; the window (days 578-584, last year's 214-220 +-14: high) sold twice that a year ago, so the
+    # season-adjusted baseline is 5 * 2 = 10 a day; the weekday average alone says 5
+    demand, start = _blocky_season()
+    window = (start, start + pd.Timedelta(days=6))
+    b = baseline_from_history(demand, ["A"], *window, lookback_days=56)
+    assert list(b["baseline_units"]) == pytest.approx([10.0] * 7, rel=1e-12)
+    plain = baseline_from_history(demand, ["A"], *window, lookback_days=56, seasonal=False)
+    assert list(plain["baseline_units"]) == pytest.approx([5.0] * 7, rel=1e-12)
+    # the uncertainty's baseline is the same estimate: no spread on a deterministic series
+    u = baseline_uncertainty(demand, ["A"], *window, lookback_days=56)
+    assert u.loc[0, "sampling_log_se"] == pytest.approx(0.0, abs=1e-12)

@@ -69,7 +69,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 
 from opslib.data.schema import PROMO_MECHANICS
 from opslib.errors import DataError
@@ -87,6 +87,7 @@ __all__ = [
     "UNCERTAIN_INPUTS",
     "baseline_from_history",
     "baseline_uncertainty",
+    "seasonal_factors",
     "simulate",
     "compare",
     "Simulator",
@@ -304,12 +305,18 @@ class PromotionPlan:
 
 # --------------------------------------------------------------------------- baseline
 
+SEASONAL_LAG_DAYS = 364
+"""Days back to the same season: 52 weeks, so the same weekday (:func:`seasonal_factors`)."""
+
 
 def _clean_history(demand: pd.DataFrame, skus, start: pd.Timestamp, f: str,
-                   suspected_stockouts: bool = True) -> tuple[list[str], pd.DataFrame]:
+                   suspected_stockouts: bool = True,
+                   censored_stockouts: bool = False) -> tuple[list[str], pd.DataFrame]:
     """The SKUs as text and their demand rows before ``start`` on in-stock days without a promotion.
 
     With ``suspected_stockouts`` and a ``suspected_stockout`` column, its True days count as out of stock.
+    With ``censored_stockouts``, unpromoted days that ended out of stock with units sold are kept too and
+    flagged in a ``censored`` column (their units are a lower bound of the day's demand).
     """
     missing = [c for c in ("sku", "date", "units") if c not in demand.columns]
     if missing:
@@ -319,19 +326,136 @@ def _clean_history(demand: pd.DataFrame, skus, start: pd.Timestamp, f: str,
     d = d.assign(sku=d["sku"].astype(str), date=pd.to_datetime(d["date"]).dt.normalize())
     d = d[d["date"] < start]
     clean = np.ones(len(d), bool)
-    if "in_stock" in d.columns:
-        clean &= d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    if suspected_stockouts and "suspected_stockout" in d.columns:
-        clean &= ~d["suspected_stockout"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     if "promo_id" in d.columns:
         clean &= d["promo_id"].isna().to_numpy()
-    return skus, d[clean]
+    if suspected_stockouts and "suspected_stockout" in d.columns:
+        clean &= ~d["suspected_stockout"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    censored = np.zeros(len(d), bool)
+    if "in_stock" in d.columns:
+        out = ~d["in_stock"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+        if censored_stockouts:
+            censored = clean & out & (d["units"].to_numpy(float) > 0)
+        clean &= ~out
+    return skus, d[clean | censored].assign(censored=censored[clean | censored])
+
+
+def seasonal_factors(demand: pd.DataFrame, skus: Sequence[str], start, days, *, half_width_days: int = 14,
+                     weekday: bool = False, suspected_stockouts: bool = True) -> np.ndarray:
+    """Seasonal index of a group of SKUs one year before each of ``days``, from the history before ``start``.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame
+        The ``demand`` table (``sku, date, units``; ``in_stock``,
+        ``suspected_stockout``, ``promo_id`` when present: those days are
+        left out, as in :func:`baseline_from_history`).
+    skus : sequence of str
+        The group whose index it is (a category: SKUs that share a season).
+    start : date-like
+        Only days before ``start`` are used.
+    days : sequence of date-like
+        The days to give the index of.
+    half_width_days : int, default 14
+        Half-width of the centred window the index is averaged over [days].
+    weekday : bool, default False
+        Multiply by the group's weekday profile of the 364 days before
+        ``start`` (``W_g``, below): for a rate estimated on too few days
+        to have a weekday profile of its own.
+    suspected_stockouts : bool, default True
+        Leave suspected hidden stock-out days out.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``S(t - 364)`` for each day ``t`` [1, relative]; NaN where the
+        window of ``t - 364`` holds no clean day before ``start``. Only
+        ratios of it are meaningful.
+
+    Notes
+    -----
+    With ``L_s`` the mean units of SKU ``s`` over its clean days before
+    ``start`` and ``C(u)`` the group's clean SKU-days on
+    day ``u``::
+
+        S(u) = sum_{|k| <= h} sum_{s in C(u + k)} y_{s,u+k}
+               / sum_{|k| <= h} sum_{s in C(u + k)} L_s
+
+    a ratio of sums, so SKUs missing some days do not shift it, and
+    promoted or out-of-stock days are simply absent. Taken 364 days back
+    (52 weeks) it carries last year's season and calendar (trend, the
+    yearly cycle, fixed-date events) to the same weekday; the window of
+    ``2 h + 1 = 29`` days averages the weekdays out and the daily noise
+    down. A baseline multiplies a rate per unit of index, estimated on the
+    history's days, by the index of the days to predict. The weekday
+    profile is the same ratio of sums over the days of weekday ``g`` of
+    the last 364 days, over the ratio of all of them (1 where a weekday
+    has no clean day).
+    """
+    start = pd.Timestamp(start).normalize()
+    days = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
+    _, d = _clean_history(demand, skus, start, "seasonal_factors", suspected_stockouts)
+    out = np.full(len(days), np.nan)
+    if d.empty:
+        return out
+    first = d["date"].min()
+    span = (start - first).days
+    level = d.groupby("sku")["units"].transform("mean").to_numpy(float)
+    pos = (d["date"] - first).dt.days.to_numpy()
+    num = np.bincount(pos, weights=d["units"].to_numpy(float), minlength=span)
+    den = np.bincount(pos, weights=level, minlength=span)
+    cn, cd = np.concatenate([[0.0], np.cumsum(num)]), np.concatenate([[0.0], np.cumsum(den)])
+    u = (days - first).days.to_numpy() - SEASONAL_LAG_DAYS
+    lo = np.clip(u - half_width_days, 0, span)
+    hi = np.clip(u + half_width_days + 1, 0, span)
+    total = cd[hi] - cd[lo]
+    ok = total > 0
+    out[ok] = (cn[hi] - cn[lo])[ok] / total[ok]
+    out[out <= 0] = np.nan
+    if weekday:
+        recent = np.arange(span) >= span - SEASONAL_LAG_DAYS
+        dow = (first.day_of_week + np.arange(span)) % 7
+        wn = np.bincount(dow[recent], weights=num[recent], minlength=7)
+        wd = np.bincount(dow[recent], weights=den[recent], minlength=7)
+        if (wd > 0).all() and wn.sum() > 0 and (wn > 0).all():
+            out *= ((wn / wd) / (wn.sum() / wd.sum()))[days.day_of_week]
+    return out
+
+
+class _SeasonCache:
+    """:func:`seasonal_factors` of each SKU's group (its category in ``items``, else all SKUs of ``demand``).
+
+    Called with a SKU, its history's length before ``start`` and the window's length, it gives the
+    index of those days; the index of a group is computed once per group.
+    """
+
+    def __init__(self, demand: pd.DataFrame, items: pd.DataFrame | None, start: pd.Timestamp,
+                 suspected_stockouts: bool):
+        self.demand, self.start, self.suspected = demand, start, suspected_stockouts
+        self.category = None
+        if items is not None and "category" in items.columns:
+            self.category = items.assign(sku=items["sku"].astype(str)).set_index("sku")["category"]
+        self.memo: dict = {}
+
+    def __call__(self, sku: str, n_days: int, length: int) -> np.ndarray:
+        key = None
+        if self.category is not None and sku in self.category.index and pd.notna(self.category[sku]):
+            key = self.category[sku]
+        if key not in self.memo:
+            group = (self.category.index[(self.category == key).to_numpy()].tolist() if key is not None
+                     else self.demand["sku"].astype(str).unique().tolist())
+            first = pd.to_datetime(self.demand["date"]).min().normalize()
+            days = pd.date_range(min(first, self.start), self.start + pd.Timedelta(days=2 * SEASONAL_LAG_DAYS))
+            self.memo[key] = pd.Series(seasonal_factors(self.demand, group, self.start, days,
+                                                        suspected_stockouts=self.suspected), index=days)
+        days = self.start + pd.to_timedelta(np.arange(-n_days, length), "D")
+        return self.memo[key].reindex(days).to_numpy(float)
 
 
 def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end, *,
                           lookback_days: int = 182, min_days: int = 14,
-                          suspected_stockouts: bool = True) -> pd.DataFrame:
-    """Expected baseline units per SKU and day: the weekday average of clean history.
+                          suspected_stockouts: bool = True, items: pd.DataFrame | None = None,
+                          seasonal: bool = True, censored_stockouts: bool = True) -> pd.DataFrame:
+    """Expected baseline units per SKU and day: the weekday average of clean history, season-adjusted.
 
     Parameters
     ----------
@@ -353,6 +477,18 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
         :func:`opslib.data.daily_demand` (zero-sales runs of a hidden
         stock-out: physical stock gone while the book shows units), as
         ``in_stock`` False days are; False uses ``in_stock`` alone.
+    items : pandas.DataFrame, optional
+        ``sku, category``: the season of a SKU is its category's
+        (:func:`seasonal_factors`); without it, all SKUs of ``demand``.
+    seasonal : bool, default True
+        Carry last year's season to the window (:func:`seasonal_factors`)
+        when the history covers it (a year and the lookback before
+        ``start``); otherwise, or with False, the weekday average alone.
+    censored_stockouts : bool, default True
+        Days that ended out of stock (``in_stock`` False) with units sold
+        count as censored: their demand was at least the units. False
+        leaves them out, which biases the baseline low (a day that sells
+        out is a high day).
 
     Returns
     -------
@@ -361,35 +497,71 @@ def baseline_from_history(demand: pd.DataFrame, skus: Sequence[str], start, end,
 
     Notes
     -----
-    ``B_{i,t} = mean_i * w_i(weekday(t))``, with ``w`` the weekday means over
-    the overall mean. A forecast with promotions masked is better; this is
-    the quick fallback.
+    ``B_{i,t} = lambda_{i,g(t)} f_t`` with ``g`` the weekday, ``f_t`` the
+    seasonal index a year before ``t`` (1 when not seasonal) and
+    ``lambda_{i,g}`` the rate per unit of index of the clean days of weekday
+    ``g``: ``sum(y) / sum(f)`` without censored days, else the Poisson
+    maximum-likelihood rate with censored days ``P(N >= y)`` [1]. Against
+    the demo shop's true baselines (``benchmarks/promo_simulate.py
+    baseline``: 7-day windows without an offer on the SKU every 14 days of
+    its last year, SKUs with 400 days of history, 4,661 SKU-windows), the
+    weekday average alone was 4.1% low (median absolute log error 0.150):
+    the sold-out days it left out were the high ones, and the lookback lay
+    a season away. Censored sold-out days made it 3.1% (0.144), the
+    seasonal index 1.4% (0.118). What remains is mostly the sibling
+    promotions' cannibalization and the post-promotion dips on the
+    history's days, which a response model, not the baseline, knows, and
+    the trend since last year's season (the index carries last year's
+    shape, the rate this year's level). Moving holidays (Chinese New Year)
+    fall on other days a year back: the index then misplaces them.
+
+    References
+    ----------
+    .. [1] Nahmias, S. (1994). Demand estimation in lost sales inventory
+       systems. Naval Research Logistics 41(6), 739-757.
     """
     f = "baseline_from_history"
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
         raise DataError(f"{f}: parameter 'end' ({end.date()}) is before 'start' ({start.date()}). Fix: swap them.")
-    skus, d = _clean_history(demand, skus, start, f, suspected_stockouts)
+    skus, d = _clean_history(demand, skus, start, f, suspected_stockouts, censored_stockouts)
     days = pd.date_range(start, end, freq="D")
+    season_of = _SeasonCache(demand, items, start, suspected_stockouts) if seasonal else None
     out = []
     for sku in skus:
         h = d[d["sku"] == sku]
-        recent = h[h["date"] >= start - pd.Timedelta(days=lookback_days)]
-        if len(recent) >= min_days:
-            h = recent
-        if h.empty:
+        if not (~h["censored"]).any():
             raise DataError(f"{f}: SKU {sku!r} has no in-stock, unpromoted day in table 'demand' before "
                             f"{start.date()}. Fix: pass a forecast as the baseline, or check the SKU.")
-        level = h["units"].mean()
-        wd = h.groupby(h["date"].dt.day_of_week)["units"].mean()
-        factor = (wd / level).reindex(range(7)) if len(wd) == 7 and level > 0 else pd.Series(1.0, index=range(7))
-        out.append(pd.DataFrame({"sku": sku, "date": days,
-                                 "baseline_units": level * factor.fillna(1.0).to_numpy()[days.day_of_week]}))
+        y, cens, dow, season, n_days = _series(h, start, len(days))
+        if season_of is not None:
+            season = season_of(sku, n_days, len(days))
+        fit = _WeekdayBaseline(y, dow, n_days, lookback_days, min_days, season=season, censored=cens)
+        out.append(pd.DataFrame({"sku": sku, "date": days, "baseline_units": fit.mean[n_days:]}))
     return pd.concat(out, ignore_index=True)
 
 
+def _series(h: pd.DataFrame, start: pd.Timestamp, length: int):
+    """A SKU's clean history as day arrays from its first day to the window's end.
+
+    ``y`` the units of clean days (NaN otherwise), ``censored`` the units of censored days (NaN
+    otherwise), ``dow`` the weekdays, ``season`` ones, ``n_days`` the days before ``start``.
+    """
+    first = h["date"].min()
+    n_days = (start - first).days
+    pos = (h["date"] - first).dt.days.to_numpy()
+    c = h["censored"].to_numpy(bool)
+    y, cens = np.full(n_days + length, np.nan), np.full(n_days + length, np.nan)
+    y[pos[~c]] = h["units"].to_numpy(float)[~c]
+    cens[pos[c]] = h["units"].to_numpy(float)[c]
+    dow = (first.day_of_week + np.arange(n_days + length)) % 7
+    return y, cens, dow, np.ones(n_days + length), n_days
+
+
 def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, *, lookback_days: int = 182,
-                         min_days: int = 14, origins: int = 52, suspected_stockouts: bool = True) -> pd.DataFrame:
+                         min_days: int = 14, origins: int = 52, suspected_stockouts: bool = True,
+                         items: pd.DataFrame | None = None, seasonal: bool = True,
+                         censored_stockouts: bool = True) -> pd.DataFrame:
     """Uncertainty of :func:`baseline_from_history` over a window: its level error, and count noise.
 
     Parameters
@@ -410,6 +582,11 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
     suspected_stockouts : bool, default True
         As in :func:`baseline_from_history`: suspected hidden stock-out days
         are left out of the history and of the backtest windows.
+    items, seasonal, censored_stockouts
+        As in :func:`baseline_from_history`; the backtest baselines are
+        computed the same way (season-adjusted where last year's index
+        covers their history and window, censored stock-out days in their
+        rates; the backtest windows' actual units are their clean days).
 
     Returns
     -------
@@ -465,20 +642,19 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
         if int(value) != value or value < 1:
             raise DataError(f"{f}: parameter {name!r} must be a whole number >= 1; received {value!r}. "
                             f"Fix: keep the default.")
-    skus, d = _clean_history(demand, skus, start, f, suspected_stockouts)
+    skus, d = _clean_history(demand, skus, start, f, suspected_stockouts, censored_stockouts)
     length = (end - start).days + 1
+    season_of = _SeasonCache(demand, items, start, suspected_stockouts) if seasonal else None
     rows = []
     for sku in skus:
         h = d[d["sku"] == sku]
-        if h.empty:
+        if not (~h["censored"]).any():
             raise DataError(f"{f}: SKU {sku!r} has no in-stock, unpromoted day in table 'demand' before "
                             f"{start.date()}. Fix: check the SKU.")
-        first = h["date"].min()
-        n_days = (start - first).days
-        y = np.full(n_days + length, np.nan)  # the history, then the window (no data)
-        y[(h["date"] - first).dt.days.to_numpy()] = h["units"].to_numpy(float)
-        dow = (first.day_of_week + np.arange(n_days + length)) % 7
-        now = _WeekdayBaseline(y, dow, n_days, lookback_days, min_days)
+        y, cens, dow, season, n_days = _series(h, start, length)  # the history, then the window (no data)
+        if season_of is not None:
+            season = season_of(sku, n_days, length)
+        now = _WeekdayBaseline(y, dow, n_days, lookback_days, min_days, season=season, censored=cens)
         used = now.used
         mu = now.mean[used]
         omega = (float(max(0.0, np.sum((y[used] - mu) ** 2 - mu) / np.sum(mu ** 2))) if np.sum(mu ** 2) > 0
@@ -490,7 +666,7 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
             o = n_days - length - 7 * j
             if o < min_days:
                 break
-            fit = _WeekdayBaseline(y, dow, o, lookback_days, min_days)
+            fit = _WeekdayBaseline(y, dow, o, lookback_days, min_days, season=season, censored=cens)
             if not fit.ok:
                 continue
             window = np.arange(o, o + length)
@@ -511,44 +687,89 @@ def baseline_uncertainty(demand: pd.DataFrame, skus: Sequence[str], start, end, 
                                        "backtest_windows", "log_error_rms"])
 
 
+def _censored_poisson_rate(y_sum: float, f_sum: float, censored: np.ndarray, f_censored: np.ndarray) -> float:
+    """Maximum-likelihood rate ``lambda`` of Poisson days ``N_t ~ Poisson(lambda f_t)``, some right-censored.
+
+    ``y_sum``, ``f_sum``: the sums of the uncensored days' units and factors; ``censored`` the units of
+    the censored days (their demand was at least that), ``f_censored`` their factors. The score::
+
+        sum(y) / lambda - sum(f) + sum_c f_c p(c - 1; lambda f_c) / P(N >= c; lambda f_c) = 0
+
+    (``p`` the Poisson probability) is decreasing in ``lambda``; its root lies above the rate that
+    takes the censored units as exact.
+    """
+    c = np.ceil(np.asarray(censored, float))
+    fc = np.asarray(f_censored, float)
+
+    def score(lam: float) -> float:
+        mu = lam * fc
+        log_pmf = special.xlogy(c - 1, mu) - mu - special.gammaln(c)
+        log_tail = np.log(np.maximum(special.gammainc(c, mu), 1e-300))  # P(N >= c) for c >= 1
+        return y_sum / lam - f_sum + float(np.sum(fc * np.exp(log_pmf - log_tail)))
+
+    low = (y_sum + c.sum()) / (f_sum + fc.sum())
+    if low <= 0 or score(low) <= 0:
+        return float(low)
+    high = 2 * low
+    while score(high) > 0:
+        low, high = high, 2 * high
+    return float(optimize.brentq(score, low, high, xtol=1e-10 * high, rtol=1e-12))
+
+
 class _WeekdayBaseline:
     """:func:`baseline_from_history`'s baseline fitted on the clean days of ``y`` before ``origin``.
 
-    ``mean`` holds the baseline of every day of ``y`` (the weekday means, or the overall mean when a
-    weekday has no clean day), ``used`` flags the days it is computed from, ``ok`` is False without any.
-    :meth:`window` gives a set of days' baseline units and its sampling variance.
+    ``mean`` holds the baseline of every day of ``y`` (the weekday rates, or the overall rate when a
+    weekday has no clean day, times ``season``), ``used`` flags the days it is computed from, ``ok`` is
+    False without any. ``season`` (per day, NaN where unknown) is used only when it is known on every
+    day used and every day from ``origin`` on; ``censored`` holds the units of censored days (NaN
+    elsewhere, :func:`_censored_poisson_rate`). :meth:`window` gives a set of days' baseline units and
+    its sampling variance.
     """
 
-    def __init__(self, y: np.ndarray, dow: np.ndarray, origin: int, lookback_days: int, min_days: int):
+    def __init__(self, y: np.ndarray, dow: np.ndarray, origin: int, lookback_days: int, min_days: int,
+                 season: np.ndarray | None = None, censored: np.ndarray | None = None):
         lo = max(0, origin - lookback_days)
         if np.isfinite(y[lo:origin]).sum() < min_days:
             lo = 0
         used = np.zeros(len(y), bool)
         used[lo:origin] = np.isfinite(y[lo:origin])
+        cut = np.zeros(len(y), bool)
+        if censored is not None:
+            cut[lo:origin] = np.isfinite(censored[lo:origin])
         self.used, self.ok = used, bool(used.any())
+        f = np.ones(len(y))
+        if season is not None and np.isfinite(season[used | cut]).all() and np.isfinite(season[origin:]).all():
+            f = np.asarray(season, float)
+        self.season = f
         if not self.ok:
             self.mean, self.group = np.zeros(len(y)), np.zeros(len(y), np.intp)
             self.group_variance = np.zeros(1)
             return
-        values, w = y[used], dow[used]
+        values, w = y[used] / f[used], dow[used]
         level = values.mean()
         counts = np.bincount(w, minlength=7)
         by_weekday = bool((counts > 0).all() and level > 0)
         group = dow if by_weekday else np.zeros(len(y), np.intp)
         g = group[used]
         n = np.bincount(g, minlength=7 if by_weekday else 1).astype(float)
-        sums = np.bincount(g, weights=values, minlength=len(n))
-        means = sums / n
-        squares = np.bincount(g, weights=(values - means[g]) ** 2, minlength=len(n))
+        sums = np.bincount(g, weights=y[used], minlength=len(n))
+        f_sums = np.bincount(g, weights=f[used], minlength=len(n))
+        means = sums / f_sums  # rate per unit of season: the Poisson estimate (the mean when f = 1)
+        for k in np.unique(group[cut]):
+            at = cut & (group == k)
+            means[k] = _censored_poisson_rate(sums[k], f_sums[k], censored[at], f[at])
+        vmeans = np.bincount(g, weights=values, minlength=len(n)) / n
+        squares = np.bincount(g, weights=(values - vmeans[g]) ** 2, minlength=len(n))
         overall = float(values.var(ddof=1)) if len(values) > 1 else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
             variance = np.where(n >= 2, squares / (n - 1), overall)
-        self.mean, self.group = means[group], group
-        self.group_variance = variance / n  # sampling variance of each group's mean
+        self.mean, self.group = means[group] * f, group
+        self.group_variance = variance / n  # sampling variance of each group's rate
 
     def window(self, days) -> tuple[float, float]:
         """Baseline units of ``days`` (positions in ``y``) and their sampling variance [units, units**2]."""
-        c = np.bincount(self.group[days], minlength=len(self.group_variance))
+        c = np.bincount(self.group[days], weights=self.season[days], minlength=len(self.group_variance))
         return float(self.mean[days].sum()), float(np.sum(c ** 2 * self.group_variance))
 
 
