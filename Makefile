@@ -42,7 +42,7 @@ test: env demo
 
 # benchmarks print tables; they are not part of the test run
 bench-apps: env demo
-	$(PY) benchmarks/app_open.py
+	$(PY) benchmarks/app_speed.py
 
 bench-forecast: env
 	@for f in benchmarks/forecast_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -1405,7 +1405,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
 def promotion_simulator(ws: Workspace | None = None, *, translator: Translator | None = None, language: str = "en",
                         category: str | None = None, skus=None, draws: int = 2000, seed: int = 0,
                         horizon_days: int = 120, service_level: float = 0.95, currency: str = "",
-                        background: bool = True) -> PromotionSimulator:
+                        background: bool = False) -> PromotionSimulator:
     """Build the Promotion simulator for a workspace (see :class:`PromotionSimulator`).
 
     Parameters
@@ -1416,8 +1416,14 @@ def promotion_simulator(ws: Workspace | None = None, *, translator: Translator |
         that says why.
     translator, language, category, skus, draws, seed, horizon_days, service_level, currency
         As in :class:`PromotionSimulator`.
-    background : bool, default True
-        Fit a category's response that is not kept on disk in a background thread.
+    background : bool, default False
+        Fit a category's response that is not kept on disk in a background thread
+        (the page shows at once and says it is learning). Off by default: in a
+        Voila kernel the fitting thread stalled the page (the app's cell never
+        finished rendering, whether the fit ran in the thread or in a child
+        process the thread waited on); without it the first opening of a
+        category on a fresh server waits for the fit (about 15 seconds on the
+        demo shop), later ones read it from disk.
 
     Returns
     -------
