@@ -31,17 +31,23 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+
+import nbformat
 
 from opslib.cli import repo_root, voila_command
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_open import CHROMIUM_ARGS, _floor_notebook, _free_port, _wait_for_server  # noqa: E402
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
 
 READY = {
     "floor": ".widget-dropdown select",
@@ -52,6 +58,32 @@ READY = {
     "promotion": ".opslib-promo-profit",
 }
 TIMEOUT_MS = 300_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"Voila did not answer at {url} within {timeout} s")
+
+
+def _floor_notebook(path: Path) -> None:
+    """A page with one dropdown and no opslib: what Voila alone costs."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import ipywidgets as w\nw.Dropdown(options=['all', 'a', 'b'], description='Category')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
 
 
 def _open(browser, port: int, name: str):

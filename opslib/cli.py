@@ -471,29 +471,8 @@ def _report_monthly(args: argparse.Namespace) -> int:
     return 0
 
 
-def plan_sheets(plan) -> dict:
-    """The sheets of a replenishment plan workbook, in order: title -> frame."""
-    import pandas as pd
-
-    orders = plan.orders
-    settings = pd.DataFrame({"setting": list(plan.settings), "value": [str(v) for v in plan.settings.values()]})
-    return {
-        "Plan": settings,
-        "Orders by supplier": orders.by_supplier,
-        "Orders": orders.orders,
-        "At risk": orders.at_risk,
-        "Excess": orders.excess,
-        "Too much on order": orders.too_much_on_order,
-        "Dead stock": orders.dead_stock,
-        "Policies": plan.policies,
-        "Warnings": plan.warnings,
-    }
-
-
 def _plan(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from opslib.plan import replenishment_plan
+    from opslib.plan import plan_workbook, replenishment_plan
 
     out = args.out.expanduser()
     if out.suffix.lower() not in (".xlsx", ".csv"):
@@ -521,19 +500,7 @@ def _plan(args: argparse.Namespace) -> int:
         if out.suffix.lower() == ".csv":
             plan.orders.orders.to_csv(out, index=False)
         else:
-            from openpyxl.styles import Font
-            from openpyxl.utils import get_column_letter
-
-            sheets = plan_sheets(plan)
-            with pd.ExcelWriter(out, engine="openpyxl") as writer:
-                for title, frame in sheets.items():
-                    frame.to_excel(writer, sheet_name=title, index=False)
-                    sheet = writer.book[title]
-                    sheet.freeze_panes = "A2"
-                    for j, col in enumerate(frame.columns, start=1):
-                        sheet.cell(row=1, column=j).font = Font(bold=True)
-                        width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
-                        sheet.column_dimensions[get_column_letter(j)].width = min(60, width + 2)
+            plan_workbook(plan, out)
     except OSError as exc:
         print(f"error: cannot write {out}: {exc}", file=sys.stderr)
         return 1

@@ -13,10 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 import pytest
-
-from test_browser import ARTIFACTS, ERROR_TEXTS, PAGE_TIMEOUT_MS, REPO, browser, voila_server  # noqa: F401
+from test_browser import (  # noqa: F401
+    ARTIFACTS,
+    ERROR_TEXTS,
+    PAGE_TIMEOUT_MS,
+    REPO,
+    browser,
+    voila_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -119,7 +126,7 @@ def test_replenishment_tuner(browser, demo_server, demo_ws):  # noqa: F811
         with page.expect_download(timeout=60_000) as download:
             page.click(".opslib-portfolio-download-csv")
         path = download.value.path()
-        rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8-sig").read())))
+        rows = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
         assert len(rows) == lines and lines > 0
         assert {"sku", "supplier"} <= set(rows[0])
         headless.tabs.selected_index = 1
@@ -181,7 +188,7 @@ def test_promotion_simulator(browser, demo_server, demo_ws):  # noqa: F811
         page.wait_for_selector(".opslib-promo-export-csv", timeout=60_000)
         with page.expect_download(timeout=60_000) as download:
             page.click(".opslib-promo-export-csv")
-        rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
+        rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
         assert len(rows) >= 3, rows[:3]  # a header and two scenarios
 
         page.get_by_role("button", name="简体中文").first.click()

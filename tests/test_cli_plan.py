@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 import opslib
-from opslib.cli import main, plan_sheets
-from opslib.plan import replenishment_plan
+from opslib.cli import main
+from opslib.plan import plan_sheets, replenishment_plan
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def test_workbook_sheets_equal_the_library_plan(workbook):
         assert len(got) == len(want) and len(want) > 0
         numeric = want.select_dtypes("number").columns
         pd.testing.assert_frame_equal(got[numeric].astype(float), want[numeric].astype(float), check_dtype=False)
+    assert read["Orders by supplier"]["supplier"].notna().all()  # the supplier is a column, not a lost index
     settings = dict(zip(read["Plan"]["setting"], read["Plan"]["value"].astype(str)))
     assert settings["target"] == "0.9" and settings["model"] == "ses"
 

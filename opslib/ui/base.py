@@ -84,6 +84,11 @@ class GuardedApp:
             log.error("%s: could not %s\n%s", self.app_name, what, traceback.format_exc())
             self._errors[what] = f"Could not {what}: {type(exc).__name__}: {exc}"
 
+    def _relabel_workspace(self) -> None:
+        """``workspace_label``: the workspace's name (``_workspace_title``) after the word in the page language."""
+        self.workspace_label.value = (f"<div style='color:#555'>{html.escape(self.tr.t('workspace'))}: "
+                                      f"<b>{html.escape(self._workspace_title)}</b></div>")
+
     def _show_errors(self) -> None:
         """Write the refusal and the failed parts into ``error_panel`` (empty when none)."""
         parts = []

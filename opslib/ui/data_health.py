@@ -234,10 +234,6 @@ class DataHealthApp(GuardedApp, widgets.VBox):
 
     # ------------------------------------------------------------------ wiring
 
-    def _relabel_workspace(self) -> None:
-        self.workspace_label.value = (f"<div style='color:#555'>{html.escape(self.tr.t('workspace'))}: "
-                                      f"<b>{html.escape(self._workspace_title)}</b></div>")
-
     def _relabel(self) -> None:
         """After a language switch: headings, then every part built with words."""
         self._relabel_workspace()

@@ -64,8 +64,8 @@ from opslib.ui.charts import (
     tornado_figure,
 )
 from opslib.ui.i18n import Translator, language_toggle
-from opslib.ui.tables import frame_html
 from opslib.ui.snapshot import Paragraph, download_link, snapshot_html
+from opslib.ui.tables import frame_html
 
 __all__ = [
     "MAX_SCENARIOS",

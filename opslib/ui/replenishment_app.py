@@ -24,7 +24,7 @@ from opslib.ui.base import open_workspace
 from opslib.ui.i18n import Translator, language_toggle, merge_strings
 from opslib.ui.snapshot import download_link, snapshot_html
 
-__all__ = ["ReplenishmentApp", "replenishment_app", "STRINGS"]
+__all__ = ["STRINGS", "ReplenishmentApp", "replenishment_app"]
 
 #: This module's words; the tabs bring their own (:data:`opslib.ui.replenishment.STRINGS`,
 #: :data:`opslib.ui.portfolio.STRINGS`).
