@@ -23,7 +23,6 @@ needs no server route. The bytes are :meth:`PortfolioView.order_list_csv` and
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import time
@@ -48,6 +47,7 @@ from opslib.plan_settings import (
 from opslib.ui.base import GuardedApp, open_workspace
 from opslib.ui.charts import figure_output, show_figure
 from opslib.ui.i18n import Translator, language_toggle
+from opslib.ui.snapshot import download_link
 from opslib.ui.tables import frame_html
 
 __all__ = ["STRINGS", "PortfolioView", "portfolio_view", "exchange_curve_figure", "PortfolioCurves",
@@ -238,12 +238,6 @@ def _money(value: float, currency: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
     return f"{value:,.0f}" + (f" {currency}" if currency else "")
-
-
-def _link(name: str, label: str, filename: str, mime: str, data: bytes) -> str:
-    encoded = base64.b64encode(data).decode("ascii")
-    return (f"<a class='opslib-portfolio-download-{name}' download='{html.escape(filename)}' "
-            f"href='data:{mime};base64,{encoded}' style='margin-right:16px'>{html.escape(label)}</a>")
 
 
 # ---------------------------------------------------------------------------- the view
@@ -661,8 +655,10 @@ class PortfolioView(GuardedApp, widgets.VBox):
                 "orders_note", lines=f"{len(orders):,}", suppliers=orders["supplier"].nunique(), day=day,
                 value=_money(float(orders["order_value"].sum()), self.currency))) + "</div>"
         self.downloads.value = (
-            _link("csv", tr.t("download_csv"), f"orders_{day}.csv", "text/csv", self.order_list_csv())
-            + _link("excel", tr.t("download_excel"), f"replenishment_plan_{day}.xlsx", _XLSX, self.order_list_excel()))
+            download_link(self.order_list_csv(), f"orders_{day}.csv", "text/csv", tr.t("download_csv"),
+                          "opslib-portfolio-download-csv")
+            + download_link(self.order_list_excel(), f"replenishment_plan_{day}.xlsx", _XLSX, tr.t("download_excel"),
+                            "opslib-portfolio-download-excel"))
         parts = []
         formats: dict[str, Callable[[object], str]] = {
             "on_hand": "{:,.0f}".format, "on_order": "{:,.0f}".format, "inventory_position": "{:,.0f}".format,

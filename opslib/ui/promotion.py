@@ -27,7 +27,6 @@ fits in a background thread and the page says so until the numbers arrive.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
 import inspect
@@ -438,12 +437,6 @@ def _card(name: str, label: str, value: str, note: str = "", colour: str = "#222
         f"<div class='opslib-promo-{name}' style='font-size:21px;font-weight:600;color:{colour}'>"
         f"{html.escape(value)}</div>{note_html}</div>"
     )
-
-
-def _link(data: bytes, filename: str, mime: str, label: str, name: str) -> str:
-    encoded = base64.b64encode(data).decode("ascii")
-    return (f"<a class='opslib-promo-{name}' download='{html.escape(filename)}' "
-            f"href='data:{mime};base64,{encoded}' style='margin-right:16px'>{html.escape(label)}</a>")
 
 
 def _date(value) -> pd.Timestamp | None:
@@ -1396,10 +1389,11 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
                                                             axis_label=tr.t("chart_profit"), currency=self.currency)
         show_figure(self.comparison_view, self.comparison_chart)
         self.export_links.value = (
-            _link(self.comparison_csv(), "promotion-scenarios.csv", "text/csv", tr.t("export_csv"), "export-csv")
-            + _link(self.comparison_excel(), "promotion-scenarios.xlsx",
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tr.t("export_excel"),
-                    "export-excel"))
+            download_link(self.comparison_csv(), "promotion-scenarios.csv", "text/csv", tr.t("export_csv"),
+                          "opslib-promo-export-csv")
+            + download_link(self.comparison_excel(), "promotion-scenarios.xlsx",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tr.t("export_excel"),
+                            "opslib-promo-export-excel"))
 
 
 def promotion_simulator(ws: Workspace | None = None, *, translator: Translator | None = None, language: str = "en",
