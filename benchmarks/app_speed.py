@@ -1,27 +1,33 @@
 """How fast the apps answer in a real browser: opening, a control change, the portfolio recompute.
 
-Serves a temporary copy of ``apps/`` with Voila (the committed ``voila.json`` applies), plus a
+Serves a temporary copy of ``apps/`` with Voila twice in one run: as ``opslib serve`` does (the
+committed ``voila.json``: preheated kernels, one per app, that ran the page before the visit) and
+plain (``preheat_kernel=False``: each opening starts a kernel that runs the page). Both serve a
 "floor" notebook that only displays one ipywidgets dropdown, so each opening time can be read
-against Voila's own cost (kernel start, page render). Debian's chromium via Playwright.
+against Voila's own cost (kernel, page and widget manager); the ratio is against the plain
+server's floor. Debian's chromium via Playwright.
 
-Measured, each ``--runs`` times, in a fresh page (a fresh kernel):
+Measured, each ``--runs`` times, in a fresh page:
 
 * ``open``: from navigation until the page's first figure is on it (floor: the dropdown;
   landing: the app list; Data health: the headline cards; Operations: the KPI tiles;
   Replenishment: the policy figures of the first SKU; Promotion: the incremental profit card);
+  before each opening the benchmark waits until the server and its kernels are at rest (no
+  preheating under way), as a visitor of a server that is not busy finds it;
 * ``update``: Replenishment, the service target typed (0.99, then back to 0.95) until the
   order-up-to level shown changes; Promotion, the depth typed (30%, then 20%) until the profit
   card changes. Round trips through the kernel, as a planner sees them (median of 4 changes);
 * ``portfolio``: the Replenishment page's portfolio tab clicked until its order list is on the
   page (the plan of every SKU and the exchange curve).
 
-Before the runs, the Promotion page is opened once to learn the demo categories' responses
-(kept on disk: what a running server has after its first visitor); that first opening is
-reported as ``first open (fresh cache)``.
+Before the runs, the Promotion page is opened once on the fresh server, with an empty cache: the
+demo categories' responses are learned then (kept on disk: what a running server has after its
+first visitor); that first opening is reported as ``first open``, from the server's answer and
+from its start (a preheated server learns them while preheating).
 
 Usage::
 
-    .venv/bin/python benchmarks/app_speed.py [--runs 3] [--data PATH]
+    .venv/bin/python benchmarks/app_speed.py [--runs 3] [--data PATH] [--only preheated|plain]
 
 Prints a table (seconds). Needs /usr/bin/chromium.
 """
@@ -107,36 +113,69 @@ def _type_and_wait(page, label: str, value, watch: str, attribute: str | None) -
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=None, help="data folder (default: the demo shop)")
-    args = parser.parse_args()
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and all its descendants (the server and its kernels)."""
+    import psutil
 
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return total
+
+
+def _wait_quiet(pid: int, timeout: float = 120.0, busy_s: float = 0.05, quiet_for: int = 3) -> float:
+    """Wait until the server and its kernels use under ``busy_s`` CPU seconds a second, ``quiet_for`` seconds running.
+
+    Then no kernel is preheating (Voila starts the replacement of a used pool kernel a second
+    after the visitor took it, hence the 2 s first and the run of quiet seconds): a visitor
+    arrives at a server at rest, as in the plain server's openings. Other programs on the
+    machine do not count. Returns the seconds waited.
+    """
+    start = time.monotonic()
+    time.sleep(2.0)
+    quiet, before = 0, _cpu_seconds(pid)
+    while time.monotonic() - start < timeout and quiet < quiet_for:
+        time.sleep(1.0)
+        now = _cpu_seconds(pid)
+        quiet = quiet + 1 if now - before < busy_s else 0
+        before = now
+    return time.monotonic() - start
+
+
+def _measure(folder: Path, runs: int, preheat: bool, data: Path | None, quiet_s: float) -> dict:
+    """Open every page ``runs`` times on one server; the timings."""
     from playwright.sync_api import sync_playwright
 
-    folder = Path(tempfile.mkdtemp(prefix="opslib-bench-"))
-    for notebook in (repo_root() / "apps").glob("*.ipynb"):
-        shutil.copy(notebook, folder / notebook.name)
-    _floor_notebook(folder / "floor.ipynb")
     cache = Path(tempfile.mkdtemp(prefix="opslib-bench-cache-"))
     port = _free_port()
     env = dict(os.environ, OPSLIB_CACHE_DIR=str(cache))
-    if args.data:
-        env["OPSLIB_DATA"] = str(args.data.resolve())
-    server = subprocess.Popen(voila_command(folder, port=port, open_browser=False), cwd=repo_root(), env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if data:
+        env["OPSLIB_DATA"] = str(data.resolve())
+    options = [] if preheat else ["--VoilaConfiguration.preheat_kernel=False"]
+    server = subprocess.Popen(voila_command(folder, port=port, open_browser=False, voila_options=options),
+                              cwd=repo_root(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     opened: dict[str, list[float]] = {name: [] for name in READY}
     updates: dict[str, list[float]] = {"replenishment": [], "promotion": []}
     portfolio: list[float] = []
     try:
+        started = time.perf_counter()
         _wait_for_server(f"http://127.0.0.1:{port}/")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page, first = _open(browser, port, "promotion")  # learns the responses, fills the caches
+            first_from_start = time.perf_counter() - started
             page.close()
-            for _ in range(args.runs):
+            for _ in range(runs):
                 for name in READY:
+                    _wait_quiet(server.pid, timeout=quiet_s)
                     page, seconds = _open(browser, port, name)
                     opened[name].append(seconds)
                     if "Traceback" in page.inner_text("body"):
@@ -156,23 +195,58 @@ def main() -> None:
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(cache, ignore_errors=True)
+    return {"opened": opened, "updates": updates, "portfolio": portfolio, "first": first,
+            "first_from_start": first_from_start}
 
-    floor = statistics.median(opened["floor"])
+
+def _report(title: str, result: dict, floor: float) -> None:
+    print(f"\n{title}")
     print(f"{'page':<16}{'open median s':>14}{'min':>7}{'max':>7}{'x floor':>9}{'update median s':>17}{'max':>7}")
-    for name, times in opened.items():
+    for name, times in result["opened"].items():
         median = statistics.median(times)
-        upd = updates.get(name)
+        upd = result["updates"].get(name)
         tail = f"{statistics.median(upd):>17.2f}{max(upd):>7.2f}" if upd else ""
         print(f"{name:<16}{median:>14.2f}{min(times):>7.2f}{max(times):>7.2f}{median / floor:>9.2f}{tail}")
+    portfolio = result["portfolio"]
     print(f"portfolio tab (plan of every SKU + exchange curve): median {statistics.median(portfolio):.2f} s, "
           f"max {max(portfolio):.2f} s")
-    print(f"promotion, first open (fresh cache: the category response is learned): {first:.2f} s")
-    print(f"({args.runs} runs each; floor = Voila page with one dropdown, no opslib; cpu count {os.cpu_count()})")
+    print(f"promotion, first open on a fresh server (fresh cache: the category response is learned): "
+          f"{result['first']:.2f} s after the server answered, {result['first_from_start']:.2f} s after it started")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=None, help="data folder (default: the demo shop)")
+    parser.add_argument("--only", choices=["preheated", "plain"], default=None,
+                        help="measure one server only (default: both, preheated first)")
+    parser.add_argument("--quiet-timeout", type=float, default=120.0,
+                        help="longest wait for the server to be at rest before each opening, seconds (default: 120)")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="opslib-bench-"))
+    for notebook in (repo_root() / "apps").glob("*.ipynb"):
+        shutil.copy(notebook, folder / notebook.name)
+    _floor_notebook(folder / "floor.ipynb")
+    modes = [m for m in ("preheated", "plain") if args.only in (None, m)]
+    try:
+        results = {mode: _measure(folder, args.runs, mode == "preheated", args.data, args.quiet_timeout) for mode in modes}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    # Every opening is read against the plain Voila floor: a page with one dropdown in a fresh kernel.
+    floor_result = results.get("plain", results[modes[0]])
+    floor = statistics.median(floor_result["opened"]["floor"])
+    for mode in modes:
+        title = ("served as `opslib serve` does: preheated kernels (voila.json)" if mode == "preheated"
+                 else "plain Voila: a fresh kernel runs the page at each opening (preheat_kernel=False)")
+        _report(title, results[mode], floor)
+    print(f"\n({args.runs} runs each, every opening on a server at rest: its processes under 0.05 CPU s a second for 3 s, at most {args.quiet_timeout:.0f} s waited; "
+          f"x floor: against the plain floor, Voila's page with one dropdown and no opslib, "
+          f"{'plain' if 'plain' in results else 'this'} server; cpu count {os.cpu_count()})")
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def voila_command(
         ``voila.json`` (Voila looks for it in the working directory and in the
         Jupyter config folders); the options given here override it. It runs
         Voila through :func:`run_voila` (``python -m opslib.cli voila ...``), which
-        adds the hook that lets a closed tab shut its kernel down.
+        makes every page set the cookie that lets a closed tab shut its kernel down.
     """
     cmd = [sys.executable, "-m", "opslib.cli", VOILA_LAUNCHER, str(apps), f"--port={port}", f"--Voila.ip={host}"]
     if not open_browser:
@@ -113,7 +113,7 @@ def voila_command(
 
 
 def set_xsrf_cookie(request_handler, notebook=None, cwd=None) -> None:
-    """Voila prelaunch hook: give every app page the ``_xsrf`` cookie.
+    """Give an app page the ``_xsrf`` cookie.
 
     When a tab closes, Voila's page posts ``/voila/api/shutdown/<kernel>`` with the
     ``_xsrf`` cookie's value. Voila 0.5 never sets that cookie on its pages, so the
@@ -121,23 +121,84 @@ def set_xsrf_cookie(request_handler, notebook=None, cwd=None) -> None:
     the culler finds it idle. Reading ``xsrf_token`` sets the cookie on the page response
     (before Voila flushes it), so the shutdown goes through with XSRF protection kept.
 
-    It returns None: Voila then renders the notebook unchanged.
+    It returns None (the signature of a Voila prelaunch hook, which it was until Voila's
+    kernel preheating came in: the two are incompatible). :func:`run_voila` calls it at
+    the start of every page request instead (:func:`_set_xsrf_cookie_on_pages`).
     """
     request_handler.xsrf_token  # noqa: B018 (reading the property sets the cookie)
 
 
+def _set_xsrf_cookie_on_pages() -> None:
+    """Make Voila's page handler call :func:`set_xsrf_cookie` before it renders a page.
+
+    Unlike a prelaunch hook this works with preheated kernels too. Idempotent.
+    """
+    import functools
+
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    if getattr(TornadoVoilaHandler, "_opslib_sets_xsrf", False):
+        return
+    render = TornadoVoilaHandler.get
+
+    @functools.wraps(render)
+    async def get(self, path=None):
+        set_xsrf_cookie(self)
+        return await render(self, path)
+
+    TornadoVoilaHandler.get = get
+    TornadoVoilaHandler._opslib_sets_xsrf = True
+
+
+def _pool_kernels_start_idle_when_taken() -> None:
+    """Make a preheated kernel's idle time count from when a visitor takes it, not from its preheating.
+
+    Voila keeps pooled kernels from the culler, but once a page takes one the culler sees the
+    idle time since the kernel finished preheating (minutes or hours) and, the browser not being
+    connected yet, shuts it down at its next round: the page opens dead ("kernel does not
+    exist"). Seen with a 20 s limit; with the 600 s of ``voila.json`` it would hit a page whose
+    kernel waited over ten minutes whenever a culler round falls in the second or two before
+    the browser connects. Idempotent.
+    """
+    import voila.app
+
+    factory = voila.app.voila_kernel_manager_factory
+    if getattr(factory, "_opslib_touches_taken_kernels", False):
+        return
+
+    def manager_factory(base_class, preheat_kernel, *args, **kwargs):
+        cls = factory(base_class, preheat_kernel, *args, **kwargs)
+        if not preheat_kernel:
+            return cls
+
+        class PoolKernelManager(cls):
+            async def get_rendered_notebook(self, *a, **kw):
+                from jupyter_server._tz import utcnow
+
+                render_task, rendered_cache, kernel_id = await super().get_rendered_notebook(*a, **kw)
+                kernel = self.get_kernel(kernel_id)
+                kernel.last_activity = utcnow()
+                return render_task, rendered_cache, kernel_id
+
+        PoolKernelManager.__name__ = PoolKernelManager.__qualname__ = cls.__name__  # same config section
+        return PoolKernelManager
+
+    manager_factory._opslib_touches_taken_kernels = True
+    voila.app.voila_kernel_manager_factory = manager_factory
+
+
 def run_voila(argv: Sequence[str]) -> int:
-    """Run Voila with ``argv`` (its own options) and :func:`set_xsrf_cookie` as prelaunch hook.
+    """Run Voila with ``argv`` (its own options), every page setting the ``_xsrf`` cookie.
 
     ``voila.json`` (working directory) and the options in ``argv`` are read as by
-    ``python -m voila``; Voila refuses ``--preheat_kernel=True`` with the hook.
+    ``python -m voila``. See :func:`set_xsrf_cookie` and
+    :func:`_pool_kernels_start_idle_when_taken`.
     """
-    from traitlets.config import Config
     from voila.app import Voila
 
-    config = Config()
-    config.VoilaConfiguration.prelaunch_hook = set_xsrf_cookie
-    Voila.launch_instance(argv=list(argv), config=config)
+    _set_xsrf_cookie_on_pages()
+    _pool_kernels_start_idle_when_taken()
+    Voila.launch_instance(argv=list(argv))
     return 0
 
 
@@ -301,10 +362,15 @@ def _voila_options(options: Sequence[str]) -> list[str] | int:
             print(f"error: {name} is set by opslib serve itself: use --host, --port, --token or --password.",
                   file=sys.stderr)
             return 2
-        if trait in ("preheat_kernel", "prelaunch_hook"):
-            print(f"error: {name} cannot be changed: opslib serve renders each page in a fresh kernel and uses "
-                  "Voila's prelaunch hook so that a closed tab shuts its kernel down.", file=sys.stderr)
+        if trait == "prelaunch_hook":
+            print(f"error: {name} cannot be set on the command line (it is a Python callable).", file=sys.stderr)
             return 2
+    settings = {option.split("=", 1)[0].lstrip("-").rsplit(".", 1)[-1].lower(): option.split("=", 1)[1].lower()
+                for option in options}
+    if settings.get("progressive_rendering") == "true" and settings.get("preheat_kernel") != "false":
+        print("error: Voila refuses progressive_rendering with preheated kernels, which opslib serve uses; "
+              "add --VoilaConfiguration.preheat_kernel=False to turn preheating off.", file=sys.stderr)
+        return 2
     return list(options)
 
 
@@ -348,6 +414,11 @@ def _serve(args: argparse.Namespace) -> int:
     token, hashed_password = secret
     if token is not None:
         env["JUPYTER_TOKEN"] = token
+    if args.host not in ("0.0.0.0", "::", "") and not is_local_host(args.host):
+        # A preheated page waits for its visitor on ws://VOILA_APP_IP:port (voila.utils.wait_for_request,
+        # through opslib.ui.when_opened); 127.0.0.1, its default, is not served when Voila listens on one
+        # address only.
+        env["VOILA_APP_IP"] = f"[{args.host}]" if ":" in args.host else args.host
     cmd = voila_command(apps, args.port, args.host, False, args.show_tracebacks,
                         token=token is not None, hashed_password=hashed_password, voila_options=voila_options)
     local = is_local_host(args.host)

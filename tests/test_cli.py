@@ -236,7 +236,8 @@ def test_serve_passes_voila_options_after_the_separator(fake_voila):
 
 @pytest.mark.parametrize("option", [
     "--Voila.ip=0.0.0.0", "--Voila.token=", "--Voila.port=1", "--PasswordIdentityProvider.hashed_password=x",
-    "--VoilaConfiguration.preheat_kernel=True", "--MappingKernelManager.cull_idle_timeout", "cull=1",
+    "--VoilaConfiguration.prelaunch_hook=os.getcwd", "--VoilaConfiguration.progressive_rendering=True",
+    "--MappingKernelManager.cull_idle_timeout", "cull=1",
 ])
 def test_serve_refuses_voila_options_that_bypass_it(option, fake_voila, capsys):
     assert cli.main(["serve", "--", option]) == 2
@@ -257,14 +258,48 @@ def test_the_xsrf_hook_sets_the_cookie_and_keeps_the_notebook():
     assert Handler.touched == 1
 
 
-def test_run_voila_configures_the_hook(monkeypatch):
+def test_run_voila_makes_every_page_set_the_cookie(monkeypatch):
     from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
 
     seen = {}
+    monkeypatch.setattr(TornadoVoilaHandler, "get", TornadoVoilaHandler.get)  # undone after the test
+    monkeypatch.setattr(TornadoVoilaHandler, "_opslib_sets_xsrf", False, raising=False)
     monkeypatch.setattr(Voila, "launch_instance", classmethod(lambda cls, argv=None, **kw: seen.update(argv=argv, **kw)))
     assert cli.run_voila(["apps", "--port=1"]) == 0
     assert seen["argv"] == ["apps", "--port=1"]
-    assert seen["config"].VoilaConfiguration.prelaunch_hook is cli.set_xsrf_cookie
+    assert "config" not in seen  # no prelaunch hook: Voila refuses one with preheated kernels
+    assert TornadoVoilaHandler._opslib_sets_xsrf
+    wrapped = TornadoVoilaHandler.get
+    cli.run_voila(["apps"])
+    assert TornadoVoilaHandler.get is wrapped  # wrapped once, however often Voila is launched
+
+    class Handler:
+        touched = 0
+
+        @property
+        def xsrf_token(self):
+            Handler.touched += 1
+            return b"token"
+
+    rendered = []
+
+    async def render(self, path=None):
+        rendered.append((Handler.touched, path))
+
+    monkeypatch.setattr(TornadoVoilaHandler, "get", render)
+    TornadoVoilaHandler._opslib_sets_xsrf = False
+    cli._set_xsrf_cookie_on_pages()
+    import asyncio
+
+    asyncio.run(TornadoVoilaHandler.get(Handler(), "app.ipynb"))
+    assert rendered == [(1, "app.ipynb")]  # the cookie is set before the page renders
+
+
+def test_serve_allows_progressive_rendering_with_preheating_off(fake_voila):
+    options = ["--VoilaConfiguration.preheat_kernel=False", "--VoilaConfiguration.progressive_rendering=True"]
+    assert cli.main(["serve", "--no-browser", "--", *options]) == 0
+    assert fake_voila["started"][0].cmd[-2:] == options
 
 
 def test_serve_refuses_a_missing_data_folder(tmp_path, capsys):
@@ -282,7 +317,9 @@ def test_voila_reads_the_committed_config():
     assert cfg.MappingKernelManager.cull_idle_timeout == 600
     assert cfg.MappingKernelManager.cull_interval == 60
     assert cfg.VoilaConfiguration.show_tracebacks is False
-    assert cfg.VoilaConfiguration.preheat_kernel is False
+    assert cfg.VoilaConfiguration.preheat_kernel is True  # one kernel per app runs its page ahead
+    assert cfg.VoilaConfiguration.default_pool_size == 1
+    assert cfg.VoilaConfiguration.progressive_rendering is False  # Voila refuses it with preheating
     assert cfg.VoilaExecutor.timeout > 0
     raw = json.loads((REPO / "voila.json").read_text())
     assert raw["Voila"]["ip"] == "127.0.0.1"
@@ -300,3 +337,49 @@ def test_python_dash_m_opslib():
     result = subprocess.run([sys.executable, "-m", "opslib", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "validate" in result.stdout and "serve" in result.stdout
+
+
+def test_a_kernel_taken_from_the_pool_counts_as_active_from_then(monkeypatch):
+    """The culler must not take a preheated kernel between its visitor taking it and the browser connecting."""
+    import asyncio
+    import datetime as dt
+
+    import voila.app
+
+    class Kernel:
+        last_activity = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)  # preheated long ago
+
+    kernel = Kernel()
+
+    def factory(base_class, preheat_kernel, *args, **kwargs):
+        class Manager(base_class):
+            async def get_rendered_notebook(self, notebook_name, **kw):
+                return "task", ["cells"], "k1"
+
+            def get_kernel(self, kernel_id):
+                assert kernel_id == "k1"
+                return kernel
+
+        return Manager if preheat_kernel else base_class
+
+    monkeypatch.setattr(voila.app, "voila_kernel_manager_factory", factory)
+    cli._pool_kernels_start_idle_when_taken()
+    patched = voila.app.voila_kernel_manager_factory
+    cli._pool_kernels_start_idle_when_taken()
+    assert voila.app.voila_kernel_manager_factory is patched  # wrapped once
+    assert patched(object, False, 1) is object  # without preheating Voila's class is kept as it is
+    manager_class = patched(object, True, 1)
+    assert manager_class.__name__ == "Manager"  # the config section Voila reads stays the same
+    before = dt.datetime.now(dt.timezone.utc)
+    assert asyncio.run(manager_class().get_rendered_notebook("index.ipynb")) == ("task", ["cells"], "k1")
+    assert kernel.last_activity >= before
+
+
+@pytest.mark.parametrize("host, app_ip", [("127.0.0.1", None), ("0.0.0.0", None), ("::", None),
+                                          ("192.168.1.5", "192.168.1.5"), ("fd00::5", "[fd00::5]")])
+def test_serve_tells_preheated_pages_where_to_wait_for_their_visitor(host, app_ip, fake_voila, monkeypatch):
+    """voila.utils.wait_for_request connects to VOILA_APP_IP (default 127.0.0.1) on the server's port."""
+    monkeypatch.setenv("OPSLIB_TOKEN", "a-long-enough-token")
+    monkeypatch.delenv("VOILA_APP_IP", raising=False)
+    assert cli.main(["serve", "--no-browser", "--host", host]) == 0
+    assert fake_voila["started"][0].env.get("VOILA_APP_IP") == app_ip

@@ -15,6 +15,8 @@ _WHERE = {
     "DataHealthApp": "data_health",
     "data_health_app": "data_health",
     "open_workspace": "base",
+    "when_opened": "base",
+    "data_stamp": "base",
     "OperationsApp": "operations",
     "operations_app": "operations",
     "SkuTuner": "replenishment",

@@ -13,12 +13,14 @@ import logging
 import os
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 import ipywidgets as widgets
 
 from opslib.data.workspace import Workspace
 
-__all__ = ["ALL_CATEGORIES", "GuardedApp", "open_workspace", "section"]
+__all__ = ["ALL_CATEGORIES", "GuardedApp", "data_stamp", "open_workspace", "section", "when_opened"]
 
 log = logging.getLogger("opslib.ui")
 
@@ -151,3 +153,63 @@ def open_workspace(*, as_read_when_refused: bool = True) -> tuple[Workspace, str
         return io.load_workspace(folder, validate=False), refusal
     except (DataError, OSError, ValueError):
         return Workspace(name="no data"), refusal
+
+
+T = TypeVar("T")
+
+#: Files of a data folder that are not tables the apps load at opening: the saved replenishment
+#: settings and their log (:mod:`opslib.plan_settings`), which the apps read when they use them.
+_NOT_OPENING_DATA = ("replenishment_settings",)
+
+
+def data_stamp() -> tuple | None:
+    """What the apps' data folder holds now: its path and each table file's name, size and mtime.
+
+    The folder is ``$OPSLIB_DATA``, else the demo shop (:func:`opslib.data.default_workspace`).
+    Two equal stamps mean an app built on the first would show the same tables as one built now.
+    None when the folder cannot be listed.
+    """
+    from opslib.data import io
+
+    folder = Path(os.environ.get(io.DATA_ENV_VAR, "").strip() or io.demo_folder()).expanduser()
+    try:
+        files = [folder] if folder.is_file() else sorted(f for f in folder.iterdir() if f.is_file())
+        return (str(folder), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files
+                                   if not f.name.startswith(_NOT_OPENING_DATA)))
+    except OSError:
+        return None
+
+
+def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
+    """``build(*args, **kwargs)``, made ahead of the visitor on a preheated Voila kernel and still current when shown.
+
+    ``opslib serve`` keeps one kernel per app that has run its page up to this call before anyone
+    asks for it (Voila's kernel preheating), so a page opens with its slow part (imports, the
+    tables, forecasts, a fitted response) already done. Here such a kernel builds the app, then
+    waits for its visitor (``voila.utils.wait_for_request``); if the data folder changed in
+    between (:func:`data_stamp`), the app is built again, so nobody sees tables older than the
+    moment they opened the page. Outside a preheated kernel (a plain Voila kernel, a notebook,
+    a test) it is just ``build(*args, **kwargs)``.
+
+    Parameters
+    ----------
+    build : callable
+        Makes the app, e.g. :func:`opslib.ui.replenishment_app`.
+    *args, **kwargs
+        Passed to ``build``: ``when_opened(replenishment_app, currency="CNY")``.
+
+    Returns
+    -------
+    The app ``build`` made (the second one when the data changed).
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "True":
+        return build(*args, **kwargs)
+    stamp = data_stamp()
+    app = build(*args, **kwargs)
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+    if data_stamp() != stamp:
+        log.info("the data folder changed while the page waited for its visitor: building it again")
+        app = build(*args, **kwargs)
+    return app

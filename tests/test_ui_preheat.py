@@ -1,0 +1,107 @@
+"""Apps built ahead on a preheated Voila kernel (opslib.ui.base.when_opened) stay current."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from opslib.ui.base import data_stamp, when_opened
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    (tmp_path / "items.csv").write_text("sku\nA\n")
+    (tmp_path / "order_lines.csv").write_text("order_id,sku\n1,A\n")
+    monkeypatch.setenv("OPSLIB_DATA", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """voila.utils.wait_for_request replaced by a list of what happens while the page waits."""
+    import voila.utils
+
+    happened = []
+
+    def wait_for_request(url=None):
+        happened.append("waited")
+        for action in list(actions):
+            action()
+
+    actions: list = []
+    monkeypatch.setattr(voila.utils, "wait_for_request", wait_for_request)
+    return happened, actions
+
+
+def _builder():
+    built = []
+
+    def build(currency="EUR"):
+        built.append(len(built) + 1)
+        return f"app {len(built)} in {currency}"
+
+    return build, built
+
+
+def _touch(path, text):
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text)
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))  # a later mtime even on a coarse clock
+
+
+def test_outside_a_preheated_kernel_it_only_builds(folder, waits, monkeypatch):
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    build, built = _builder()
+    assert when_opened(build) == "app 1 in EUR" and built == [1]
+    assert waits[0] == []  # never waits: a notebook or a plain Voila kernel runs straight through
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # what Voila sets in a kernel it did not preheat
+    assert when_opened(build, currency="CNY") == "app 2 in CNY" and waits[0] == []
+
+
+def test_preheated_it_waits_for_the_visitor_and_keeps_the_app_when_nothing_changed(folder, waits, monkeypatch):
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    build, built = _builder()
+    assert when_opened(build) == "app 1 in EUR"
+    assert built == [1] and waits[0] == ["waited"]
+
+
+def test_preheated_it_builds_again_when_a_table_changed_while_waiting(folder, waits, monkeypatch):
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    build, built = _builder()
+    waits[1].append(lambda: _touch(folder / "order_lines.csv", "order_id,sku\n1,A\n2,A\n"))
+    assert when_opened(build, "CNY") == "app 2 in CNY"  # built again with the same arguments
+    assert built == [1, 2]
+
+
+def test_a_new_table_file_counts_as_a_change(folder, waits, monkeypatch):
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    build, built = _builder()
+    waits[1].append(lambda: (folder / "stock_moves.csv").write_text("sku\nA\n"))
+    assert when_opened(build) == "app 2 in EUR"
+
+
+def test_saved_replenishment_settings_do_not_rebuild(folder, waits, monkeypatch):
+    """The apps read the settings when they use them (the portfolio at its recompute), not at opening."""
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    build, built = _builder()
+    waits[1].append(lambda: _touch(folder / "replenishment_settings.csv", "scope,key\n"))
+    waits[1].append(lambda: _touch(folder / "replenishment_settings_log.csv", "when,who\n"))
+    assert when_opened(build) == "app 1 in EUR" and built == [1]
+
+
+def test_the_stamp_follows_the_folder_the_apps_open(folder, monkeypatch, tmp_path_factory):
+    first = data_stamp()
+    assert first[0] == str(folder)
+    assert [name for name, _, _ in first[1]] == ["items.csv", "order_lines.csv"]
+    other = tmp_path_factory.mktemp("other")
+    (other / "items.csv").write_text("sku\nA\n")
+    monkeypatch.setenv("OPSLIB_DATA", str(other))
+    assert data_stamp() != first
+    monkeypatch.setenv("OPSLIB_DATA", str(folder / "missing"))
+    assert data_stamp() is None
+    monkeypatch.delenv("OPSLIB_DATA")
+    from opslib.data.io import demo_folder
+
+    demo = demo_folder()
+    assert data_stamp() == ((str(demo), data_stamp()[1]) if demo.is_dir() else None)
