@@ -105,3 +105,22 @@ def test_the_stamp_follows_the_folder_the_apps_open(folder, monkeypatch, tmp_pat
 
     demo = demo_folder()
     assert data_stamp() == ((str(demo), data_stamp()[1]) if demo.is_dir() else None)
+
+
+def test_an_app_that_reads_more_than_the_tables_refreshes_it_when_opened(folder, waits, monkeypatch):
+    class App:
+        refreshed = 0
+
+        def refresh_on_open(self):
+            App.refreshed += 1
+
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    app = when_opened(App)
+    assert isinstance(app, App) and App.refreshed == 1
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    when_opened(App)
+    assert App.refreshed == 1  # a page built at the visit has just read everything
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    waits[1].append(lambda: _touch(folder / "items.csv", "sku\nA\nB\n"))
+    when_opened(App)
+    assert App.refreshed == 1  # built again instead

@@ -188,7 +188,9 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     tables, forecasts, a fitted response) already done. Here such a kernel builds the app, then
     waits for its visitor (``voila.utils.wait_for_request``); if the data folder changed in
     between (:func:`data_stamp`), the app is built again, so nobody sees tables older than the
-    moment they opened the page. Outside a preheated kernel (a plain Voila kernel, a notebook,
+    moment they opened the page; otherwise, if the app has a ``refresh_on_open()`` method, it is
+    called, for what the app reads from the data folder besides the tables (files in subfolders
+    and the replenishment settings do not count in the stamp). Outside a preheated kernel (a plain Voila kernel, a notebook,
     a test) it is just ``build(*args, **kwargs)``.
 
     Parameters
@@ -211,5 +213,8 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     wait_for_request()
     if data_stamp() != stamp:
         log.info("the data folder changed while the page waited for its visitor: building it again")
-        app = build(*args, **kwargs)
+        return build(*args, **kwargs)
+    refresh = getattr(app, "refresh_on_open", None)
+    if callable(refresh):  # what the app keeps beside the tables (e.g. saved scenarios), read again
+        refresh()
     return app
