@@ -65,6 +65,24 @@ def test_a_changed_file_is_read_again(cache, shop, monkeypatch):
     assert default_workspace().items.loc[0, "price"] == 999.0
 
 
+def test_saved_settings_and_scenarios_do_not_reload_the_shop(cache, shop, monkeypatch):
+    """Saving replenishment settings or a promotion scenario must not make the next opening parse everything."""
+    from opslib.plan_settings import update_settings
+
+    reads = _count_reads(monkeypatch)
+    default_workspace()
+    n_files = len(reads)
+    update_settings(shop, "sku", "A1", user="tester", target=0.97)  # replenishment_settings.csv and its log
+    assert (shop / "replenishment_settings.csv").is_file() and (shop / "replenishment_settings_log.csv").is_file()
+    (shop / "promotion_scenarios").mkdir()
+    (shop / "promotion_scenarios" / "scenarios.json").write_text("{}")
+    default_workspace()
+    assert len(reads) == n_files  # from the cache
+    (shop / "returns_extra.csv").write_text("x\n1\n")  # any other file in the folder counts
+    default_workspace()
+    assert len(reads) > n_files
+
+
 def test_refused_data_is_never_cached(cache, shop):
     items = pd.read_csv(shop / "items.csv")
     items.loc[0, "price"] = -5.0

@@ -37,8 +37,25 @@ def cache_dir() -> Path | None:
     return Path(base) / "opslib"
 
 
+#: Files of a data folder that are not tables: the saved replenishment settings and their log
+#: (:mod:`opslib.plan_settings`), read when a plan uses them. Saving settings must not make the
+#: next opening load, validate and derive the whole shop again.
+NOT_TABLES = ("replenishment_settings",)
+
+
+def table_files(path: Path) -> list[Path]:
+    """The files of a data folder (or the file) whose content the loaded workspace depends on.
+
+    Every file directly in the folder except :data:`NOT_TABLES`; subfolders (saved promotion
+    scenarios) do not count.
+    """
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(NOT_TABLES))
+
+
 def _stamp(path: Path) -> list[tuple[str, int, int]]:
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+    files = table_files(path)
     out = []
     for f in files:
         st = f.stat()

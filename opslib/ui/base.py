@@ -157,25 +157,20 @@ def open_workspace(*, as_read_when_refused: bool = True) -> tuple[Workspace, str
 
 T = TypeVar("T")
 
-#: Files of a data folder that are not tables the apps load at opening: the saved replenishment
-#: settings and their log (:mod:`opslib.plan_settings`), which the apps read when they use them.
-_NOT_OPENING_DATA = ("replenishment_settings",)
-
-
 def data_stamp() -> tuple | None:
     """What the apps' data folder holds now: its path and each table file's name, size and mtime.
 
-    The folder is ``$OPSLIB_DATA``, else the demo shop (:func:`opslib.data.default_workspace`).
+    The folder is ``$OPSLIB_DATA``, else the demo shop (:func:`opslib.data.default_workspace`); the
+    files are :func:`opslib.data.cache.table_files` (not the saved settings, not subfolders).
     Two equal stamps mean an app built on the first would show the same tables as one built now.
     None when the folder cannot be listed.
     """
     from opslib.data import io
+    from opslib.data.cache import table_files
 
     folder = Path(os.environ.get(io.DATA_ENV_VAR, "").strip() or io.demo_folder()).expanduser()
     try:
-        files = [folder] if folder.is_file() else sorted(f for f in folder.iterdir() if f.is_file())
-        return (str(folder), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files
-                                   if not f.name.startswith(_NOT_OPENING_DATA)))
+        return (str(folder), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in table_files(folder)))
     except OSError:
         return None
 
