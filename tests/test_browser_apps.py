@@ -200,6 +200,51 @@ def test_promotion_simulator(browser, demo_server, demo_ws):  # noqa: F811
         page.close()
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """`opslib serve --data <a copy of the demo shop>`: saving scenarios never writes into data/demo."""
+    import shutil
+
+    if not (REPO / "data" / "demo" / "items.csv").is_file():
+        pytest.skip("the demo shop is not built: run `opslib demo build`")
+    work = tmp_path_factory.mktemp("serve_shared")
+    data = work / "shop"
+    shutil.copytree(REPO / "data" / "demo", data, ignore=shutil.ignore_patterns("promotion_scenarios"))
+    with voila_server(work, ["--data", str(data)]) as served:
+        yield {"data": data, **served}
+
+
+def test_promotion_scenario_saved_for_colleagues_is_listed_after_a_reload(browser, shared_server):  # noqa: F811
+    from opslib.promo_scenarios import load_scenarios, scenarios_log
+
+    name = "browser 618 pet"
+    page = _open(browser, shared_server, "promotion.ipynb", ".opslib-promo-profit")
+    try:
+        _no_errors(page, "after opening")
+        page.wait_for_selector(".opslib-promo-save", timeout=60_000)
+        page.locator(".opslib-promo-saved-name-input input").fill(name)
+        page.get_by_role("button", name="Save for colleagues").click()
+        page.locator(".opslib-promo-saved-name", has_text=name).wait_for(timeout=60_000)
+        _no_errors(page, "after saving")
+    finally:
+        page.close()
+    saved = load_scenarios(shared_server["data"])
+    assert saved.names() == [name] and scenarios_log(shared_server["data"])["action"].tolist() == ["saved"]
+
+    page = _open(browser, shared_server, "promotion.ipynb", ".opslib-promo-profit")  # a colleague opens the page
+    try:
+        entry = page.locator(".opslib-promo-saved-name", has_text=name)
+        entry.wait_for(timeout=60_000)
+        row = page.locator(".opslib-promo-saved > .widget-hbox", has=entry)
+        row.get_by_role("button", name="Compare").click()
+        page.locator(".opslib-promo-scenario", has_text=name).wait_for(timeout=60_000)
+        page.wait_for_selector(".opslib-promo-export-csv", timeout=60_000)
+        _no_errors(page, "after comparing the saved scenario")
+        _screenshot(page, "promotion_saved_scenario")
+    finally:
+        page.close()
+
+
 def _promo_text(panel_html: str, name: str) -> str:
     import html
     import re

@@ -7,7 +7,9 @@ on disk in a folder of this module (``OPSLIB_CACHE_DIR``), which one test checks
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
+import html
 import inspect
 import io
 import os
@@ -362,3 +364,202 @@ def test_snapshot_holds_the_cards_charts_and_kept_scenarios(app):
     assert page.count("<script") - page.count("Plotly.newPlot") <= 2  # plotly.js inlined once, not per chart
     for chart in (sim.lift_chart, sim.waterfall_chart, sim.roi_chart, sim.tornado_chart):
         assert f'"type":"{chart.data[0].type}"' in page
+
+
+# --------------------------------------------------------------------------- saved for colleagues
+
+
+@pytest.fixture(scope="module")
+def shop_folder(tmp_path_factory, demo):
+    """A copy of the demo data folder (never data/demo itself) and the demo tables pointing at it."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("shop") / "demo"
+    shutil.copytree(demo.path, folder, ignore=shutil.ignore_patterns("promotion_scenarios", "ground_truth"))
+    return dataclasses.replace(demo, path=folder)
+
+
+@pytest.fixture
+def shop(shop_folder, cache_folder):
+    """The copied shop with no saved scenario (each test starts clean)."""
+    import shutil
+
+    from opslib.promo_scenarios import SCENARIOS_FOLDER
+
+    shutil.rmtree(shop_folder.path / SCENARIOS_FOLDER, ignore_errors=True)
+    yield shop_folder
+    shutil.rmtree(shop_folder.path / SCENARIOS_FOLDER, ignore_errors=True)
+    from opslib.data.io import demo_folder
+
+    assert not (demo_folder() / SCENARIOS_FOLDER).exists()  # the tests never write into data/demo
+
+
+def _errors(page: PromotionSimulator) -> str:
+    return html.unescape(page.error_panel.value)
+
+
+def _saved_rows(page: PromotionSimulator) -> list[str]:
+    return [html.unescape(row.children[-1].value) for row in page.saved_list.children if hasattr(row, "children")]
+
+
+def _button(page: PromotionSimulator, name: str, css: str):
+    for row in page.saved_list.children:
+        if hasattr(row, "children") and f">{name}</b>" in row.children[-1].value:
+            return next(b for b in row.children if css in getattr(b, "_dom_classes", ()))
+    raise AssertionError(f"no row for {name!r}")
+
+
+def test_saved_scenarios_reopen_for_a_colleague_with_the_same_numbers(shop, monkeypatch):
+    from opslib import promo_scenarios
+    from opslib.promo_scenarios import load_scenarios, scenarios_log
+
+    monkeypatch.setattr(promo_scenarios, "current_user", lambda: "ann")
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    assert page.error_panel.value == "" and "No scenario saved for colleagues yet" in page.saved_list.children[0].value
+    assert "promotion_scenarios" in page.saved_note.value and not page.save_button.disabled
+    key_before = ui_promotion._cache_file(shop, ui_promotion._response_options(CATEGORY))
+
+    page.depth.value = 25.0
+    page.funding_share.value = 10.0
+    page.fixed_fees.value = 300.0
+    page.keep_scenario()
+    page.scenario_name.value = "pet 25% off"
+    first = page.save_scenario()
+    assert first.name == "pet 25% off" and page.scenario_name.value == "" and page.error_panel.value == ""
+    page.mechanic.value = "second_half_price"  # a multi-unit offer: its realized unit discount is saved too
+    page.keep_scenario()
+    second = page.save_scenario("pet half price")
+    kept = page.comparison.table
+    assert [s.plan for s in page.scenarios] == [
+        dataclasses.replace(first.plan, name=page.scenarios[0].plan.name),
+        dataclasses.replace(second.plan, name=page.scenarios[1].plan.name)]
+    assert second.plan.unit_discount == page.scenarios[1].plan.unit_discount
+    assert [r.split("</b>")[0].split(">")[-1] for r in _saved_rows(page)] == ["pet 25% off", "pet half price"]
+    assert "saved by ann" in _saved_rows(page)[0]
+    # saving does not touch the folder's files: the fitted response and the workspace stay cached
+    assert ui_promotion._cache_file(shop, ui_promotion._response_options(CATEGORY)) == key_before
+
+    colleague = promotion_simulator(shop, category=CATEGORY, background=False)
+    assert colleague.saved.names() == ["pet 25% off", "pet half price"] and colleague.scenarios == []
+    _button(colleague, "pet 25% off", "opslib-promo-saved-compare").click()
+    _button(colleague, "pet half price", "opslib-promo-saved-compare").click()
+    assert colleague.error_panel.value == "" and colleague.saved_notice.value == ""
+    assert [s.plan.name for s in colleague.scenarios] == ["pet 25% off", "pet half price"]
+    got = colleague.comparison.table
+    assert got["plan"].tolist() == ["pet 25% off", "pet half price"]
+    pd.testing.assert_frame_equal(got.drop(columns="plan"), kept.drop(columns="plan"))  # to the last bit
+    assert colleague.comparison_frame().drop(columns="plan").equals(page.comparison_frame().drop(columns="plan"))
+    # and each alone simulates as the page simulated it when saved
+    sim = colleague.simulator_for(first.plan.skus, first.plan.days)
+    pd.testing.assert_frame_equal(sim.simulate(first.plan).draws, page.simulator_for(
+        page.scenarios[0].plan.skus, page.scenarios[0].plan.days).simulate(page.scenarios[0].plan).draws)
+
+    _button(colleague, "pet 25% off", "opslib-promo-saved-compare").click()  # twice: refused in words
+    assert "“pet 25% off” is in the comparison already." in _errors(colleague)
+    log = scenarios_log(shop.path)
+    assert log[["changed_by", "action", "name"]].values.tolist() == [
+        ["ann", "saved", "pet 25% off"], ["ann", "saved", "pet half price"]]
+    assert (pd.Timestamp.now(tz="UTC") - log["changed_at"]).max() < pd.Timedelta(minutes=10)
+    assert load_scenarios(shop.path, items=shop.items).get("pet half price").data_through == page.data_through
+
+
+def test_a_saved_scenario_is_deleted_for_everyone_and_a_name_is_saved_once(shop):
+    from opslib.promo_scenarios import scenarios_log
+
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    page.save_scenario("to go")
+    page.save_scenario("to go")
+    assert "a scenario named 'to go' is saved already" in _errors(page)
+    assert "Could not save the scenario for colleagues" in _errors(page)
+    page.compare_saved("to go")
+    _button(page, "to go", "opslib-promo-saved-delete").click()
+    assert page.saved.names() == [] and "No scenario saved" in page.saved_list.children[0].value
+    assert [s.plan.name for s in page.scenarios] == ["to go"]  # the copy in the comparison stays
+    assert page.error_panel.value == ""  # the earlier refusal is no longer shown
+    assert scenarios_log(shop.path)["action"].tolist() == ["saved", "deleted"]
+    assert promotion_simulator(shop, category=CATEGORY, background=False).saved.names() == []
+    page.delete_saved("to go")  # gone already: said in words
+    assert "no saved scenario is called 'to go'" in _errors(page)
+
+
+def test_a_whole_category_scenario_keeps_its_skus(shop, demo):
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    page.whole_category.value = True
+    saved = page.save_scenario("whole pet")
+    skus = tuple(sorted(demo.items.loc[demo.items["category"] == CATEGORY, "sku"]))
+    assert saved.whole_category and saved.category == CATEGORY and saved.plan.skus == skus
+    assert "Whole category pet" in _saved_rows(page)[0]
+
+
+def test_a_broken_file_or_an_unusable_scenario_is_said_on_the_page(shop):
+    from opslib.promo_scenarios import SCENARIOS_FILE, SCENARIOS_FOLDER, save_scenario
+
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    good = page.save_scenario("good")
+    save_scenario(shop.path, "gone sku", promo.PromotionPlan(skus=("NOPE1",), start=good.plan.start,
+                                                             end=good.plan.end, depth=0.2), category=CATEGORY)
+    save_scenario(shop.path, "last year", dataclasses.replace(good.plan, start=page.origin - pd.Timedelta(days=30),
+                                                              end=page.origin - pd.Timedelta(days=25)),
+                  category=CATEGORY, draws=500, seed=3, data_through="2020-01-31")
+    page.reload_saved()
+    assert page.saved.names() == ["good", "last year"] and page.error_panel.value == ""
+    problem = [r for r in _saved_rows(page) if "opslib-promo-saved-problem" in r]
+    assert len(problem) == 1 and "gone sku" in problem[0] and "cannot be used" in problem[0]
+    assert "SKU(s) NOPE1 are not in the items table" in problem[0] and "Fix:" in problem[0]
+    page.compare_saved("gone sku")
+    assert "Could not compare the saved scenario" in _errors(page) and "NOPE1" in _errors(page)
+    page.compare_saved("last year")
+    assert "outside the planning window" in _errors(page) and page.scenarios == []
+    _button(page, "gone sku", "opslib-promo-saved-delete").click()
+    assert "gone sku" not in " ".join(_saved_rows(page))
+
+    file = shop.path / SCENARIOS_FOLDER / SCENARIOS_FILE
+    file.write_text("{ this is not json", encoding="utf-8")
+    broken = promotion_simulator(shop, category=CATEGORY, background=False)
+    assert "Could not read the saved scenarios" in _errors(broken)
+    assert "not a readable scenarios file" in _errors(broken) and "Fix:" in _errors(broken)
+    assert broken.result is not None and broken.saved.names() == []  # the page itself works
+    assert broken.save_scenario("over it") is None and "not a readable scenarios file" in _errors(broken)
+    assert file.read_text(encoding="utf-8") == "{ this is not json"  # never written over
+    broken.tr.set_language("zh")
+    try:
+        assert "无法读取共享方案" in _errors(broken) and broken.save_button.description == "保存给同事"
+    finally:
+        broken.tr.set_language("en")
+
+
+def test_saved_scenario_notes_when_draws_or_data_differ(shop):
+    from opslib.promo_scenarios import save_scenario
+
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    save_scenario(shop.path, "other draws", page.plan, category=CATEGORY, draws=500, seed=3,
+                  data_through=page.data_through - pd.Timedelta(days=7))
+    page.reload_saved()
+    page.compare_saved("other draws")
+    assert page.error_panel.value == "" and len(page.scenarios) == 1
+    assert "saved with 500 draws and seed 3" in html.unescape(page.saved_notice.value)
+    assert "recomputed on the current data" in html.unescape(page.saved_notice.value)
+
+
+def test_a_workspace_without_folder_keeps_scenarios_on_the_page_only(demo, cache_folder, monkeypatch):
+    import dataclasses
+
+    fitted = ui_promotion.category_response(demo, CATEGORY)  # without a folder nothing is kept on disk
+    monkeypatch.setattr(ui_promotion, "category_response", lambda ws, category: fitted)
+    page = promotion_simulator(dataclasses.replace(demo, path=None), category=CATEGORY, background=False)
+    assert page.save_button.disabled and "no folder" in page.saved_note.value
+    assert page.save_scenario("x") is None and "no folder" in _errors(page)
+
+
+def test_a_page_built_ahead_lists_what_colleagues_saved_when_shown(shop):
+    from opslib.promo_scenarios import save_scenario
+
+    page = promotion_simulator(shop, category=CATEGORY, background=False)  # built on a preheated kernel
+    assert page.saved.names() == []
+    save_scenario(shop.path, "from a colleague", page.plan, category=CATEGORY, user="bo")
+    bundle = page._repr_mimebundle_()  # the visitor arrives: the page is displayed
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert page.saved.names() == ["from a colleague"] and "saved by bo" in _saved_rows(page)[0]
+    save_scenario(shop.path, "another", page.plan, category=CATEGORY, user="bo")
+    page.keep_scenario()  # any scenario action lists them again too
+    assert page.saved.names() == ["from a colleague", "another"]

@@ -23,6 +23,15 @@ largest category on a loaded 2-core machine), so it is kept on disk under
 files, the loading code) plus the code of :mod:`opslib.promo`; the page opens
 on a kept fit in well under a second. Without one, :func:`promotion_simulator`
 fits in a background thread and the page says so until the numbers arrive.
+
+Scenarios: "Keep scenario" puts the current plan into the side-by-side
+comparison of this page (up to :data:`MAX_SCENARIOS`, on common random
+numbers); "Save for colleagues" stores it under a name in the data folder
+(:mod:`opslib.promo_scenarios`, with who saved it and when), where everyone
+who opens the same folder sees it listed and can put it into their own
+comparison, recomputed exactly as a kept scenario. The two are separate on
+purpose: trying variants should not fill the colleagues' list, and a saved
+scenario should be a deliberate, named choice.
 """
 
 from __future__ import annotations
@@ -48,7 +57,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from opslib import promo
+from opslib import promo, promo_scenarios
 from opslib.data.schema import PROMO_MECHANICS
 from opslib.data.workspace import Workspace
 from opslib.errors import DataError
@@ -182,6 +191,39 @@ PROMOTION_STRINGS: dict[str, dict[str, str]] = {
         "zh": "各方案的活动天数不同：所有方案均使用第一个方案的基线不确定性。"},
     "export_csv": {"en": "Download comparison (CSV)", "zh": "下载对比 (CSV)"},
     "export_excel": {"en": "Download comparison (Excel)", "zh": "下载对比 (Excel)"},
+    # saved for colleagues (promotion_scenarios/ in the data folder)
+    "saved_section": {"en": "Saved for colleagues", "zh": "与同事共享的方案"},
+    "saved_name": {"en": "Name", "zh": "名称"},
+    "saved_name_placeholder": {"en": "e.g. 618 pet food 20% off", "zh": "例如 618 宠物食品 8 折"},
+    "saved_save": {"en": "Save for colleagues", "zh": "保存给同事"},
+    "saved_compare": {"en": "Compare", "zh": "加入对比"},
+    "saved_delete": {"en": "Delete", "zh": "删除共享"},
+    "saved_by": {"en": "saved by {user}, {when} UTC", "zh": "{user} 保存于 {when} UTC"},
+    "saved_where": {
+        "en": "Saved scenarios are kept in the data folder ({folder}): everyone who opens it sees them. "
+              "“Keep scenario” only compares on this page; “Save for colleagues” keeps the current plan under a name.",
+        "zh": "共享的方案保存在数据文件夹（{folder}）中，打开该数据的同事都能看到。“保存方案”只在本页对比；"
+              "“保存给同事”以名称保存当前方案。"},
+    "saved_none": {"en": "No scenario saved for colleagues yet.", "zh": "尚无与同事共享的方案。"},
+    "saved_no_folder": {"en": "This data has no folder: scenarios can be kept on this page only.",
+                        "zh": "当前数据没有文件夹：方案只能在本页保存。"},
+    "saved_broken": {"en": "cannot be used", "zh": "无法使用"},
+    "saved_in_comparison": {"en": "“{name}” is in the comparison already.", "zh": "“{name}”已在对比中。"},
+    "saved_outside": {"en": "“{name}” runs {start} to {end}, outside the planning window {first} to {last} of "
+                            "this data: it cannot be simulated. Delete it or save it again with a new window.",
+                      "zh": "“{name}”的活动时间为 {start} 至 {end}，不在当前数据的规划区间 {first} 至 {last} 内，无法模拟。"
+                            "请删除，或以新的活动时间重新保存。"},
+    "saved_other_draws": {"en": "“{name}” was saved with {draws:,} draws and seed {seed}; it is recomputed on this "
+                                "page's draws.",
+                          "zh": "“{name}”保存时使用 {draws:,} 次抽样、随机种子 {seed}；本页按当前抽样重新计算。"},
+    "saved_other_data": {"en": "“{name}” was planned on data through {then}; this data runs through {now}: its "
+                               "numbers are recomputed on the current data.",
+                         "zh": "“{name}”基于截至 {then} 的数据制定；当前数据截至 {now}：数字按当前数据重新计算。"},
+    "saved_refresh": {"en": "Refresh list", "zh": "刷新列表"},
+    "what_saved": {"en": "read the saved scenarios", "zh": "读取共享方案"},
+    "what_save": {"en": "save the scenario for colleagues", "zh": "保存共享方案"},
+    "what_load": {"en": "compare the saved scenario", "zh": "对比共享方案"},
+    "what_delete": {"en": "delete the saved scenario", "zh": "删除共享方案"},
     # cards
     "card_profit": {"en": "Incremental profit, P50", "zh": "增量利润 P50"},
     "card_profit_range": {"en": "P10 {p10} to P90 {p90}", "zh": "P10 {p10} 至 P90 {p90}"},
@@ -528,6 +570,17 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
     lift_chart, waterfall_chart, roi_chart, tornado_chart, comparison_chart : plotly.graph_objects.Figure
     cards, guardrail_panel, stock_panel, scenario_list, comparison_table, export_links : ipywidgets.HTML
     keep_button : ipywidgets.Button
+    scenario_name : ipywidgets.Text
+        Name under which "Save for colleagues" saves the current plan.
+    save_button, saved_refresh : ipywidgets.Button
+    saved : opslib.promo_scenarios.SavedScenarios
+        The scenarios saved in the data folder (``saved.problems``: those that cannot be used here).
+    saved_note, saved_notice : ipywidgets.HTML
+        Where they are kept; what differs when one is compared (draws, data).
+    saved_list : ipywidgets.VBox
+        One row per saved scenario: "Compare", "Delete", the name and its terms, who saved it when.
+    data_through : pandas.Timestamp or None
+        The last day of ``demand`` (saved with a scenario).
     error_panel : ipywidgets.HTML
     """
 
@@ -635,6 +688,18 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         self.snapshot_button.add_class("opslib-snapshot")
         self.snapshot_link = widgets.HTML()
         self.snapshot: str | None = None
+        self.scenario_name = tr.bind(tr.bind(widgets.Text(layout=wide()), "saved_name"), "saved_name_placeholder",
+                                     attribute="placeholder")
+        self.scenario_name.add_class("opslib-promo-saved-name-input")
+        self.save_button = tr.bind(widgets.Button(icon="share-alt", layout=widgets.Layout(width="200px")),
+                                   "saved_save")
+        self.save_button.add_class("opslib-promo-save")
+        self.saved_refresh = tr.bind(widgets.Button(icon="refresh", layout=widgets.Layout(width="150px")),
+                                     "saved_refresh")
+        self.saved_refresh.add_class("opslib-promo-saved-refresh")
+        self.saved = promo_scenarios.SavedScenarios()
+        self._saved_read: tuple | None = None  # the scenarios file's size and mtime when last read
+        self.data_through = last if has_data else None
 
         # ---- outputs
         self.title = widgets.HTML()
@@ -656,14 +721,21 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         self.comparison_table = widgets.HTML()
         self.export_links = widgets.HTML()
         self.export_links.add_class("opslib-promo-exports")
+        self.saved_note = widgets.HTML()
+        self.saved_notice = widgets.HTML()
+        self.saved_notice.add_class("opslib-promo-saved-notice")
+        self.saved_list = widgets.VBox()
+        self.saved_list.add_class("opslib-promo-saved")
         self._headings = {key: widgets.HTML() for key in (
             "plan_section", "results_section", "lift_section", "economics_section", "guardrail_section",
-            "tornado_section", "stock_section", "scenario_section")}
+            "tornado_section", "stock_section", "scenario_section", "saved_section")}
 
         # ---- first fill, then wiring
         self._show_mechanic_controls()
         self._render_static()
         self._render_scenarios()
+        self._guard("saved", self._read_saved)
+        self._render_saved()
         if not has_data:
             self._errors["open"] = tr.t("err_empty")
             self._show_errors()
@@ -678,6 +750,8 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
             w.observe(self._callback(self.refresh), names="value")
         self.keep_button.on_click(lambda _b: self._callback(self.keep_scenario)({}))
         self.snapshot_button.on_click(lambda _b: self._callback(self._snapshot_clicked)({}))
+        self.save_button.on_click(lambda _b: self._callback(self.save_scenario)({}))
+        self.saved_refresh.on_click(lambda _b: self._callback(self.reload_saved)({}))
         tr.on_change(lambda _language: self._relabel())
 
         heading = self._headings
@@ -715,6 +789,11 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
                 self.comparison_table,
                 self.comparison_view,
                 self.export_links,
+                heading["saved_section"],
+                self.saved_note,
+                widgets.HBox([self.scenario_name, self.save_button, self.saved_refresh], layout=box),
+                self.saved_notice,
+                self.saved_list,
                 self.log_output,
             ],
             layout=widgets.Layout(padding="0 8px"),
@@ -1073,6 +1152,9 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         self._render_results()
         self.stock_panel.value = self.stock_html() if self.result is not None else ""
         self._render_scenarios()
+        if "saved" in self._errors:  # its message in the new language
+            self._guard("saved", self._read_saved)
+        self._render_saved()
         self._show_errors()
 
     def _render_static(self) -> None:
@@ -1253,6 +1335,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
 
     def keep_scenario(self) -> None:
         """Keep the current plan as a scenario (up to :data:`MAX_SCENARIOS`) and compare the kept ones."""
+        self._reload_saved_if_changed()
         if self.plan is None or self.result is None:
             return
         if len(self.scenarios) >= MAX_SCENARIOS:
@@ -1394,6 +1477,180 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
             + download_link(self.comparison_excel(), "promotion-scenarios.xlsx",
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tr.t("export_excel"),
                             "opslib-promo-export-excel"))
+
+
+    # ------------------------------------------------------------------ saved for colleagues
+
+    def reload_saved(self) -> None:
+        """Read the scenarios saved in the data folder again (a colleague may have saved since) and list them."""
+        self._guard("saved", self._read_saved)
+        self._render_saved()
+        self._show_errors()
+
+    def _clear_saved_errors(self) -> None:
+        """A new action on the saved scenarios: the refusal of the previous one is no longer news."""
+        for what in ("save", "load", "delete"):
+            self._errors.pop(what, None)
+
+    def _saved_stamp(self) -> tuple | None:
+        """Size and modification time of the scenarios file (None: no folder or no file)."""
+        if self.ws.path is None:
+            return None
+        try:
+            st = (Path(self.ws.path) / promo_scenarios.SCENARIOS_FOLDER / promo_scenarios.SCENARIOS_FILE).stat()
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def _read_saved(self) -> None:
+        self.saved = promo_scenarios.SavedScenarios()
+        self._saved_read = self._saved_stamp()
+        if self.ws.path is None or not Path(self.ws.path).is_dir():
+            return
+        self.saved = promo_scenarios.load_scenarios(self.ws.path, items=self.ws.items)
+
+    def _reload_saved_if_changed(self) -> None:
+        """List the saved scenarios again when the file changed since it was read (a colleague saved)."""
+        if self._saved_stamp() != self._saved_read:
+            self.reload_saved()
+
+    def refresh_on_open(self) -> None:
+        """For :func:`opslib.ui.when_opened`: list what colleagues saved since a preheated page was built."""
+        self._reload_saved_if_changed()
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Shown to a visitor: a page built ahead on a preheated Voila kernel (opslib.ui.when_opened)
+        # lists what colleagues saved since it was built; the data folder's stamp ignores subfolders.
+        self._reload_saved_if_changed()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def save_scenario(self, name: str | None = None) -> promo_scenarios.SavedScenario | None:
+        """Save the current plan for colleagues, in the data folder (see :mod:`opslib.promo_scenarios`).
+
+        Parameters
+        ----------
+        name : str, optional
+            Default: the name box, else the category, mechanic and window.
+
+        Returns
+        -------
+        opslib.promo_scenarios.SavedScenario or None
+            As saved; None when refused (the reason is on the page: no folder,
+            a plan the controls cannot make, a name saved already).
+        """
+        self._clear_saved_errors()
+        saved = []
+        self._guard("save", lambda: saved.append(self._save(name)))
+        if saved:
+            self.scenario_name.value = ""
+            self.saved_notice.value = ""
+            self._guard("saved", self._read_saved)
+        self._render_saved()
+        self._show_errors()
+        return saved[0] if saved else None
+
+    def _save(self, name: str | None) -> promo_scenarios.SavedScenario:
+        if self.ws.path is None:
+            raise InputError(self.tr.t("saved_no_folder"))
+        plan = self.plan if self.plan is not None else self.plan_from_controls()
+        name = (name or self.scenario_name.value or "").strip() or (
+            f"{self.category.value} {plan.mechanic} {plan.start:%Y-%m-%d}..{plan.end:%m-%d}")
+        return promo_scenarios.save_scenario(
+            self.ws.path, name, plan, category=self.category.value, whole_category=bool(self.whole_category.value),
+            draws=self.draws, seed=self.seed, data_through=self.data_through)
+
+    def compare_saved(self, name: str) -> None:
+        """Put the saved scenario ``name`` into the comparison (recomputed on this page's draws, as a kept one).
+
+        Refused in words when it is in the comparison already, four are kept, it cannot be used on this
+        data (unknown SKU or category) or its window lies outside the planning horizon.
+        """
+        self._clear_saved_errors()
+        self._reload_saved_if_changed()
+        self._guard("load", lambda: self._compare_saved(name))
+        self._render_scenarios()
+        self._show_errors()
+
+    def _compare_saved(self, name: str) -> None:
+        tr = self.tr
+        scenario = self.saved.get(name)
+        if any(s.plan.name == scenario.name for s in self.scenarios):
+            raise InputError(tr.t("saved_in_comparison", name=scenario.name))
+        if len(self.scenarios) >= MAX_SCENARIOS:
+            raise InputError(tr.t("too_many"))
+        plan = scenario.plan
+        if plan.start < self.origin or plan.end > self.horizon_end:
+            raise InputError(tr.t("saved_outside", name=scenario.name, start=f"{plan.start:%Y-%m-%d}",
+                                  end=f"{plan.end:%Y-%m-%d}", first=f"{self.origin:%Y-%m-%d}",
+                                  last=f"{self.horizon_end:%Y-%m-%d}"))
+        notes = []
+        if (scenario.draws, scenario.seed) != (self.draws, self.seed):
+            notes.append(tr.t("saved_other_draws", name=scenario.name, draws=scenario.draws, seed=scenario.seed))
+        if scenario.data_through is not None and self.data_through is not None \
+                and scenario.data_through != self.data_through:
+            notes.append(tr.t("saved_other_data", name=scenario.name, then=f"{scenario.data_through:%Y-%m-%d}",
+                              now=f"{self.data_through:%Y-%m-%d}"))
+        self.saved_notice.value = (f"<div style='color:#7a5b00'>{html.escape(' '.join(notes))}</div>"
+                                   if notes else "")
+        self.scenarios.append(_Scenario(plan, scenario.category or self.category.value))
+        self._guard("scenarios", self._run_comparison)
+
+    def delete_saved(self, name: str) -> None:
+        """Delete the saved scenario ``name`` from the data folder (a kept copy in the comparison stays)."""
+        self._clear_saved_errors()
+        self._guard("delete", lambda: promo_scenarios.delete_scenario(self.ws.path, name))
+        self._guard("saved", self._read_saved)
+        self._render_saved()
+        self._show_errors()
+
+    def _saved_line(self, scenario: promo_scenarios.SavedScenario) -> str:
+        tr, p = self.tr, scenario.plan
+        skus = (f"{tr.t('whole_category')} {scenario.category}" if scenario.whole_category else
+                ", ".join(p.skus[:4]) + ("…" if len(p.skus) > 4 else ""))
+        when = f"{scenario.saved_at:%Y-%m-%d %H:%M}" if scenario.saved_at is not None else "?"
+        parts = [tr.t(f"mech_{p.mechanic}"), skus, f"{p.start:%Y-%m-%d}..{p.end:%Y-%m-%d}",
+                 tr.t("saved_by", user=scenario.saved_by, when=when)]
+        return (f"<span class='opslib-promo-saved-entry'><b class='opslib-promo-saved-name'>"
+                f"{html.escape(scenario.name)}</b> · {html.escape(' · '.join(parts))}</span>")
+
+    def _render_saved(self) -> None:
+        tr = self.tr
+        self.save_button.disabled = self.scenario_name.disabled = self.ws.path is None
+        if self.ws.path is None:
+            self.saved_note.value = f"<div style='color:#666'>{html.escape(tr.t('saved_no_folder'))}</div>"
+            self.saved_list.children = ()
+            return
+        folder = Path(self.ws.path) / promo_scenarios.SCENARIOS_FOLDER
+        self.saved_note.value = f"<div style='color:#555'>{html.escape(tr.t('saved_where', folder=str(folder)))}</div>"
+        rows = []
+
+        def button(key: str, icon: str, css: str, action: Callable[[], None]) -> widgets.Button:
+            b = widgets.Button(description=tr.t(key), icon=icon, layout=widgets.Layout(width="120px"))
+            b.add_class(css)
+            b.on_click(lambda _b: self._callback(action)({}))
+            return b
+
+        for scenario in self.saved.scenarios:
+            rows.append(widgets.HBox([
+                button("saved_compare", "plus", "opslib-promo-saved-compare",
+                       lambda n=scenario.name: self.compare_saved(n)),
+                button("saved_delete", "trash", "opslib-promo-saved-delete",
+                       lambda n=scenario.name: self.delete_saved(n)),
+                widgets.HTML(self._saved_line(scenario))], layout=widgets.Layout(align_items="center")))
+        for problem in self.saved.problems.itertuples(index=False):
+            named = isinstance(problem.name, str)
+            label = problem.name if named else f"#{problem.entry}"
+            text = widgets.HTML(f"<span class='opslib-promo-saved-problem' style='color:#b42318'><b>"
+                                f"{html.escape(label)}</b> {html.escape(tr.t('saved_broken'))}: "
+                                f"{html.escape(problem.problem)}</span>")
+            children = [text]
+            if named:
+                children.insert(0, button("saved_delete", "trash", "opslib-promo-saved-delete",
+                                          lambda n=problem.name: self.delete_saved(n)))
+            rows.append(widgets.HBox(children, layout=widgets.Layout(align_items="center")))
+        if not rows and "saved" not in self._errors:
+            rows.append(widgets.HTML(f"<div style='color:#666'>{html.escape(tr.t('saved_none'))}</div>"))
+        self.saved_list.children = rows
 
 
 def promotion_simulator(ws: Workspace | None = None, *, translator: Translator | None = None, language: str = "en",
