@@ -10,7 +10,8 @@
 * :mod:`opslib.promo.halo`: halo on complements (extra complement units per
   bump unit) from order lines, bootstrap over days, shrunk toward 0;
 * :mod:`opslib.promo.pooling`: empirical-Bayes pooling of elasticities per
-  category, literature prior as a labelled fallback;
+  category, literature prior as a labelled fallback; sign-restricted
+  random-effects means of dip and cannibalization coefficients;
 * :mod:`opslib.promo.baskets`: basket values, top-up calibrated from the
   bunching at past thresholds, basket simulation of 满减 offers;
 * :mod:`opslib.promo.evaluation`: post-event evaluation, realized lift
@@ -73,10 +74,12 @@ from opslib.promo.halo import HaloEstimates, fit_halo, shrink_toward_zero
 from opslib.promo.pooling import (
     BIJMOLT_2005_PRIOR,
     LiteraturePrior,
+    PooledCoefficient,
     PooledElasticities,
     ShrinkageResult,
     between_variance,
     empirical_bayes_shrinkage,
+    pool_coefficients,
     pool_elasticities,
 )
 from opslib.promo.simulate import (
@@ -149,6 +152,8 @@ __all__ = [
     "between_variance",
     "empirical_bayes_shrinkage",
     "pool_elasticities",
+    "PooledCoefficient",
+    "pool_coefficients",
     "HaloEstimates",
     "fit_halo",
     "shrink_toward_zero",

@@ -6,7 +6,9 @@ estimated by REML (or the DerSimonian-Laird method of moments) and
 ``mu`` by weighted least squares. :func:`pool_elasticities` applies it per
 category to the output of :func:`opslib.promo.fit_own_price_response`, and
 falls back, labelled, on a literature prior when a category has too few
-estimates.
+estimates. :func:`pool_coefficients` pools one regression coefficient
+estimated series by series (a post-promotion dip, a cannibalization) into a
+random-effects mean, restricted to the sign the theory gives.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import pandas as pd
 from opslib.errors import DataError
 
 __all__ = [
-    "LiteraturePrior",
     "BIJMOLT_2005_PRIOR",
-    "ShrinkageResult",
+    "LiteraturePrior",
+    "PooledCoefficient",
     "PooledElasticities",
+    "ShrinkageResult",
     "between_variance",
     "empirical_bayes_shrinkage",
+    "pool_coefficients",
     "pool_elasticities",
     "shrink_toward",
 ]
@@ -191,6 +195,81 @@ def shrink_toward(estimates, se, mean: float, mean_se: float, *, method: str = "
     if lower is not None:
         est = np.maximum(est, lower)
     return est, out_se
+
+
+class PooledCoefficient(NamedTuple):
+    """Result of :func:`pool_coefficients` (arrays in the input order).
+
+    ``mean`` is the coefficient used for every unit when the pooling is
+    common (0 when ``restricted``); ``estimate`` and ``se`` are the units'
+    values shrunk toward it (clipped to the sign when one is given);
+    ``unrestricted_mean``, ``mean_se`` and ``z`` describe the random-effects
+    mean before any sign restriction, ``tau`` the between-unit spread.
+    """
+
+    mean: float
+    mean_se: float
+    unrestricted_mean: float
+    z: float
+    tau: float
+    n_estimates: int
+    restricted: bool
+    estimate: np.ndarray
+    se: np.ndarray
+
+
+def pool_coefficients(estimates, se, *, sign: float | None = None, method: str = "reml") -> PooledCoefficient:
+    """Random-effects mean of one regression coefficient estimated per unit, optionally sign-restricted.
+
+    Used for effects fitted series by series whose sign the theory fixes
+    (a post-promotion dip or a cannibalization lowers demand) but which
+    each series estimates with little precision.
+
+    Parameters
+    ----------
+    estimates, se : array-like
+        Per-unit estimates ``b_i`` and standard errors ``s_i`` (NaN where a
+        unit has none).
+    sign : {1, -1}, optional
+        The sign the coefficient must have. When the random-effects mean has
+        the other sign, the pooled coefficient is 0 (``restricted``): the data
+        show no effect of the expected direction.
+    method : {"reml", "dl"}
+        Estimator of ``tau^2`` (:func:`between_variance`).
+
+    Returns
+    -------
+    PooledCoefficient
+
+    Raises
+    ------
+    opslib.DataError
+        When ``sign`` is not 1, -1 or None, or no unit has an estimate.
+
+    Notes
+    -----
+    ``b_i ~ N(theta_i, s_i^2)``, ``theta_i ~ N(mu, tau^2)``; ``mu`` by
+    weighted least squares with weights ``1 / (s_i^2 + tau^2)``, ``tau^2``
+    by REML (DerSimonian & Laird 1986; Viechtbauer 2005). ``z = mu / se(mu)``.
+    Units are shrunk toward the (restricted) mean as in :func:`shrink_toward`.
+    Clipping the shrunk unit values to the sign moves their average away
+    from 0 when ``tau`` is large against ``mu``; a common coefficient
+    (``mean``) has no such bias.
+    """
+    if sign not in (None, 1, -1, 1.0, -1.0):
+        raise DataError(f"pool_coefficients: parameter 'sign' must be 1, -1 or None; received {sign!r}. "
+                        "Fix: pass sign=-1 for an effect that lowers demand.")
+    b, s = np.asarray(estimates, float), np.asarray(se, float)
+    ok = np.isfinite(b) & np.isfinite(s) & (s > 0)
+    r = empirical_bayes_shrinkage(b, s, method)
+    restricted = sign is not None and sign * r.mean < 0
+    mean = 0.0 if restricted else r.mean
+    est, est_se = shrink_toward(b, s, mean, r.mean_se, method=method)
+    if sign is not None:
+        est = np.where(sign * est > 0, est, 0.0)
+    return PooledCoefficient(float(mean), float(r.mean_se), float(r.mean), float(r.mean / r.mean_se)
+                             if r.mean_se > 0 else float("nan"), float(r.tau), int(ok.sum()), bool(restricted),
+                             est, est_se)
 
 
 def _tau2_around_groups(b: np.ndarray, s: np.ndarray, groups: np.ndarray, method: str,
