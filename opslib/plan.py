@@ -29,7 +29,8 @@ import pandas as pd
 
 from opslib.errors import DataError
 
-__all__ = ["ReplenishmentPlan", "replenishment_plan", "forecast_horizon_days", "plan_sheets", "plan_workbook"]
+__all__ = ["ReplenishmentPlan", "replenishment_plan", "forecast_horizon_days", "forecast_matches", "plan_sheets",
+           "plan_workbook"]
 
 MIN_HORIZON_DAYS = 28
 """Shortest forecast the plan makes [days]: four weeks, so a short lead time still sees a full weekly cycle."""
@@ -88,7 +89,7 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
                        review_period_days: int = 7, policy: str = "(R,S)", targets=None,
                        model: str = "auto", horizon_days: int | None = None, use_forecast: bool = True,
                        as_of=None, unmet_demand: str | None = None, settings="saved",
-                       progress=None) -> ReplenishmentPlan:
+                       progress=None, forecast=None) -> ReplenishmentPlan:
     """Forecast, policies and today's order list for every SKU of a workspace.
 
     Parameters
@@ -132,6 +133,14 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
     progress : callable, optional
         Called with the name of each step as it starts: ``"forecast"``,
         ``"policies"``, ``"orders"`` (for a progress bar).
+    forecast : pandas.DataFrame, optional
+        The forecast this plan would make, made earlier with the same ``model``
+        (for example the Replenishment tuner's, or the previous plan's
+        ``.forecast``): used instead of forecasting again, so the plan is the
+        same. It is used only when it matches the plan's inputs: the SKUs of
+        the history, and ``horizon_days`` days from the day after the
+        history's last day; otherwise the plan makes its own (``.forecast``
+        is then another frame than the one passed).
 
     Returns
     -------
@@ -143,7 +152,7 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
         When the workspace lacks the demand table, or a parameter is out of range
         (raised by the engine that checks it).
     """
-    from opslib.forecast import forecast
+    from opslib.forecast import forecast as forecast_of
     from opslib.inventory import order_suggestions, plan_policies
 
     demand = getattr(ws, "demand", None)
@@ -173,7 +182,10 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
     report = progress if progress is not None else (lambda step: None)
     if use_forecast:
         report("forecast")
-        frame = forecast(history, int(horizon_days), model=model)
+        if forecast is not None and forecast_matches(forecast, history, int(horizon_days)):
+            frame = forecast
+        else:
+            frame = forecast_of(history, int(horizon_days), model=model)
         for row in frame.attrs.get("warnings", []):
             warnings.append({"step": "forecast", "sku": row["sku"],
                              "message": f"{row['requested']} -> {row['used']}: {row['reason']}"})
@@ -196,6 +208,23 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
         record["saved_settings"] = f"{len(overrides)} override(s) from {origin}"
     return ReplenishmentPlan(frame, policies, orders, pd.DataFrame(warnings, columns=["step", "sku", "message"]),
                              record, pd.DataFrame() if resolved is None else resolved.table)
+
+
+def forecast_matches(forecast, history: pd.DataFrame, horizon_days: int) -> bool:
+    """Whether ``forecast`` covers exactly the SKUs of ``history`` over ``horizon_days`` days after its last day.
+
+    What :func:`replenishment_plan` checks before it uses a forecast made
+    earlier (the model is the caller's word: a frame does not say which was
+    asked for).
+    """
+    if not isinstance(forecast, pd.DataFrame) or not {"sku", "date", "mean"} <= set(forecast.columns) \
+            or len(forecast) != horizon_days * history["sku"].nunique() or len(history) == 0:
+        return False
+    first = pd.Timestamp(pd.to_datetime(history["date"]).max()) + pd.Timedelta(days=1)
+    dates = pd.to_datetime(forecast["date"])
+    counts = forecast["sku"].value_counts()
+    return (set(counts.index) == set(history["sku"].unique()) and bool((counts == horizon_days).all())
+            and dates.min() == first and dates.max() == first + pd.Timedelta(days=horizon_days - 1))
 
 
 def _saved_settings(ws, settings):

@@ -106,3 +106,47 @@ def test_lost_sales_position_ignores_backorders_and_says_so():
                                  unmet_demand="backordered").orders.iloc[0].order_quantity == 43
     with pytest.raises(DataError, match="unmet_demand"):
         inv.order_suggestions(ws, pol, as_of=T, unmet_demand="cancelled")
+
+
+def reference_working_arrival(as_of, lead_days, shutdown_dates):
+    """The walk over dates the order list used before it counted days (issue 7)."""
+    day, worked, skipped = as_of, 0, 0
+    while worked < lead_days:
+        day += pd.Timedelta(days=1)
+        if day in shutdown_dates:
+            skipped += 1
+        else:
+            worked += 1
+    return day, skipped
+
+
+def reference_stockout(today, level, mu, receipts, horizon_days):
+    """The walk over dates the order list used before (receipts: (date, units))."""
+    events = sorted(receipts)
+    day, k = today, 0
+    for _ in range(horizon_days):
+        while k < len(events) and events[k][0] <= day:
+            level += events[k][1]
+            k += 1
+        level -= mu
+        if level < 0:
+            return day
+        day += pd.Timedelta(days=1)
+    return None
+
+
+def test_day_counts_equal_the_walk_over_dates():
+    from opslib.inventory.orders import _first_stockout_day, _working_arrival
+
+    rng = np.random.default_rng(4)
+    days = pd.date_range(T, periods=120)
+    for _ in range(300):
+        shutdown = set(days[rng.random(days.size) < 0.2]) | {T - pd.Timedelta(days=3), T + pd.Timedelta(hours=30)}
+        lead = int(rng.integers(0, 40))
+        assert _working_arrival(T, lead, shutdown) == reference_working_arrival(T, lead, shutdown)
+        receipts = [(T + pd.Timedelta(days=int(d)), float(q)) for d, q in
+                    zip(rng.integers(-2, 60, rng.integers(0, 4)), rng.integers(1, 50, 4))]
+        level, mu = float(rng.integers(-5, 60)), float(rng.choice([0.1, 0.7, 1.0 / 3.0, 2.5]))
+        first = _first_stockout_day(level, mu, sorted(((e - T) / pd.Timedelta(days=1), q) for e, q in receipts), 200)
+        want = reference_stockout(T, level, mu, receipts, 200)
+        assert (first is None and want is None) or T + pd.Timedelta(days=first) == want

@@ -158,3 +158,27 @@ def test_plan_and_curves_share_the_crossing_shortfall_and_the_numbers_do_not_dep
     assert inv.service_investment_curves(small_shop, 7).equals(curves)
     policy._SHORTFALL_MEMO.clear()
     assert inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7).policies.equals(csl.policies)
+
+
+def test_the_cycle_simulation_is_reused_by_value_and_the_numbers_do_not_depend_on_it(small_shop, monkeypatch):
+    from opslib.inventory import policy
+
+    policy._WINDOW_MEMO.clear()
+    first = inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7)
+    curves = inv.service_investment_curves(small_shop, 7)
+    n = len(policy._WINDOW_MEMO)
+    assert n > 0
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated again")
+
+    monkeypatch.setattr(policy, "crossing_cycle_service_level", refuse)  # the same inputs: every SKU's reused
+    again = inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7)
+    assert again.policies.equals(first.policies) and inv.service_investment_curves(small_shop, 7).equals(curves)
+    other = inv.plan_policies(small_shop, "fill_rate", 0.8, 7)  # another target: the same simulations
+    monkeypatch.undo()
+    policy._WINDOW_MEMO.clear()
+    policy._SHORTFALL_MEMO.clear()
+    assert inv.plan_policies(small_shop, "fill_rate", 0.8, 7).policies.equals(other.policies)  # afresh: bit for bit
+    assert inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7).policies.equals(first.policies)
+    assert inv.service_investment_curves(small_shop, 7).equals(curves)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -92,3 +93,49 @@ def test_service_investment_curves_agree_with_plan_and_allocation_beats_uniform(
     best = inv.marginal_allocation(f, c, w, budget)
     assert best.investment <= budget + 1e-6
     assert best.aggregate_fill_rate >= uniform_fill - 1e-9
+
+
+def reference_greedy(f, c, w, budget):
+    """``opslib.inventory.portfolio._greedy`` before it looped over Python floats (issue 7), numpy scalars."""
+    import heapq
+
+    levels = np.zeros(len(f), dtype=int)
+    spent = float(sum(ci[0] for ci in c))
+    value = float(sum(wi * fi[0] for wi, fi in zip(w, f)))
+    heap = []
+
+    def push(i):
+        lv = levels[i]
+        if lv + 1 < f[i].size:
+            heapq.heappush(heap, (-(w[i] * (f[i][lv + 1] - f[i][lv])) / (c[i][lv + 1] - c[i][lv]), i))
+
+    for i in range(len(f)):
+        push(i)
+    rows = [(spent, value, -1, -1)]
+    while heap:
+        _, i = heapq.heappop(heap)
+        lv = levels[i]
+        cost = c[i][lv + 1] - c[i][lv]
+        if spent + cost > budget + 1e-9:
+            continue
+        spent += cost
+        value += w[i] * (f[i][lv + 1] - f[i][lv])
+        levels[i] = lv + 1
+        rows.append((spent, value, i, lv + 1))
+        push(i)
+    return levels, spent, value, pd.DataFrame(rows, columns=["investment", "aggregate_fill_rate", "sku_index", "level"])
+
+
+def test_greedy_is_the_previous_loop_bit_for_bit():
+    from opslib.inventory.portfolio import _check, _greedy
+
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        n = int(rng.integers(1, 30))
+        f = [np.maximum.accumulate(np.sort(rng.uniform(0, 1, rng.integers(1, 40)))) for _ in range(n)]
+        c = [np.cumsum(rng.uniform(0.1, 50, x.size)) for x in f]
+        f, c, w = _check(f, c, rng.uniform(0, 5, n))
+        for budget in (np.inf, float(sum(x[0] for x in c)), float(sum(x[-1] for x in c)) * rng.uniform(0.2, 0.9)):
+            new, old = _greedy(f, c, w, budget), reference_greedy(f, c, w, budget)
+            assert np.array_equal(new[0], old[0]) and new[1] == old[1] and new[2] == old[2]
+            pd.testing.assert_frame_equal(new[3], old[3])

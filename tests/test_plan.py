@@ -79,3 +79,24 @@ def test_progress_names_each_step_and_saved_settings_are_read_from_the_folder(sh
     # the SKU's level follows its saved target; every other SKU's policy is as it was
     others = plain.policies.set_index("sku").drop(index=sku)
     pd.testing.assert_frame_equal(p.drop(index=sku)[others.columns], others)
+
+
+def test_a_forecast_made_before_is_used_when_it_matches(shop, plan):
+    from opslib.plan import forecast_matches
+
+    again = replenishment_plan(shop, model="ses", target=0.9, review_period_days=7, forecast=plan.forecast)
+    assert again.forecast is plan.forecast  # not made again
+    for name in ("policies", "warnings"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(plan, name))
+    pd.testing.assert_frame_equal(again.orders.orders, plan.orders.orders)
+    assert again.settings == plan.settings
+    # a forecast over another horizon or other SKUs does not match: the plan makes its own, as without one
+    history = shop.demand[shop.demand["sku"].isin(shop.items["sku"])]
+    horizon = plan.settings["horizon_days"]
+    assert forecast_matches(plan.forecast, history, horizon)
+    assert not forecast_matches(plan.forecast, history, horizon + 1)
+    assert not forecast_matches(plan.forecast[plan.forecast["sku"] != shop.items["sku"].iloc[0]], history, horizon)
+    longer = replenishment_plan(shop, model="ses", target=0.9, horizon_days=horizon + 7, forecast=plan.forecast)
+    assert longer.forecast is not plan.forecast
+    pd.testing.assert_frame_equal(
+        longer.policies, replenishment_plan(shop, model="ses", target=0.9, horizon_days=horizon + 7).policies)

@@ -173,10 +173,17 @@ def test_recompute_reports_its_progress(small):
     assert seen == [1, 2, 3, 4, 5, 6] and view.progress.bar_style == "success"
     assert set(view.timings) >= {"curves", "exchange", "plan", "total"}
     assert "SKUs" in view.progress_label.value
-    # the curves are kept per review period; the plan is made again every time
-    curves, plan = view.portfolio.curves, view.plan
+    # the curves are kept per review period; the plan is made again every time, on the same forecast, and the
+    # workbook of the same tables is not written again
+    curves, plan, workbook = view.portfolio.curves, view.plan, view.order_list_excel()
     view.recompute()
     assert view.portfolio.curves is curves and view.plan is not plan
+    assert view.plan.forecast is plan.forecast and view.order_list_excel() is workbook
+    pd.testing.assert_frame_equal(view.plan.policies, plan.policies)
+    view.recompute(fresh=True)
+    assert view.portfolio.curves is not curves and view.plan.forecast is not plan.forecast
+    pd.testing.assert_frame_equal(view.plan.forecast, plan.forecast)
+    curves = view.portfolio.curves
     view.review_period.value = 14
     view.recompute()
     assert view.portfolio.curves is not curves
@@ -202,3 +209,21 @@ def test_the_figure_thins_the_curve_but_marks_the_exact_point():
     fig = exchange_curve_figure(curve, (1234.5, 0.77), (2000.0, 0.8))
     assert len(fig.data[0].x) <= MAX_CURVE_POINTS and fig.data[0].x[-1] == 4999.0
     assert (fig.data[1].x[0], fig.data[1].y[0]) == (1234.5, 0.77) and fig.data[2].x[0] == 2000.0
+
+
+def test_a_forecast_given_is_used_and_the_plan_is_the_same(small):
+    from opslib.forecast import forecast
+    from opslib.plan import forecast_horizon_days
+
+    made = forecast(small.demand[small.demand["sku"].isin(small.items["sku"])],
+                    forecast_horizon_days(small.items, 7), model="ses")
+    view = portfolio_view(small, model="ses", forecast=lambda: made)
+    assert view.error_panel.value == "" and view.plan.forecast is made
+    direct = replenishment_plan(small, model="ses")
+    pd.testing.assert_frame_equal(view.plan.policies, direct.policies)
+    pd.testing.assert_frame_equal(view.order_list(), direct.orders.orders)
+    # one that does not match (another horizon) is not used
+    short = made[made["date"] < made["date"].max()]
+    view = portfolio_view(small, model="ses", forecast=short)
+    assert view.plan.forecast is not short
+    pd.testing.assert_frame_equal(view.plan.forecast, direct.forecast)

@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import re
 
+import pandas as pd
 import pytest
 
 import opslib
@@ -37,6 +38,17 @@ def test_opens_on_the_tuner_and_computes_the_portfolio_when_its_tab_opens(app):
     plan_row = app.portfolio.plan.policies.set_index("sku").loc[sku]
     assert plan_row["order_up_to"] == pytest.approx(app.tuner.policy_result["order_up_to"], rel=1e-12)
     assert plan_row["fill_rate"] == pytest.approx(app.tuner.policy_result["fill_rate"], rel=1e-12)
+    # the plan took the tuner's forecast instead of forecasting again, and is the plan made from scratch
+    assert app.portfolio.plan.forecast is app.tuner.forecast
+    from opslib.plan import replenishment_plan
+
+    fresh = replenishment_plan(app.ws)
+    assert fresh.forecast is not app.tuner.forecast
+    cols = ["sku", "order_up_to", "reorder_point", "fill_rate", "cycle_service_level"]
+    pd.testing.assert_frame_equal(app.portfolio.plan.policies[cols].reset_index(drop=True),
+                                  fresh.policies[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(app.portfolio.plan.orders.orders.reset_index(drop=True),
+                                  fresh.orders.orders.reset_index(drop=True))
     app.tabs.selected_index = 0
 
 

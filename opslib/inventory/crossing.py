@@ -39,8 +39,13 @@ Service with backorders (day ``u`` short by :math:`(X_u + d - S)^+ - (X_u - S)^+
   distribution of the largest shortfall over each order's cycle, by Monte
   Carlo of the shortfall process (which does not depend on ``S``).
 
-Discrete families are convolved exactly; continuous ones (gamma, normal) are
-fitted to the exact moments of each sum.
+Discrete families are convolved exactly, all at once: every law above is a sum
+of independent days and thinned review blocks, so its Fourier transform is a
+product of the daily pmf's transform, and one forward and one inverse FFT per
+SKU give every pmf (exact up to round-off, about 1e-16 of each probability; a
+Chernoff bound sizes the buffer so that less than 1e-18 of the mass wraps
+around). Continuous ones (gamma, normal) are fitted to the exact moments of
+each sum.
 
 References
 ----------
@@ -69,7 +74,7 @@ from scipy import special
 from opslib.errors import DataError
 from opslib.inventory._validate import check_integer, check_nonnegative
 from opslib.inventory.distributions import _as_demand, _Pmf
-from opslib.inventory.lead_time import _fit_spec, _lead_times
+from opslib.inventory.lead_time import _fit_spec, _kernels_apply, _lead_times
 
 __all__ = [
     "OrderCrossingShortfall",
@@ -104,25 +109,85 @@ def outstanding_order_probabilities(lead_time_days, review_period_days: int) -> 
     return (probs[None, None, :] * (values[None, None, :] > thresholds[:, :, None])).sum(axis=2)
 
 
-def _fftconvolve(a, b):
-    """``scipy.signal.fftconvolve(a, b)`` (full mode, real 1-D input) without its dispatch: the same
-    padded length (``next_fast_len``) and the same pocketfft transforms, so the same numbers, bit for bit."""
-    n = a.size + b.size - 1
-    size = sp_fft.next_fast_len(n, True)
-    return sp_fft.irfft(sp_fft.rfft(a, size) * sp_fft.rfft(b, size), size)[:n]
+_CHERNOFF_T = np.geomspace(1e-3, 20.0, 40)
+"""Trial values of ``t * E[daily demand]`` for the Chernoff bound of :func:`_tail_bound`."""
+_ALIAS = -18 * math.log(10)
+"""Log of the tail mass left beyond the FFT buffer (it wraps onto the start): 1e-18, far below ``_TAIL``."""
 
 
-def _convolve(a, b):
-    out = _fftconvolve(a, b) if min(a.size, b.size) > 64 else np.convolve(a, b)
-    np.maximum(out, 0.0, out=out)
-    keep = (out > _TAIL * np.add.reduce(out)).nonzero()[0]  # flatnonzero(out > _TAIL * out.sum()), less overhead
-    return out[: keep[-1] + 1] if keep.size else out[:1]
+def _tail_bound(d1, p_max, r) -> float:
+    """``n`` with ``P(D_R + sum_k B_k D_R^(k) >= n) <= 1e-18`` (Chernoff), ``B_k ~ Bernoulli(p_max[k])``.
+
+    That sum is the largest of the shortfall (it dominates every ``X_u``, ``Y_u``
+    and cycle-end law): ``P(X >= n) <= E[e^{tX}] e^{-tn}`` for every ``t > 0``,
+    with the moment generating function of the daily pmf ``d1`` (on 0..N) exact.
+    """
+    x = np.arange(d1.size, dtype=float)
+    t = _CHERNOFF_T / max(1.0, float(x @ d1))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        # log E[e^{tD}], without overflow (products summed by numpy, not BLAS: see _exact_pmfs)
+        log_day = np.log((np.exp(np.outer(t, x - x[-1])) * d1).sum(axis=1)) + t * x[-1]
+        grow = np.expm1(r * log_day)[:, None]
+        log_mgf = r * log_day + np.log1p(np.where(p_max[None, :] > 0, p_max[None, :] * grow, 0.0)).sum(axis=1)
+        n = (log_mgf - _ALIAS) / t
+    n = n[np.isfinite(n)]
+    return float(n.min()) if n.size else math.inf
 
 
-def _thin(block, p):
-    """pmf of B * D with B ~ Bernoulli(p) independent of D (pmf array ``block``)."""
-    out = p * block
-    out[0] += 1.0 - p
+def _trim(x):
+    """A pmf array from an inverse FFT: negative round-off set to 0, the tail below ``_TAIL`` of the mass cut."""
+    np.maximum(x, 0.0, out=x)
+    keep = (x > _TAIL * np.add.reduce(x)).nonzero()[0]
+    return x[: keep[-1] + 1] if keep.size else x[:1]
+
+
+def _exact_pmfs(d1, p, case_day, case_block, case_weight, r):
+    """pmf arrays of ``X_u``, ``Y_u`` (``u = 0..R-1``) and of the cycle-end mixture, by one FFT.
+
+    Every law is a sum of independent days and thinned review blocks, so its
+    transform is a product of the daily pmf's transform ``D``: ``D^u prod_k
+    (1 - p_{u,k} + p_{u,k} D^R)`` for ``X_u``, times ``D`` for ``Y_u``; the
+    mixture is the weighted sum of its cases' transforms. One forward
+    transform of ``d1`` and one batched inverse transform, on a buffer longer
+    than every law's support but for 1e-18 of its mass (:func:`_tail_bound`;
+    the whole support when that is shorter, then exact up to round-off).
+
+    Cases (arrays): the cycle ends on day ``case_day`` with the block of
+    review ``case_block`` known to have arrived (``K``: none dropped), with
+    probability ``case_weight``.
+    """
+    k = p.shape[1]
+    full = (r + r * k) * (d1.size - 1) + 1
+    size = sp_fft.next_fast_len(int(min(full, _tail_bound(d1, p.max(axis=0), r) + 1)), True)
+    day = sp_fft.rfft(d1, size)
+    powers = np.empty((r + 1, day.size), dtype=complex)
+    powers[0] = 1.0
+    for j in range(1, r + 1):
+        np.multiply(powers[j - 1], day, out=powers[j])
+    thinned = p[:, :, None] * (powers[r] - 1.0) + 1.0  # (R, K, frequencies): 1 - p + p D^R
+    # products of the blocks before k (prefix[:, k]) and from k on (suffix[:, k]); suffix[:, K] = suffix[:, K+1] = 1
+    prefix = np.ones((r, k + 1, day.size), dtype=complex)
+    np.cumprod(thinned, axis=1, out=prefix[:, 1:])
+    suffix = np.ones((r, k + 2, day.size), dtype=complex)
+    np.cumprod(thinned[:, ::-1], axis=1, out=suffix[:, k - 1::-1])  # K >= 1 always
+    spectra = np.empty((2 * r + 1, day.size), dtype=complex)
+    np.multiply(powers[:r], prefix[:, k], out=spectra[:r])
+    np.multiply(spectra[:r], day, out=spectra[r: 2 * r])
+    cases = powers[case_day + 1] * prefix[case_day, case_block] * suffix[case_day, case_block + 1]
+    # sums by numpy, not BLAS: a threaded matrix product costs more CPU than it saves on these sizes
+    np.sum(case_weight[:, None] * cases, axis=0, out=spectra[2 * r])
+    out = sp_fft.irfft(spectra, size, axis=1)
+    return [_trim(out[u]) for u in range(r)], [_trim(out[r + u]) for u in range(r)], _trim(out[2 * r])
+
+
+def _inverse_cdf(cum, u):
+    """``numpy.searchsorted(cum, u, side="right")`` (draws by inversion of the cdf array ``cum``); when the
+    first value is likely, only the uniforms at or above ``cum[0]`` are searched (the others give 0)."""
+    if cum[0] < 0.3:
+        return np.searchsorted(cum, u, side="right")
+    out = np.zeros(u.size, dtype=np.intp)
+    more = (u >= cum[0]).nonzero()[0]
+    out[more] = np.searchsorted(cum, u[more], side="right")
     return out
 
 
@@ -138,8 +203,12 @@ def _grid_pmf(dist) -> np.ndarray:
 
 def _grid_pmf_of(generator, args, kwds) -> np.ndarray:
     """:func:`_grid_pmf` of ``generator(*args, **kwds)`` without freezing it (the same scipy calls)."""
-    top = int(generator.isf(_TAIL, *args, **kwds)) + 1
-    out = generator.pmf(np.arange(top + 1), *args, **kwds)
+    if _kernels_apply(generator, kwds):
+        top = int(generator._isf(_TAIL, *args)) + 1
+        out = generator._pmf(np.arange(top + 1), *args)
+    else:
+        top = int(generator.isf(_TAIL, *args, **kwds)) + 1
+        out = generator.pmf(np.arange(top + 1), *args, **kwds)
     return out / out.sum()
 
 
@@ -176,13 +245,23 @@ def _tail_table(pmf: np.ndarray):
     return c, tail
 
 
-def _continuous_loss_cdf(family, m, v, y):
-    """Loss and cdf of gamma / normal laws with moments ``m``, ``v`` (arrays, broadcast against ``y``)."""
+def _continuous_loss_cdf(family, m, v, y, recurrence=False):
+    """Loss and cdf of gamma / normal laws with moments ``m``, ``v`` (arrays, broadcast against ``y``).
+
+    ``recurrence``: the gamma's ``Q(a + 1, x)`` from ``Q(a, x)`` (DLMF 8.8.6), one incomplete gamma function
+    instead of two; the same values but for the last bits (about 1e-13 relative), so the solvers keep the two
+    functions (their levels stay bit for bit) and only the evaluation of given levels takes it.
+    """
     sd = np.sqrt(np.maximum(v, 1e-300))
     if family == "gamma":
         shape, scale = m * m / np.maximum(v, 1e-300), v / np.maximum(m, 1e-300)
         x = np.maximum(y, 0.0) / scale
-        sf_a, sf_a1 = special.gammaincc(shape, x), special.gammaincc(shape + 1, x)
+        sf_a = special.gammaincc(shape, x)
+        if recurrence:  # Q(a + 1, x) = Q(a, x) + x^a e^-x / Gamma(a + 1)
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                sf_a1 = sf_a + np.exp(special.xlogy(shape, x) - x - special.gammaln(shape + 1))
+        else:
+            sf_a1 = special.gammaincc(shape + 1, x)
         loss_ = np.where(y > 0, m * sf_a1 - y * sf_a, m - y)
         return loss_, 1.0 - sf_a
     z = (y - m) / sd
@@ -224,9 +303,9 @@ class OrderCrossingShortfall:
     cycle_end: tuple
     _tables: tuple = ()
 
-    def _eval(self, order_up_to, parts=(0, 1, 2)):
+    def _eval(self, order_up_to, parts=(0, 1, 2), recurrence=False):
         """Fill rate, cycle-end service level and average on hand at ``S`` (1-D arrays); only ``parts`` are
-        computed, the others are None."""
+        computed, the others are None (``recurrence``: see :func:`_continuous_loss_cdf`)."""
         y = np.atleast_1d(np.asarray(order_up_to, dtype=float))
         r, mu = self.review_period_days, self.demand_mean_per_day
         fill = csl = on_hand = None
@@ -243,9 +322,11 @@ class OrderCrossingShortfall:
             return fill, csl, on_hand
         yy = y[None, :]
         if 0 in parts or 2 in parts:
-            xa, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.after_demand_moments.T], yy)
+            xa, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.after_demand_moments.T], yy,
+                                         recurrence)
             if 0 in parts:
-                xb, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.before_demand_moments.T], yy)
+                xb, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.before_demand_moments.T], yy,
+                                             recurrence)
                 fill = 1.0 - (xa - xb).sum(axis=0) / (r * mu)
             if 2 in parts:
                 on_hand = (yy - self.after_demand_moments[:, :1] + xa).mean(axis=0)
@@ -294,7 +375,7 @@ def order_crossing_shortfall(
         ``R`` >= 1 [days].
     family : {"exact", "gamma", "normal", "poisson", "negative_binomial"}
         ``"exact"``: daily demand Poisson (variance <= mean) or negative
-        binomial, every sum convolved exactly. Otherwise the family is fitted
+        binomial, every sum convolved exactly (by FFT). Otherwise the family is fitted
         to the exact moments of each sum (for fast items).
 
     Returns
@@ -327,73 +408,31 @@ def order_crossing_shortfall(
         return u, ps
 
     if family == "exact":
-        d1 = _day_grid_pmf(mu, var)
-        powers = [np.array([1.0]), d1]
-        for _ in range(2, r + 1):
-            powers.append(_convolve(powers[-1], d1))
-        block = powers[r]
-        thinned: dict = {}
-
-        def thin(pk):  # the thinned block of one outstanding probability, made once (_convolve keeps its inputs)
-            out = thinned.get(pk)
-            if out is None:
-                out = thinned[pk] = _thin(block.copy(), pk)
-            return out
-
-        before, after = [], []
-        for u in range(r):
-            acc = powers[u]
-            for pk in p[u]:
-                if pk > 0:
-                    acc = _convolve(acc, thin(pk))
-            before.append(acc)
-            after.append(_convolve(acc, d1))
-        # the cycle-end mixture: for each lead time, day u's blocks without the arriving order's (index m). The
-        # convolutions of the blocks before m are shared by every lead time ending on day u (prefix[u][j]: the
-        # blocks k < j), in the same order as one chain per lead time, so the same numbers
-        mixture, cache, prefix = np.zeros(1), {}, {}
-        for ell, w in zip(values, probs):
-            u, ps = cycle_case(ell)
-            key = (u, int(np.flatnonzero(ps != p[u])[0]) if np.any(ps != p[u]) else -1)
-            if key not in cache:
-                chain = prefix.setdefault(u, [powers[u + 1]])
-                stop = p[u].size if key[1] < 0 else key[1]
-                while len(chain) <= stop:
-                    pk = p[u][len(chain) - 1]
-                    chain.append(_convolve(chain[-1], thin(pk)) if pk > 0 else chain[-1])
-                acc = chain[stop]
-                if key[1] >= 0:
-                    for pk in ps[key[1] + 1:]:
-                        if pk > 0:
-                            acc = _convolve(acc, thin(pk))
-                cache[key] = acc
-            acc = cache[key]
-            if acc.size > mixture.size:
-                mixture = np.concatenate([mixture, np.zeros(acc.size - mixture.size)])
-            mixture[: acc.size] += w * acc
+        # cycle_case of every lead time: its cycle ends on day u, the block of review m dropped (K: none)
+        end = values.astype(np.int64) + r - 1
+        day, block = end % r, end // r
+        k = p.shape[1]
+        block = np.where(block < k, block, k)
+        block[p[day, np.minimum(block, k - 1)] <= 0] = k  # an order outstanding with probability 0 drops nothing
+        before, after, mixture = _exact_pmfs(_day_grid_pmf(mu, var), p, day, block, np.asarray(probs, float), r)
         top = max(max(x.size for x in after), mixture.size) + 1
-
-        def pad(x):  # np.pad(x, (0, top - x.size)) without its overhead
-            out = np.zeros(top)
-            out[: x.size] = x
-            return out
-
-        short = np.zeros(top + 1)
-        on_hand = np.zeros(top + 1)
+        laws = np.zeros((2 * r + 1, top))  # X_0..X_{R-1}, Y_0..Y_{R-1}, the mixture on 0..top-1
+        for row, x in zip(laws, before + after + [mixture]):
+            row[: x.size] = x
+        units = np.arange(top, dtype=float)
+        first, second = (laws * units).sum(axis=1), (laws * (units * units)).sum(axis=1)
+        cdf = np.cumsum(laws, axis=1)
+        # first-order loss n(y) = sum_{x >= y} P(X > x) on 0..top (n(top) = 0)
+        loss = np.zeros((2 * r, top + 1))
+        loss[:, :top] = np.cumsum(np.clip(1.0 - cdf[: 2 * r, ::-1], 0.0, None), axis=1)[:, ::-1]
         grid = np.arange(top + 1, dtype=float)
-        mom = lambda x: (float(np.arange(x.size) @ x), float(np.arange(x.size) ** 2 @ x))  # noqa: E731
-        after_moments = [mom(xa) for xa in after]
-        for xb, xa, (m1, _) in zip(before, after, after_moments):
-            _, nb = _tail_table(pad(xb))
-            _, na = _tail_table(pad(xa))
-            short += na - nb
-            on_hand += grid - m1 + na
-        csl, _ = _tail_table(pad(mixture))
-        csl = np.append(csl, 1.0)
-        moments_of = lambda ms: np.array([[m, m2 - m * m] for m, m2 in ms])  # noqa: E731
+        short = (loss[r:] - loss[:r]).sum(axis=0)
+        on_hand = (grid[None, :] - first[r: 2 * r, None] + loss[r:]).sum(axis=0) / r
+        csl = np.append(cdf[2 * r], 1.0)
+        moments = np.column_stack([first, second - first * first])
         return OrderCrossingShortfall(
-            "exact", r, mu, p, float(p.sum(axis=1).mean()), moments_of(map(mom, before)), moments_of(after_moments),
-            (np.ones(1), moments_of([mom(mixture)])), (short, csl, on_hand / r),
+            "exact", r, mu, p, float(p.sum(axis=1).mean()), moments[:r], moments[r: 2 * r],
+            (np.ones(1), moments[2 * r:]), (short, csl, on_hand),
         )
 
     def moments(days, ps):
@@ -506,28 +545,29 @@ def crossing_cycle_service_level(
     reviews = cycles + warm
     days = (reviews + 1) * r + int(values.max()) + 1
     if mu <= 0:
-        d = np.zeros(days)
+        c = np.zeros(days)
     elif family in ("gamma", "normal"):
-        d = rng.gamma(mu * mu / var, var / mu, days) if var > 0 else np.full(days, mu)
+        c = np.cumsum(rng.gamma(mu * mu / var, var / mu, days) if var > 0 else np.full(days, mu))
     else:  # Poisson or negative binomial days by inversion of the pmf (a uniform each): several times faster
         pmf = _day_grid_pmf(mu, var, var > mu * (1 + 1e-9) and family != "poisson")
-        cum = np.cumsum(pmf)
-        d = np.minimum(np.searchsorted(cum, rng.random(days), side="right"), pmf.size - 1).astype(float)
-    c = np.cumsum(d)
+        d = _inverse_cdf(np.cumsum(pmf), rng.random(days))
+        np.minimum(d, pmf.size - 1, out=d)
+        c = np.cumsum(d, dtype=float)  # whole units: every partial sum exact, the sums of the days as floats
     k = np.arange(1, reviews + 1)
-    placed = np.concatenate([[0.0], c])  # placed[i] = demand through day i - 1
-    amount = placed[k * r] - placed[(k - 1) * r]
+    # the order placed at review k: the demand of days (k-1)R .. kR-1 (c[-1] = 0)
+    amount = np.diff(c[r - 1: reviews * r: r], prepend=0.0)
     lead = values[np.minimum(np.searchsorted(np.cumsum(probs), rng.random(k.size), side="right"), values.size - 1)]
     arrival = k * r + lead.astype(np.int64)
     inside = arrival < days
     received = np.bincount(arrival[inside], weights=amount[inside], minlength=days)
-    shortfall = c - np.cumsum(received)
+    shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
     keep = (k >= warm) & (arrival + r - 1 < days)
     start = arrival[keep]
-    window_max = shortfall[start]
-    for j in range(1, r):
-        np.maximum(window_max, shortfall[start + j], out=window_max)
-    maxima = np.sort(window_max)
+    maxima = shortfall[start]
+    for _ in range(1, r):
+        start += 1
+        np.maximum(maxima, shortfall[start], out=maxima)
+    maxima.sort()
     return CrossingCycleServiceLevel(maxima, r, int(maxima.size))
 
 
@@ -566,16 +606,20 @@ class _CrossingRS:
         return float(self.shortfall._eval(s + self.offsets, (2,))[2] @ self.weights)
 
     def evaluate(self, levels):
-        """Fill rate, cycle service level and average on hand at many levels ``S`` at once (arrays)."""
+        """Fill rate, cycle service level and average on hand at many levels ``S`` at once (arrays).
+
+        Continuous families take ``Q(a + 1, x)`` by recurrence here (:func:`_continuous_loss_cdf`): the same
+        values as :meth:`fill_rate` and the others but for the last bits."""
         levels = np.asarray(levels, dtype=float)
         y = (levels[:, None] + self.offsets[None, :]).ravel()
         if self.window is None:
-            fill, csl, on_hand = self.shortfall._eval(y)
+            fill, csl, on_hand = self.shortfall._eval(y, recurrence=True)
         else:
-            fill, _, on_hand = self.shortfall._eval(y, (0, 2))
+            fill, _, on_hand = self.shortfall._eval(y, (0, 2), recurrence=True)
             csl = self.window.cycle_service_level(y)
         shape = (levels.size, self.offsets.size)
-        return tuple(np.asarray(x).reshape(shape) @ self.weights for x in (fill, csl, on_hand))
+        # weighted by numpy, not a BLAS matrix product: a threaded product costs more CPU than it saves here
+        return tuple((np.asarray(x).reshape(shape) * self.weights).sum(axis=1) for x in (fill, csl, on_hand))
 
 
 def _is_random(lead_time_days) -> bool:

@@ -78,14 +78,30 @@ def _round_up(qty, pack, moq):
 
 def _working_arrival(as_of, lead_days, shutdown_dates):
     """Arrival after ``lead_days`` working days from ``as_of``, and the shutdown days skipped."""
-    day, worked, skipped = as_of, 0, 0
+    day, worked, skipped = 0, 0, 0
+    one_day = pd.Timedelta(days=1)
+    shut = {(d - as_of) // one_day for d in shutdown_dates if d > as_of and (d - as_of) % one_day == pd.Timedelta(0)}
     while worked < lead_days:
-        day += pd.Timedelta(days=1)
-        if day in shutdown_dates:
+        day += 1
+        if day in shut:
             skipped += 1
         else:
             worked += 1
-    return day, skipped
+    return as_of + pd.Timedelta(days=day), skipped
+
+
+def _first_stockout_day(level, mu, receipts, horizon_days):
+    """First day (0 = today) on which ``level`` less the daily demand ``mu`` falls below 0, receipts added on
+    their day first (``receipts``: (day offset, units), sorted); None within ``horizon_days``."""
+    k = 0
+    for day in range(horizon_days):
+        while k < len(receipts) and receipts[k][0] <= day:
+            level += receipts[k][1]
+            k += 1
+        level -= mu
+        if level < 0:
+            return day
+    return None
 
 
 def order_suggestions(
@@ -170,10 +186,12 @@ def order_suggestions(
         last_sale = pd.to_datetime(d["date"]).groupby(d["sku"]).max().to_dict()
 
     rows = []
+    one_day = pd.Timedelta(days=1)
+    snapshot = snap.to_dict("index")  # sku -> {column: value}: one lookup per SKU
     for p in table.itertuples(index=False):
-        if p.policy == "none" or p.sku not in snap.index:
+        if p.policy == "none" or p.sku not in snapshot:
             continue
-        s = snap.loc[p.sku]
+        s = snapshot[p.sku]
         on_hand = float(s["on_hand"])
         backorders = float(s["backorders"]) if "backorders" in snap and pd.notna(s["backorders"]) else 0.0
         ignored_backorders = backorders if lost else 0.0
@@ -206,19 +224,10 @@ def order_suggestions(
                     for e, q_ in receipts]
         next_receipt = min((e for e, _ in receipts), default=None)
         stockout = None
-        if mu > 0:
-            level = on_hand - backorders
-            events = sorted(receipts)
-            day, k = today, 0
-            for _ in range(HORIZON_DAYS):
-                while k < len(events) and events[k][0] <= day:
-                    level += events[k][1]
-                    k += 1
-                level -= mu
-                if level < 0:
-                    stockout = day
-                    break
-                day += pd.Timedelta(days=1)
+        if mu > 0:  # day by day, receipts first: the same sums as a walk over dates
+            events = sorted(((e - today) / one_day, q_) for e, q_ in receipts)
+            first = _first_stockout_day(on_hand - backorders, mu, events, HORIZON_DAYS)
+            stockout = None if first is None else today + pd.Timedelta(days=first)
         order_qty = _round_up(needed, pack, moq) if trigger else 0.0
         why = ""
         if trigger:

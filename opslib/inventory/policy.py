@@ -42,7 +42,13 @@ from scipy.stats import rv_discrete
 
 from opslib.errors import DataError
 from opslib.inventory._validate import check_integer, check_probability
-from opslib.inventory.crossing import _CrossingRS, _is_random, crossing_cycle_service_level, order_crossing_shortfall
+from opslib.inventory.crossing import (
+    CrossingCycleServiceLevel,
+    _CrossingRS,
+    _is_random,
+    crossing_cycle_service_level,
+    order_crossing_shortfall,
+)
 from opslib.inventory.distributions import cdf, is_discrete
 from opslib.inventory.eoq import eoq
 from opslib.inventory.lead_time import (
@@ -50,6 +56,7 @@ from opslib.inventory.lead_time import (
     _fit,
     _fit_is_discrete,
     _fit_spec,
+    _kernels_apply,
     _lead_time_demand_parts,
     lead_time_demand,
 )
@@ -240,12 +247,15 @@ def _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossi
     else:
         generator, args, kwds = spec
         review_pmf = _integer_pmf_of(generator, args, kwds)
-        p_zero = float(np.asarray(generator.cdf(np.asarray(0, dtype=float), *args, **kwds))[()]) \
-            if _spec_is_discrete(spec) else 0.0
+        if _kernels_apply(generator, kwds):
+            p_zero = float(np.clip(generator._cdf(np.asarray(0, dtype=float), *args), 0.0, 1.0))
+        elif _spec_is_discrete(spec):
+            p_zero = float(np.asarray(generator.cdf(np.asarray(0, dtype=float), *args, **kwds))[()])
+        else:
+            p_zero = 0.0
     law = "exact" if discrete else fam
     shortfall = _memo_shortfall(mu, var, lt, review, law)
-    window = crossing_cycle_service_level(mu, var, lt, review, law, crossing_cycles,
-                                          np.random.default_rng([seed, zlib.crc32(str(sku).encode())]))
+    window = _memo_window(mu, var, lt, review, law, crossing_cycles, [seed, zlib.crc32(str(sku).encode())])
     ev = _CrossingRS(shortfall, None, rule, window, review_pmf=review_pmf)
     plain = _CrossingRS(shortfall, None, RoundingRule(), window, review_pmf=review_pmf)
     return _RSModel(fam, protection_mean, lt_mean, discrete, p_zero, ev, plain)
@@ -276,6 +286,44 @@ def _memo_shortfall(mu, var, lt, review, law):
     while len(_SHORTFALL_MEMO) > _SHORTFALL_MEMO_SIZE:
         try:
             _SHORTFALL_MEMO.popitem(last=False)
+        except KeyError:
+            break
+    return out
+
+
+_WINDOW_MEMO: OrderedDict = OrderedDict()
+_WINDOW_MEMO_SIZE = 1024  # an entry is the distinct cycle maxima and their counts (whole units), else every maximum
+
+
+def _memo_window(mu, var, lt, review, law, cycles, stream):
+    """:func:`crossing_cycle_service_level` drawn from ``numpy.random.default_rng(stream)``, memoized by value.
+
+    A pure function of its inputs (the seed stream included), so a recompute of
+    the plan on the same demand (another target, service type, rounding, or a
+    saved setting) reuses every SKU's simulation. Whole-unit maxima are kept as
+    their distinct values and counts (the sorted array is ``numpy.repeat`` of them).
+    """
+    key = (float(mu), float(var), np.asarray(lt, dtype=float).tobytes(), int(review), law, int(cycles), repr(stream))
+    hit = _WINDOW_MEMO.get(key)
+    if hit is not None:
+        try:
+            _WINDOW_MEMO.move_to_end(key)
+        except KeyError:  # dropped by another thread meanwhile
+            pass
+        values, counts, r, n = hit
+        maxima = values if counts is None else np.repeat(values, counts)
+        return CrossingCycleServiceLevel(maxima, r, n)
+    out = crossing_cycle_service_level(mu, var, lt, review, law, cycles, np.random.default_rng(stream))
+    maxima = out.window_maxima
+    if np.array_equal(maxima, np.round(maxima)):
+        values, counts = np.unique(maxima, return_counts=True)
+    else:
+        values, counts = maxima.copy(), None
+    values.flags.writeable = False
+    _WINDOW_MEMO[key] = (values, counts, out.review_period_days, out.cycles)
+    while len(_WINDOW_MEMO) > _WINDOW_MEMO_SIZE:
+        try:
+            _WINDOW_MEMO.popitem(last=False)
         except KeyError:
             break
     return out

@@ -85,14 +85,18 @@ def _check(fill_rates, investments, weights):
 
 
 def _greedy(f, c, w, budget):
-    levels = np.zeros(len(f), dtype=int)
+    # Python floats and lists in the loop (numpy scalars cost ten times more each): the same IEEE arithmetic
+    f = [fi.tolist() for fi in f]
+    c = [ci.tolist() for ci in c]
+    w = w.tolist()
+    levels = [0] * len(f)
     spent = float(sum(ci[0] for ci in c))
     value = float(sum(wi * fi[0] for wi, fi in zip(w, f)))
     heap = []
 
     def push(i):
         lv = levels[i]
-        if lv + 1 < f[i].size:
+        if lv + 1 < len(f[i]):
             gain = w[i] * (f[i][lv + 1] - f[i][lv])
             cost = c[i][lv + 1] - c[i][lv]
             heapq.heappush(heap, (-gain / cost, i))
@@ -112,7 +116,9 @@ def _greedy(f, c, w, budget):
         rows.append((spent, value, i, lv + 1))
         push(i)
     curve = pd.DataFrame(rows, columns=["investment", "aggregate_fill_rate", "sku_index", "level"])
-    return levels, spent, value, curve
+    if len(rows) > 1:  # numpy scalars, as the sums of numpy steps were
+        spent, value = np.float64(spent), np.float64(value)
+    return np.array(levels, dtype=int), spent, value, curve
 
 
 def marginal_allocation(fill_rates, investments, weights, budget: float) -> BudgetAllocation:

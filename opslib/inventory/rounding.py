@@ -363,12 +363,18 @@ def _integer_pmf(dist) -> np.ndarray:
 
 def _integer_pmf_of(generator, args, kwds) -> np.ndarray:
     """:func:`_integer_pmf` of ``generator(*args, **kwds)`` (a scipy distribution) without freezing it."""
-    mean_, variance_ = generator.stats(*args, moments="mv", **kwds)  # what .mean() and .var() compute, in one call
+    from opslib.inventory.lead_time import _kernels_apply
+
+    kernels = _kernels_apply(generator, kwds)
+    # what .mean() and .var() compute, in one call
+    mean_, variance_ = generator._stats(*args)[:2] if kernels else generator.stats(*args, moments="mv", **kwds)
     mu = float(mean_)
     sd = math.sqrt(float(variance_))
     top = int(math.ceil(mu + 12 * sd + 12))
     grid = np.arange(top + 1, dtype=float)
-    if isinstance(generator, rv_discrete):
+    if kernels:
+        pmf = np.asarray(generator._pmf(grid, *args), dtype=float)
+    elif isinstance(generator, rv_discrete):
         pmf = np.asarray(generator.pmf(grid, *args, **kwds), dtype=float)
     else:
         pmf = np.diff(np.concatenate([[0.0], generator.cdf(grid + 0.5, *args, **kwds)]))

@@ -35,7 +35,7 @@ import plotly.graph_objects as go
 
 from opslib import inventory as inv
 from opslib.data.workspace import Workspace
-from opslib.plan import ReplenishmentPlan, plan_workbook, replenishment_plan
+from opslib.plan import ReplenishmentPlan, plan_sheets, plan_workbook, replenishment_plan
 from opslib.plan_settings import (
     CELLS,
     FIELDS,
@@ -234,6 +234,11 @@ def exchange_curve_figure(exchange: pd.DataFrame, budget_point: tuple[float, flo
     return fig
 
 
+def _same_sheets(a: dict, b: dict) -> bool:
+    """Whether two plans' workbook sheets hold the same tables (then their workbooks are the same bytes)."""
+    return list(a) == list(b) and all(a[k].shape == b[k].shape and a[k].equals(b[k]) for k in a)
+
+
 def _money(value: float, currency: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
@@ -266,6 +271,13 @@ class PortfolioView(GuardedApp, widgets.VBox):
         Name recorded with saved changes; default the login name.
     compute : bool, default True
         Recompute on construction (False: wait for the button).
+    forecast : pandas.DataFrame or callable, optional
+        A forecast of the workspace already made with ``model`` (or a
+        function returning it when the plan is made), e.g. the Replenishment
+        tuner's: :func:`opslib.plan.replenishment_plan` uses it instead of
+        forecasting again when it matches the plan's history and horizon
+        (:func:`opslib.plan.forecast_matches`), so the plan is the same. The
+        plan's forecast is kept for the next recompute the same way.
 
     Attributes
     ----------
@@ -302,7 +314,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
 
     def __init__(self, ws: Workspace, *, translator: Translator | None = None, review_period_days: int = 7,
                  budget: float | None = None, model: str = "auto", currency: str = "", user: str | None = None,
-                 compute: bool = True):
+                 compute: bool = True, forecast=None):
         tr = translator if translator is not None else Translator(STRINGS)
         for key, texts in STRINGS.items():  # a shared translator learns this page's words
             tr.strings.setdefault(key, dict(texts))
@@ -317,6 +329,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
         self._requested_budget = budget
         self._curves: pd.DataFrame | None = None
         self._curve_cache: dict[int, pd.DataFrame] = {}
+        self._given_forecast = forecast
         self._quiet = False
         self._workbook: tuple = (None, b"")
         self._message = ""
@@ -422,10 +435,13 @@ class PortfolioView(GuardedApp, widgets.VBox):
         The per-SKU curves depend on the data and the review period only (not
         on the saved settings): they are kept per review period and computed
         again only for a new one, or with ``fresh=True``. The plan is always
-        made again (the settings may have changed on disk).
+        made again (the settings may have changed on disk), on the forecast
+        made before when it still matches (not with ``fresh=True``); the
+        Excel workbook is written again only when the plan's tables changed.
         """
         if fresh:
             self._curve_cache.clear()
+            self.plan = None  # and no forecast kept
         start = time.perf_counter()
         self.timings = {}
         self.progress.bar_style = "info"
@@ -460,11 +476,18 @@ class PortfolioView(GuardedApp, widgets.VBox):
         self.timings["exchange"] = time.perf_counter() - t
 
     def _make_plan(self) -> None:
-        self.plan = None
+        previous, self.plan = self.plan, None
         t = time.perf_counter()
         self.plan = replenishment_plan(self.ws, review_period_days=int(self.review_period.value), model=self.model,
-                                       progress=self._step)
+                                       progress=self._step, forecast=self._known_forecast(previous))
         self.timings["plan"] = time.perf_counter() - t
+
+    def _known_forecast(self, previous: ReplenishmentPlan | None):
+        """The forecast made before (the previous plan's, else the one given): the plan checks that it matches."""
+        if previous is not None and len(previous.forecast):
+            return previous.forecast
+        given = self._given_forecast
+        return given() if callable(given) else given
 
     @property
     def current_point(self) -> tuple[float, float]:
@@ -536,7 +559,9 @@ class PortfolioView(GuardedApp, widgets.VBox):
         if self.plan is None:
             raise RuntimeError("no plan yet: recompute first")
         if self._workbook[0] is not self.plan:  # one workbook per plan (a language switch keeps it)
-            self._workbook = (self.plan, plan_workbook(self.plan))
+            before = self._workbook[0]
+            same = before is not None and _same_sheets(plan_sheets(before), plan_sheets(self.plan))
+            self._workbook = (self.plan, self._workbook[1] if same else plan_workbook(self.plan))
         return self._workbook[1]
 
     # ------------------------------------------------------------------ settings

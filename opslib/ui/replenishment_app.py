@@ -89,8 +89,11 @@ class ReplenishmentApp(widgets.VBox):
         self.ws = ws
         self.tuner = _tuner.SkuTuner(ws, translator=tr, currency=currency, review_period_days=review_period_days,
                                      **tuner_options)
+        # The plan reuses the tuner's whole-shop forecast when it covers the plan's SKUs and horizon
+        # (opslib.plan.forecast_matches); otherwise it forecasts itself.
         self.portfolio = _portfolio.PortfolioView(ws, translator=tr, currency=currency,
-                                                  review_period_days=review_period_days, compute=compute_portfolio)
+                                                  review_period_days=review_period_days, compute=compute_portfolio,
+                                                  model=self.tuner.model_name, forecast=self._tuner_forecast)
         for part in (self.tuner, self.portfolio):  # one switch for the page
             part.language.layout.display = "none"
         self.language = language_toggle(tr)
@@ -122,6 +125,10 @@ class ReplenishmentApp(widgets.VBox):
                             f"<div style='color:#555'>{html.escape(t('page_note'))}</div>")
         self.snapshot_link.value = ""
         self.snapshot = None
+
+    def _tuner_forecast(self):
+        """The tuner's forecast of every SKU (for the portfolio's plan)."""
+        return self.tuner.forecast
 
     def _part(self):
         return self.tuner if self.tabs.selected_index in (0, None) else self.portfolio
