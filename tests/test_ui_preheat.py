@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from opslib.ui.base import _yield_to_visitors as real_yield_to_visitors
 from opslib.ui.base import data_stamp, when_opened
 
 
@@ -15,6 +16,14 @@ def folder(tmp_path, monkeypatch):
     (tmp_path / "order_lines.csv").write_text("order_id,sku\n1,A\n")
     monkeypatch.setenv("OPSLIB_DATA", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_yield(monkeypatch):
+    """A preheating page waits for a quiet CPU before building (tested on its own below)."""
+    import opslib.ui.base as base
+
+    monkeypatch.setattr(base, "_yield_to_visitors", lambda *a, **k: 0.0)
 
 
 @pytest.fixture
@@ -124,3 +133,23 @@ def test_an_app_that_reads_more_than_the_tables_refreshes_it_when_opened(folder,
     waits[1].append(lambda: _touch(folder / "items.csv", "sku\nA\nB\n"))
     when_opened(App)
     assert App.refreshed == 1  # built again instead
+
+
+def test_a_preheating_page_waits_for_a_quiet_machine_at_most_so_long(monkeypatch):
+    import psutil
+
+    busy = iter([90.0, 80.0, 10.0, 70.0, 5.0, 4.0, 99.0])
+    samples = []
+
+    def cpu_percent(interval=None):
+        if interval is None:
+            return 0.0  # the call that starts a measurement
+        samples.append(interval)
+        return next(busy)
+
+    monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
+    real_yield_to_visitors(max_s=60, quiet_share=0.35, sample_s=0.5)
+    assert len(samples) == 6  # two quiet samples running: 10 then 70 did not count, 5 and 4 did
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 99.0)
+    waited = real_yield_to_visitors(max_s=0.2, quiet_share=0.35, sample_s=0.01)
+    assert 0.2 <= waited < 5  # a machine that stays busy: it builds anyway after max_s
