@@ -148,7 +148,7 @@ def test_a_preheating_page_waits_for_a_quiet_machine_at_most_so_long(monkeypatch
         return next(busy)
 
     monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
-    real_yield_to_visitors(max_s=60, quiet_share=0.35, sample_s=0.5)
+    real_yield_to_visitors(max_s=60, quiet_share=0.35, sample_s=0.5, quiet_samples=2)
     assert len(samples) == 6  # two quiet samples running: 10 then 70 did not count, 5 and 4 did
     monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 99.0)
     waited = real_yield_to_visitors(max_s=0.2, quiet_share=0.35, sample_s=0.01)

@@ -163,8 +163,10 @@ YIELD_MAX_S = 20.0
 QUIET_CPU_SHARE = 0.35
 
 
-def _yield_to_visitors(max_s: float | None = None, quiet_share: float | None = None, sample_s: float = 0.5) -> float:
-    """Wait until the CPU is used under ``quiet_share`` of all cores in two samples running, at most ``max_s``.
+def _yield_to_visitors(max_s: float | None = None, quiet_share: float | None = None, sample_s: float = 0.5,
+                       quiet_samples: int = 4) -> float:
+    """Wait until the CPU is used under ``quiet_share`` of all cores in ``quiet_samples`` samples running
+    (a pause between a visitor's clicks is not enough), at most ``max_s``.
 
     Returns the seconds waited (0 when psutil is missing: it comes with ipykernel).
     """
@@ -179,7 +181,7 @@ def _yield_to_visitors(max_s: float | None = None, quiet_share: float | None = N
     start = time.monotonic()
     quiet = 0
     psutil.cpu_percent(interval=None)  # starts the measurement
-    while quiet < 2 and time.monotonic() - start < max_s:
+    while quiet < quiet_samples and time.monotonic() - start < max_s:
         quiet = quiet + 1 if psutil.cpu_percent(interval=sample_s) / 100.0 < quiet_share else 0
     return time.monotonic() - start
 
