@@ -62,6 +62,7 @@ __all__ = [
     "ReplenishmentSettings",
     "ResolvedSettings",
     "load_settings",
+    "workspace_folder",
     "save_settings",
     "update_settings",
     "settings_log",
@@ -273,14 +274,19 @@ class ReplenishmentSettings:
 # ---------------------------------------------------------------------------- files
 
 
-def _folder(folder) -> Path:
+def workspace_folder(folder, what: str = "the settings",
+                     fix: str = "load the shop with opslib.load_workspace(folder) or pass the folder to save in") -> Path:
+    """``folder`` as an existing directory, or a DataError that says ``what`` needs it and how to ``fix`` it."""
     if folder is None:
-        raise DataError("the settings need a workspace folder; got None. Fix: load the shop with "
-                        "opslib.load_workspace(folder) or pass the folder to save in.")
+        raise DataError(f"{what} need a workspace folder; got None. Fix: {fix}.")
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise DataError(f"the workspace folder {str(path)!r} does not exist. Fix: create it or pass another folder.")
     return path
+
+
+def _folder(folder) -> Path:
+    return workspace_folder(folder)
 
 
 def load_settings(folder) -> ReplenishmentSettings:

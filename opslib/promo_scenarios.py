@@ -55,7 +55,7 @@ from pathlib import Path
 import pandas as pd
 
 from opslib.errors import DataError
-from opslib.plan_settings import current_user
+from opslib.plan_settings import current_user, workspace_folder
 from opslib.promo import PromotionPlan
 
 try:  # POSIX: colleagues saving at the same moment take turns
@@ -311,13 +311,8 @@ def _scenario(entry, where: str, items: pd.DataFrame | None) -> SavedScenario:
 
 
 def _folder(folder) -> Path:
-    if folder is None:
-        raise DataError("saved promotion scenarios need a workspace folder; got None. Fix: load the shop with "
-                        "opslib.load_workspace(folder) so that scenarios can be saved beside its tables.")
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        raise DataError(f"the workspace folder {str(path)!r} does not exist. Fix: create it or pass another folder.")
-    return path
+    return workspace_folder(folder, "saved promotion scenarios", "load the shop with opslib.load_workspace(folder) "
+                            "so that scenarios can be saved beside its tables")
 
 
 def scenarios_path(folder) -> Path:
