@@ -158,7 +158,7 @@ def open_workspace(*, as_read_when_refused: bool = True) -> tuple[Workspace, str
 T = TypeVar("T")
 
 #: Longest wait of a preheating kernel for a quiet machine before it builds its app [s].
-YIELD_MAX_S = 20.0
+YIELD_MAX_S = 10.0
 #: The machine counts as quiet below this share of all its cores in use.
 QUIET_CPU_SHARE = 0.35
 
