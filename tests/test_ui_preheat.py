@@ -148,71 +148,8 @@ def test_a_preheating_page_waits_for_a_quiet_machine_at_most_so_long(monkeypatch
         return next(busy)
 
     monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
-    real_yield_to_visitors(max_s=60, quiet_share=0.35, sample_s=0.5, quiet_samples=2, visitor_waiting=lambda: False)
+    real_yield_to_visitors(max_s=60, quiet_share=0.35, sample_s=0.5, quiet_samples=2)
     assert len(samples) == 6  # two quiet samples running: 10 then 70 did not count, 5 and 4 did
     monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 99.0)
-    waited = real_yield_to_visitors(max_s=0.2, quiet_share=0.35, sample_s=0.01, visitor_waiting=lambda: False)
+    waited = real_yield_to_visitors(max_s=0.2, quiet_share=0.35, sample_s=0.01)
     assert 0.2 <= waited < 5  # a machine that stays busy: it builds anyway after max_s
-    asked = iter([False, False, True])
-    samples.clear()
-    monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
-    busy = iter([99.0] * 10)
-    real_yield_to_visitors(max_s=60, sample_s=0.5, visitor_waiting=lambda: next(asked))
-    assert len(samples) == 2  # a visitor asked for the page: it builds at once, however busy the machine
-
-
-def test_a_visitor_is_seen_waiting_through_voilas_query_socket(monkeypatch):
-    """_visitor_waiting reads Voila's request hand-over socket: a message there means a visitor asked."""
-    import asyncio
-    import socket
-    import threading
-
-    import websockets
-    import websockets.asyncio.server
-
-    from opslib.ui.base import _visitor_waiting
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    asked = {"k-asked"}
-    paths = []
-
-    async def handler(connection):
-        kernel = connection.request.path.rsplit("/", 1)[-1]
-        paths.append(connection.request.path)
-        if kernel in asked:
-            await connection.send('{"QUERY_STRING": ""}')
-        await asyncio.sleep(1)
-
-    ready, stop = threading.Event(), threading.Event()
-
-    def serve():
-        async def main():
-            async with websockets.asyncio.server.serve(handler, "127.0.0.1", port):
-                ready.set()
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        monkeypatch.setenv("VOILA_APP_PORT", str(port))
-        monkeypatch.setenv("VOILA_SERVER_URL", "/base/")
-        monkeypatch.delenv("VOILA_WS_BASE_URL", raising=False)
-        monkeypatch.setenv("VOILA_KERNEL_ID", "k-asked")
-        assert _visitor_waiting() is True
-        monkeypatch.setenv("VOILA_KERNEL_ID", "k-not-yet")
-        assert _visitor_waiting() is False
-        assert paths == ["/base/voila/query/k-asked", "/base/voila/query/k-not-yet"]
-        monkeypatch.delenv("VOILA_KERNEL_ID")
-        assert _visitor_waiting() is False  # not a preheated kernel
-        monkeypatch.setenv("VOILA_KERNEL_ID", "k-asked")
-        monkeypatch.setenv("VOILA_APP_PORT", "1")  # nobody listens: no visitor seen, no error
-        assert _visitor_waiting() is False
-    finally:
-        stop.set()
-        thread.join(5)

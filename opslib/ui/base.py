@@ -163,53 +163,13 @@ YIELD_MAX_S = 10.0
 QUIET_CPU_SHARE = 0.35
 
 
-def _visitor_waiting() -> bool:
-    """Whether a visitor has already asked for this preheated kernel's page.
-
-    Voila keeps a visitor's request for a kernel still preheating and hands it over when the
-    kernel connects to ``/voila/query/<kernel id>`` (what ``voila.utils.wait_for_request``
-    does, later); a short connection here reads whether it is there. Voila keeps the request
-    for the later connection too.
-    """
-    import asyncio
-    import threading
-
-    kernel_id = os.environ.get("VOILA_KERNEL_ID")
-    if not kernel_id:
-        return False
-    base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
-    url = (f"{os.environ.get('VOILA_WS_PROTOCOL', 'ws')}://{os.environ.get('VOILA_APP_IP', '127.0.0.1')}:"
-           f"{os.environ.get('VOILA_APP_PORT', '8866')}{base}voila/query/{kernel_id}")
-    found = []
-
-    async def peek():
-        import websockets
-
-        async with websockets.connect(url, open_timeout=1) as socket:
-            await asyncio.wait_for(socket.recv(), timeout=0.2)
-            found.append(True)
-
-    def run():
-        try:
-            asyncio.new_event_loop().run_until_complete(peek())
-        except Exception:  # noqa: BLE001 - no request yet (timeout), or no server to ask: keep waiting
-            pass
-
-    thread = threading.Thread(target=run, daemon=True)  # the kernel's own event loop is running
-    thread.start()
-    thread.join(3.0)
-    return bool(found)
-
-
 def _yield_to_visitors(max_s: float | None = None, quiet_share: float | None = None, sample_s: float = 0.5,
-                       quiet_samples: int = 4, visitor_waiting: Callable[[], bool] | None = None) -> float:
+                       quiet_samples: int = 4) -> float:
     """Wait until the CPU is used under ``quiet_share`` of all cores in ``quiet_samples`` samples running
-    (a pause between a visitor's clicks is not enough), at most ``max_s``; at once when a visitor
-    already waits for this page (``visitor_waiting()``, default :func:`_visitor_waiting`).
+    (a pause between a visitor's clicks is not enough), at most ``max_s``.
 
     Returns the seconds waited (0 when psutil is missing: it comes with ipykernel).
     """
-    visitor_waiting = _visitor_waiting if visitor_waiting is None else visitor_waiting
     max_s = YIELD_MAX_S if max_s is None else max_s
     quiet_share = QUIET_CPU_SHARE if quiet_share is None else quiet_share
     try:
@@ -221,7 +181,7 @@ def _yield_to_visitors(max_s: float | None = None, quiet_share: float | None = N
     start = time.monotonic()
     quiet = 0
     psutil.cpu_percent(interval=None)  # starts the measurement
-    while quiet < quiet_samples and time.monotonic() - start < max_s and not visitor_waiting():
+    while quiet < quiet_samples and time.monotonic() - start < max_s:
         quiet = quiet + 1 if psutil.cpu_percent(interval=sample_s) / 100.0 < quiet_share else 0
     return time.monotonic() - start
 
@@ -260,8 +220,7 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     Voila starts preheating the next kernel a second after a visitor takes one, so the build
     would compete for the CPU with that visitor's first clicks (the portfolio tab took 6.3 s
     instead of 4.7 s on two cores); a preheating kernel first waits until the machine is
-    quiet, at most :data:`YIELD_MAX_S` seconds, and not at all once a visitor asks for its page
-    (:func:`_yield_to_visitors`).
+    quiet, at most :data:`YIELD_MAX_S` seconds (:func:`_yield_to_visitors`).
 
     Parameters
     ----------
