@@ -220,7 +220,9 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     Voila starts preheating the next kernel a second after a visitor takes one, so the build
     would compete for the CPU with that visitor's first clicks (the portfolio tab took 6.3 s
     instead of 4.7 s on two cores); a preheating kernel first waits until the machine is
-    quiet, at most :data:`YIELD_MAX_S` seconds (:func:`_yield_to_visitors`).
+    quiet, at most :data:`YIELD_MAX_S` seconds (:func:`_yield_to_visitors`). A second visitor
+    arriving meanwhile waits that out: the kernel cannot peek at Voila's hand-over of the
+    request without taking it (Voila delivers it to whoever listens then and keeps no copy).
 
     Parameters
     ----------
