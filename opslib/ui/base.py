@@ -157,6 +157,16 @@ def open_workspace(*, as_read_when_refused: bool = True) -> tuple[Workspace, str
 
 T = TypeVar("T")
 
+
+def _hold_charts():
+    """A started :class:`opslib.ui.charts.FigureHold`, or None when ``$OPSLIB_CHARTS_AT_ONCE`` is 1."""
+    from opslib.ui.painted import CHARTS_AT_ONCE_ENV_VAR, FigureHold
+
+    if os.environ.get(CHARTS_AT_ONCE_ENV_VAR, "").strip() == "1":
+        return None
+    return FigureHold.start()
+
+
 #: Longest wait of a preheating kernel for a quiet machine before it builds its app [s].
 YIELD_MAX_S = 10.0
 #: The machine counts as quiet below this share of all its cores in use.
@@ -214,8 +224,12 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     between (:func:`data_stamp`), the app is built again, so nobody sees tables older than the
     moment they opened the page; otherwise, if the app has a ``refresh_on_open()`` method, it is
     called, for what the app reads from the data folder besides the tables (files in subfolders
-    and the replenishment settings do not count in the stamp). Outside a preheated kernel (a plain Voila kernel, a notebook,
-    a test) it is just ``build(*args, **kwargs)``.
+    and the replenishment settings do not count in the stamp).
+
+    On any Voila kernel (preheated or not) the app's charts are kept back until the browser has
+    painted the page (:mod:`opslib.ui.painted`): plotly.js takes 2 to 3 s of the browser's main
+    thread to load and draw, and the numbers and controls are then on screen first. Outside Voila
+    (a notebook, a test) it is just ``build(*args, **kwargs)``.
 
     Voila starts preheating the next kernel a second after a visitor takes one, so the build
     would compete for the CPU with that visitor's first clicks (the portfolio tab took 6.3 s
@@ -235,18 +249,29 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     -------
     The app ``build`` made (the second one when the data changed).
     """
-    if os.environ.get("VOILA_PREHEAT", "False") != "True":
+    if "VOILA_PREHEAT" not in os.environ:  # not a Voila kernel: a notebook, a test
         return build(*args, **kwargs)
+    from opslib.ui.painted import charts_after_paint
+
+    if os.environ["VOILA_PREHEAT"] != "True":  # a plain Voila kernel: the visitor is waiting
+        hold = _hold_charts()
+        app = build(*args, **kwargs)
+        charts_after_paint(app, hold)
+        return app
     _yield_to_visitors()
     stamp = data_stamp()
+    hold = _hold_charts()
     app = build(*args, **kwargs)
     from voila.utils import wait_for_request
 
     wait_for_request()
     if data_stamp() != stamp:
         log.info("the data folder changed while the page waited for its visitor: building it again")
-        return build(*args, **kwargs)
-    refresh = getattr(app, "refresh_on_open", None)
-    if callable(refresh):  # what the app keeps beside the tables (e.g. saved scenarios), read again
-        refresh()
+        hold = _hold_charts()
+        app = build(*args, **kwargs)
+    else:
+        refresh = getattr(app, "refresh_on_open", None)
+        if callable(refresh):  # what the app keeps beside the tables (e.g. saved scenarios), read again
+            refresh()
+    charts_after_paint(app, hold)
     return app

@@ -17,12 +17,15 @@ data change, which is what a new selection wants anyway.
 from __future__ import annotations
 
 import json
+import threading
 
 import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
 __all__ = [
+    "FigureHold",
+    "clear_figure",
     "figure_bundle",
     "figure_output",
     "sales_figure",
@@ -86,14 +89,91 @@ def show_figure(output: widgets.Output, fig: go.Figure) -> None:
     """Replace what an ``Output`` shows with a figure.
 
     Sets the widget's ``outputs`` directly: no kernel display machinery is
-    involved, so this works the same in a test, a notebook and Voila.
+    involved, so this works the same in a test, a notebook and Voila. While a
+    :class:`FigureHold` is active the figure is kept back and shown when the
+    hold is released.
 
     Parameters
     ----------
     output : ipywidgets.Output
     fig : plotly.graph_objects.Figure
     """
-    output.outputs = (figure_bundle(fig),)
+    bundle = figure_bundle(fig)
+    hold = FigureHold.active
+    if hold is not None and hold.keep(output, bundle):
+        return
+    output.outputs = (bundle,)
+
+
+def clear_figure(output: widgets.Output) -> None:
+    """Empty an ``Output`` that shows a figure (and drop a figure kept back for it)."""
+    hold = FigureHold.active
+    if hold is not None:
+        hold.drop(output)
+    output.outputs = ()
+
+
+class FigureHold:
+    """Figures kept back from the page until the browser has painted it.
+
+    The browser draws the charts with plotly.js: loading that script and drawing
+    the first charts takes one uninterrupted stretch of 2 to 3 s on the main thread
+    (measured in chromium on the Replenishment page), and nothing on the page is painted
+    before it ends. An app page built under a hold sends its widgets with empty chart
+    areas (they keep their height), the browser paints the numbers and controls, and
+    :meth:`release` (called when the page says it is painted, see
+    :class:`opslib.ui.base.PagePainted`) sends the charts.
+
+    Only one hold is active in a process (a Voila kernel serves one page):
+    :meth:`start` makes one active, :meth:`release` ends it. Thread-safe: a timer may release it.
+    """
+
+    #: The active hold, or None: :func:`show_figure` consults it.
+    active: FigureHold | None = None
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[int, tuple[widgets.Output, dict]] = {}
+        self.released = False
+
+    @classmethod
+    def start(cls) -> FigureHold:
+        """A new hold, made the active one (an earlier one is released first)."""
+        if cls.active is not None:
+            cls.active.release()
+        hold = cls()
+        cls.active = hold
+        return hold
+
+    def keep(self, output: widgets.Output, bundle: dict) -> bool:
+        """Keep ``bundle`` for ``output`` (the latest one wins); False once released."""
+        with self._lock:
+            if self.released:
+                return False
+            self._kept[id(output)] = (output, bundle)
+            return True
+
+    def drop(self, output: widgets.Output) -> None:
+        with self._lock:
+            self._kept.pop(id(output), None)
+
+    @property
+    def kept(self) -> int:
+        """How many outputs wait for their figure."""
+        return len(self._kept)
+
+    def release(self) -> int:
+        """Show every kept figure, in the order first kept; later figures show at once. Returns how many."""
+        with self._lock:
+            if self.released:
+                return 0
+            self.released = True
+            kept, self._kept = list(self._kept.values()), {}
+        if FigureHold.active is self:
+            FigureHold.active = None
+        for output, bundle in kept:
+            output.outputs = (bundle,)
+        return len(kept)
 
 
 def sales_figure(sales: pd.DataFrame, title: str = "Sales", currency: str = "") -> go.Figure:

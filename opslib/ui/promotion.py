@@ -63,6 +63,7 @@ from opslib.data.workspace import Workspace
 from opslib.errors import DataError
 from opslib.ui.base import GuardedApp, open_workspace
 from opslib.ui.charts import (
+    clear_figure,
     figure_output,
     promotion_comparison_figure,
     promotion_lift_figure,
@@ -1186,7 +1187,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         if r is None:
             self.cards.value = self.guardrail_panel.value = self.stock_panel.value = ""
             for view in (self.lift_view, self.waterfall_view, self.roi_view, self.tornado_view):
-                view.outputs = ()
+                clear_figure(view)
             self.lift_chart = self.waterfall_chart = self.roi_chart = self.tornado_chart = None
             return
         self.cards.value = self.cards_html()
@@ -1450,7 +1451,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         if not self.scenarios:
             self.scenario_note.value = f"<div style='color:#666'>{html.escape(tr.t('no_scenarios', n=MAX_SCENARIOS))}</div>"
             self.comparison_table.value = self.export_links.value = ""
-            self.comparison_view.outputs = ()
+            clear_figure(self.comparison_view)
             self.comparison_chart = None
             return
         note = tr.t("scenario_note")

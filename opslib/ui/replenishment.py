@@ -49,7 +49,7 @@ import plotly.graph_objects as go
 
 from opslib.data.workspace import Workspace
 from opslib.ui.base import GuardedApp, open_workspace
-from opslib.ui.charts import figure_output, show_figure
+from opslib.ui.charts import clear_figure, figure_output, show_figure
 from opslib.ui.i18n import Translator, language_toggle
 
 __all__ = [
@@ -1054,7 +1054,7 @@ class SkuTuner(GuardedApp, widgets.VBox):
     def _draw_history(self) -> None:
         self.history_chart = None
         if self.data is None:
-            self.history_view.outputs = ()
+            clear_figure(self.history_view)
             return
         tr, data = self.tr, self.data
         history = data.history
@@ -1073,14 +1073,16 @@ class SkuTuner(GuardedApp, widgets.VBox):
         self.ltd_chart = self.trajectory_chart = None
         if row is None:
             self.policy_panel.value = self.why_panel.value = self.inputs_note.value = ""
-            self.ltd_view.outputs = self.trajectory_view.outputs = ()
+            clear_figure(self.ltd_view)
+            clear_figure(self.trajectory_view)
             return
         self.inputs_note.value = self._inputs_html(row)
         if row["policy"] == "none":
             text = tr.t("no_policy", sku=row["sku"])
             self.policy_panel.value = f"<p class='opslib-policy-none'>{html.escape(text)}</p>"
             self.why_panel.value = ""
-            self.ltd_view.outputs = self.trajectory_view.outputs = ()
+            clear_figure(self.ltd_view)
+            clear_figure(self.trajectory_view)
             return
         self.policy_panel.value = self._cards_html(row)
         self.why_panel.value = self._why_html(row)

@@ -1,0 +1,160 @@
+"""Charts after the first paint (opslib.ui.charts.FigureHold, opslib.ui.painted, when_opened in Voila)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+import pytest
+
+from opslib.ui import base
+from opslib.ui.base import when_opened
+from opslib.ui.charts import (
+    FigureHold,
+    clear_figure,
+    figure_bundle,
+    figure_output,
+    show_figure,
+)
+from opslib.ui.painted import PagePainted, charts_after_paint
+
+
+def _fig(y, title="t"):
+    return go.Figure(go.Scatter(x=list(range(len(y))), y=y), layout={"title": {"text": title}})
+
+
+@pytest.fixture(autouse=True)
+def no_active_hold():
+    yield
+    if FigureHold.active is not None:
+        FigureHold.active.release()
+
+
+def test_a_hold_keeps_the_latest_figure_of_each_output_and_shows_them_when_released():
+    a, b, c = figure_output(height_px=100), figure_output(), figure_output()
+    hold = FigureHold.start()
+    show_figure(a, _fig([1, 2], "first"))
+    show_figure(b, _fig([3]))
+    show_figure(a, _fig([5, 6], "second"))  # replaces the one kept for a
+    show_figure(c, _fig([7]))
+    clear_figure(c)  # an error path empties c: nothing may come back for it
+    assert a.outputs == b.outputs == c.outputs == ()
+    assert hold.kept == 2
+    assert hold.release() == 2
+    assert a.outputs == (figure_bundle(_fig([5, 6], "second")),)
+    assert b.outputs == (figure_bundle(_fig([3])),)
+    assert c.outputs == ()
+    assert FigureHold.active is None and hold.release() == 0  # once only
+    show_figure(c, _fig([8]))  # after the release a figure goes at once
+    assert c.outputs == (figure_bundle(_fig([8])),)
+
+
+def test_without_a_hold_figures_show_at_once():
+    out = figure_output(_fig([1, 2, 3]))
+    assert out.outputs == (figure_bundle(_fig([1, 2, 3])),)
+    clear_figure(out)
+    assert out.outputs == ()
+
+
+def test_a_new_hold_releases_the_one_before():
+    out = figure_output()
+    first = FigureHold.start()
+    show_figure(out, _fig([1]))
+    second = FigureHold.start()
+    assert first.released and out.outputs == (figure_bundle(_fig([1])),)
+    assert FigureHold.active is second
+
+
+def test_the_page_painted_signal_releases_the_hold():
+    out = figure_output()
+    hold = FigureHold.start()
+    show_figure(out, _fig([4, 2]))
+    app = widgets.VBox([out])
+    signal = charts_after_paint(app, hold, wait_max_s=60)
+    assert isinstance(signal, PagePainted) and app.children == (out, signal)
+    assert out.outputs == ()
+    signal.painted = True  # what the browser sends after its first paint
+    assert out.outputs == (figure_bundle(_fig([4, 2])),) and hold.released
+
+
+def test_the_hold_ends_after_the_longest_wait_without_a_signal():
+    out = figure_output()
+    hold = FigureHold.start()
+    show_figure(out, _fig([1]))
+    charts_after_paint(widgets.VBox([out]), hold, wait_max_s=0.05)
+    end = time.monotonic() + 5
+    while not hold.released and time.monotonic() < end:
+        time.sleep(0.02)
+    assert hold.released and out.outputs == (figure_bundle(_fig([1])),)
+
+
+def test_no_signal_without_a_hold_or_a_box():
+    assert charts_after_paint(widgets.VBox([]), None) is None
+    hold = FigureHold.start()
+    assert charts_after_paint("not a widget", hold) is None and hold.released
+
+
+def test_the_signal_runs_after_a_paint_and_is_invisible():
+    esm = PagePainted._esm
+    assert "requestAnimationFrame(() => setTimeout(" in esm and "save_changes()" in esm
+    signal = PagePainted()
+    assert signal.painted is False and signal.layout.height == "0px"
+
+
+def test_release_is_safe_from_two_threads():
+    outs = [figure_output() for _ in range(20)]
+    hold = FigureHold.start()
+    for i, out in enumerate(outs):
+        show_figure(out, _fig([i]))
+    counts = []
+    threads = [threading.Thread(target=lambda: counts.append(hold.release())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == [0, 0, 0, 20]
+    assert [out.outputs for out in outs] == [(figure_bundle(_fig([i])),) for i in range(20)]
+
+
+def _charts(app):
+    return {name: view.outputs for name, view in (("sales", app.sales_view), ("stockouts", app.stockout_view))}
+
+
+@pytest.fixture(scope="module")
+def outside_voila():
+    from opslib.ui import data_health_app
+
+    app = data_health_app()
+    return _charts(app)
+
+
+@pytest.mark.parametrize("preheat", ["False", "True"])
+def test_a_served_app_sends_its_charts_after_the_paint_and_they_equal_the_charts_made_outside_voila(
+        preheat, outside_voila, monkeypatch):
+    import voila.utils
+
+    from opslib.ui import data_health_app
+
+    monkeypatch.setenv("VOILA_PREHEAT", preheat)
+    monkeypatch.delenv("OPSLIB_CHARTS_AT_ONCE", raising=False)
+    monkeypatch.setattr(base, "_yield_to_visitors", lambda *a, **k: 0.0)
+    monkeypatch.setattr(voila.utils, "wait_for_request", lambda url=None: None)
+    app = when_opened(data_health_app)
+    signal = app.children[-1]
+    assert isinstance(signal, PagePainted)
+    assert all(outputs == () for outputs in _charts(app).values())
+    assert all(len(outputs) == 1 for outputs in outside_voila.values())
+    signal.painted = True
+    assert _charts(app) == outside_voila
+
+
+def test_charts_at_once_when_asked(outside_voila, monkeypatch):
+    from opslib.ui import data_health_app
+
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    monkeypatch.setenv("OPSLIB_CHARTS_AT_ONCE", "1")
+    app = when_opened(data_health_app)
+    assert not any(isinstance(child, PagePainted) for child in app.children)
+    assert _charts(app) == outside_voila and FigureHold.active is None
