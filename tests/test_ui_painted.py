@@ -16,6 +16,7 @@ from opslib.ui.charts import (
     clear_figure,
     figure_bundle,
     figure_output,
+    figures_after_next_paint,
     show_figure,
 )
 from opslib.ui.painted import PagePainted, charts_after_paint
@@ -30,6 +31,7 @@ def no_active_hold():
     yield
     if FigureHold.active is not None:
         FigureHold.active.release()
+    FigureHold.page_signal = None
 
 
 def test_a_hold_keeps_the_latest_figure_of_each_output_and_shows_them_when_released():
@@ -75,7 +77,7 @@ def test_the_page_painted_signal_releases_the_hold():
     signal = charts_after_paint(app, hold, wait_max_s=60)
     assert isinstance(signal, PagePainted) and app.children == (out, signal)
     assert out.outputs == ()
-    signal.painted = True  # what the browser sends after its first paint
+    signal.answered = signal.asked  # what the browser sends after its first paint
     assert out.outputs == (figure_bundle(_fig([4, 2])),) and hold.released
 
 
@@ -98,9 +100,9 @@ def test_no_signal_without_a_hold_or_a_box():
 
 def test_the_signal_runs_after_a_paint_and_is_invisible():
     esm = PagePainted._esm
-    assert "requestAnimationFrame(() => setTimeout(" in esm and "save_changes()" in esm
+    assert "requestAnimationFrame(() => setTimeout(" in esm and "save_changes()" in esm and "change:asked" in esm
     signal = PagePainted()
-    assert signal.painted is False and signal.layout.height == "0px"
+    assert signal.painted is False and signal.asked == 1 and signal.layout.height == "0px"
 
 
 def test_release_is_safe_from_two_threads():
@@ -146,7 +148,7 @@ def test_a_served_app_sends_its_charts_after_the_paint_and_they_equal_the_charts
     assert isinstance(signal, PagePainted)
     assert all(outputs == () for outputs in _charts(app).values())
     assert all(len(outputs) == 1 for outputs in outside_voila.values())
-    signal.painted = True
+    signal.answered = 1
     assert _charts(app) == outside_voila
 
 
@@ -158,3 +160,50 @@ def test_charts_at_once_when_asked(outside_voila, monkeypatch):
     app = when_opened(data_health_app)
     assert not any(isinstance(child, PagePainted) for child in app.children)
     assert _charts(app) == outside_voila and FigureHold.active is None
+
+
+def test_after_the_first_paint_a_callback_sends_its_charts_once_its_numbers_are_painted():
+    out, number = figure_output(), widgets.HTML("1")
+    hold = FigureHold.start()
+    show_figure(out, _fig([1]))
+    signal = charts_after_paint(widgets.VBox([number, out]), hold, wait_max_s=60)
+    with figures_after_next_paint():  # before the first answer: nothing is held
+        show_figure(out, _fig([2]))
+    assert hold.kept == 1 and out.outputs == ()
+    signal.answered = 1  # the first paint
+    assert out.outputs == (figure_bundle(_fig([2])),) and FigureHold.page_signal is signal
+    with figures_after_next_paint():  # a callback: a number, then a chart
+        number.value = "2"
+        show_figure(out, _fig([3]))
+        assert out.outputs == (figure_bundle(_fig([2])),)
+    assert signal.asked == 2 and out.outputs == (figure_bundle(_fig([2])),)  # the browser is asked
+    with figures_after_next_paint():  # a second change before the answer joins the held figures
+        show_figure(out, _fig([4]))
+    assert signal.asked == 2
+    signal.answered = 2
+    assert out.outputs == (figure_bundle(_fig([4])),) and FigureHold.active is None
+    with figures_after_next_paint():  # a callback without charts asks nothing
+        number.value = "3"
+    assert signal.asked == 2 and FigureHold.active is None
+
+
+def test_a_callback_of_a_served_app_waits_for_the_paint(monkeypatch):
+    """GuardedApp._callback runs the refresh under figures_after_next_paint."""
+    from opslib.ui.base import GuardedApp
+
+    class App(GuardedApp, widgets.VBox):
+        def __init__(self):
+            widgets.VBox.__init__(self)
+            self._init_guard()
+            self.out = figure_output()
+            self.slider = widgets.IntSlider(1)
+            self.slider.observe(self._callback(lambda: show_figure(self.out, _fig([self.slider.value]))), "value")
+
+    app = App()
+    hold = FigureHold.start()
+    signal = charts_after_paint(app, hold, wait_max_s=60)
+    signal.answered = 1
+    app.slider.value = 5
+    assert app.out.outputs == () and signal.asked == 2
+    signal.answered = 2
+    assert app.out.outputs == (figure_bundle(_fig([5])),)

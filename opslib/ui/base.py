@@ -72,7 +72,11 @@ class GuardedApp:
         """Wrap a refresh so that it runs inside ``log_output`` (exceptions stay visible)."""
 
         def handler(change: dict) -> None:
-            with self.log_output:
+            from opslib.ui.charts import (
+                figures_after_next_paint,  # plotly: not for a page without charts
+            )
+
+            with self.log_output, figures_after_next_paint():  # on a served page: numbers first
                 func()
 
         return handler

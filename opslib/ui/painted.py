@@ -31,23 +31,50 @@ PAINT_WAIT_MAX_S = 30.0
 
 
 class PagePainted(anywidget.AnyWidget):
-    """An invisible widget whose ``painted`` turns True once the browser has painted the page it is on.
+    """An invisible widget that tells the kernel when the browser has painted the page it is on.
 
     A few lines of JavaScript run by anywidget (no front-end extension to build): a callback of
-    ``requestAnimationFrame`` runs just before the next paint, and a task it queues runs after it.
+    ``requestAnimationFrame`` runs just before the next paint, and a task it queues runs after it;
+    from there the view sets ``answered`` to ``asked``. It does so once it is shown, and again each
+    time the kernel raises ``asked`` (:meth:`release_after_paint`).
     """
 
     _esm = """
     function render({ model }) {
-      requestAnimationFrame(() => setTimeout(() => { model.set("painted", true); model.save_changes(); }, 0));
+      const answer = () => requestAnimationFrame(() => setTimeout(() => {
+        model.set("answered", model.get("asked")); model.save_changes(); }, 0));
+      model.on("change:asked", answer);
+      answer();
+      return () => model.off("change:asked", answer);
     }
     export default { render };
     """
-    painted = traitlets.Bool(False).tag(sync=True)
+    asked = traitlets.Int(1).tag(sync=True)
+    answered = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("layout", widgets.Layout(width="0px", height="0px", overflow="hidden"))
         super().__init__(**kwargs)
+        self._waiting: list[tuple[int, FigureHold]] = []
+        self.observe(self._on_answer, "answered")
+
+    @property
+    def painted(self) -> bool:
+        """Whether the browser has painted the page (answered at least once)."""
+        return self.answered >= 1
+
+    def release_after_paint(self, hold: FigureHold) -> None:
+        """Release ``hold`` once the browser has painted what the kernel sent so far."""
+        self._waiting.append((self.asked + 1, hold))
+        self.asked += 1
+
+    def _on_answer(self, change: dict) -> None:
+        if change["new"] >= 1:
+            FigureHold.page_signal = self  # its script runs: callbacks may wait for it too
+        due = [hold for asked, hold in self._waiting if asked <= change["new"]]
+        self._waiting = [(asked, hold) for asked, hold in self._waiting if asked > change["new"]]
+        for hold in due:
+            hold.release()
 
 
 def charts_after_paint(app, hold: FigureHold | None, wait_max_s: float | None = None) -> PagePainted | None:
@@ -55,7 +82,9 @@ def charts_after_paint(app, hold: FigureHold | None, wait_max_s: float | None = 
 
     Appends a :class:`PagePainted` to ``app``'s children and returns it; None (and nothing
     appended) when ``hold`` is None (charts sent at once) or ``app`` is not a ``Box`` (then
-    ``hold`` is released at once).
+    ``hold`` is released at once). Once the browser has answered, the callbacks of the page's
+    apps send their charts after their numbers are painted
+    (:func:`opslib.ui.charts.figures_after_next_paint`).
     """
     if hold is None:  # charts sent at once: nothing to wait for
         return None
@@ -63,7 +92,7 @@ def charts_after_paint(app, hold: FigureHold | None, wait_max_s: float | None = 
         hold.release()
         return None
     signal = PagePainted()
-    signal.observe(lambda change: hold.release() if change["new"] else None, "painted")
+    signal._waiting.append((1, hold))
     app.children = (*app.children, signal)
     timer = threading.Timer(PAINT_WAIT_MAX_S if wait_max_s is None else wait_max_s, hold.release)
     timer.daemon = True

@@ -921,8 +921,9 @@ class SkuTuner(GuardedApp, widgets.VBox):
         self.timings = {}
         for what, step, key in (("solve the policy", self._solve, "solve"),
                                 ("apply the naive z-rule", self._naive, "naive"),
+                                ("show the policy", self._render_policy, "render"),  # the numbers first
                                 ("simulate the stock trajectory", self._simulate, "trajectory"),
-                                ("show the policy", self._render_policy, "render")):
+                                ("draw the stock trajectory", self._render_trajectory, "render_trajectory")):
             start = time.perf_counter()
             self._guard(what, step)
             self.timings[key] = time.perf_counter() - start
@@ -1046,6 +1047,7 @@ class SkuTuner(GuardedApp, widgets.VBox):
         self._fill_sku_list()
         self._guard("draw the demand history", self._draw_history)
         self._guard("show the policy", self._render_policy)
+        self._guard("draw the stock trajectory", self._render_trajectory)
         self._show_errors()
 
     def _render_title(self) -> None:
@@ -1070,11 +1072,10 @@ class SkuTuner(GuardedApp, widgets.VBox):
     def _render_policy(self) -> None:
         tr = self.tr
         row = self.policy_result
-        self.ltd_chart = self.trajectory_chart = None
+        self.ltd_chart = None
         if row is None:
             self.policy_panel.value = self.why_panel.value = self.inputs_note.value = ""
             clear_figure(self.ltd_view)
-            clear_figure(self.trajectory_view)
             return
         self.inputs_note.value = self._inputs_html(row)
         if row["policy"] == "none":
@@ -1082,7 +1083,6 @@ class SkuTuner(GuardedApp, widgets.VBox):
             self.policy_panel.value = f"<p class='opslib-policy-none'>{html.escape(text)}</p>"
             self.why_panel.value = ""
             clear_figure(self.ltd_view)
-            clear_figure(self.trajectory_view)
             return
         self.policy_panel.value = self._cards_html(row)
         self.why_panel.value = self._why_html(row)
@@ -1096,13 +1096,19 @@ class SkuTuner(GuardedApp, widgets.VBox):
             self.ltd_chart = lead_time_demand_figure(ltd.distribution, levels, tr.t("ltd_title", family=ltd.family),
                                                      {"probability": tr.t("ltd_probability"), "units": tr.t("units")})
             show_figure(self.ltd_view, self.ltd_chart)
-        if self.trajectory is not None:
-            self.trajectory_chart = stock_trajectory_figure(
-                self.trajectory, tr.t("trajectory_title", paths=self.paths, on_hand=_number(self.data.on_hand)),
-                {"band": tr.t("tuned_band"), "mean": tr.t("tuned_mean"), "naive": tr.t("naive_mean"),
-                 "safety": tr.t("safety_line"), "day": tr.t("day"), "units": tr.t("units")},
-                safety_stock=float(row["safety_stock"]))
-            show_figure(self.trajectory_view, self.trajectory_chart)
+
+    def _render_trajectory(self) -> None:
+        tr, row = self.tr, self.policy_result
+        self.trajectory_chart = None
+        if row is None or row["policy"] == "none" or self.trajectory is None:
+            clear_figure(self.trajectory_view)
+            return
+        self.trajectory_chart = stock_trajectory_figure(
+            self.trajectory, tr.t("trajectory_title", paths=self.paths, on_hand=_number(self.data.on_hand)),
+            {"band": tr.t("tuned_band"), "mean": tr.t("tuned_mean"), "naive": tr.t("naive_mean"),
+             "safety": tr.t("safety_line"), "day": tr.t("day"), "units": tr.t("units")},
+            safety_stock=float(row["safety_stock"]))
+        show_figure(self.trajectory_view, self.trajectory_chart)
 
     def _inputs_html(self, row: pd.Series) -> str:
         tr, data = self.tr, self.data
