@@ -25,7 +25,9 @@ Measured, each ``--runs`` times, in a fresh page:
   order-up-to level shown changes; Promotion, the depth typed (30%, then 20%) until the profit
   card changes. Round trips through the kernel, as a planner sees them (median of 4 changes);
 * ``portfolio``: the Replenishment page's portfolio tab clicked until its order list is on the
-  page (the plan of every SKU and the exchange curve).
+  page (the plan of every SKU and the exchange curve). A preheated page has computed the per-SKU
+  service and investment curves before the visit (``ReplenishmentApp.prepare_ahead``); the
+  plain server's figure is the whole recompute, curves included, as after a new review period.
 
 Before the runs, the Promotion page is opened once on the fresh server, with an empty cache: the
 demo categories' responses are learned then (kept on disk: what a running server has after its

@@ -153,3 +153,19 @@ def test_a_preheating_page_waits_for_a_quiet_machine_at_most_so_long(monkeypatch
     monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 99.0)
     waited = real_yield_to_visitors(max_s=0.2, quiet_share=0.35, sample_s=0.01)
     assert 0.2 <= waited < 5  # a machine that stays busy: it builds anyway after max_s
+
+
+def test_preheated_it_prepares_ahead_before_the_visitor_and_not_in_a_plain_kernel(folder, waits, monkeypatch):
+    events = []
+
+    class App:
+        def prepare_ahead(self):
+            events.append("ahead")
+
+    waits[1].append(lambda: events.append("visitor"))
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    when_opened(App)
+    assert events == ["ahead", "visitor"]
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # the visitor is waiting: nothing ahead
+    when_opened(App)
+    assert events == ["ahead", "visitor"]

@@ -80,3 +80,20 @@ def test_snapshot_of_each_tab_opens_offline_with_its_numbers(app):
     for sku in orders["sku"].head(3):
         assert f">{sku}<" in page
     app.tabs.selected_index = 0
+
+
+def test_curves_prepared_ahead_are_the_curves_of_the_recompute(tmp_path):
+    """A preheated page computes the portfolio's curves before its visitor (prepare_ahead): the same frame."""
+    from opslib import inventory as inv
+
+    ws = opslib.load_demo()
+    part = dataclasses.replace(ws, items=ws.items.iloc[::25].reset_index(drop=True), path=tmp_path)
+    app = replenishment_app(part, currency="CNY")
+    review = int(app.portfolio.review_period.value)
+    assert review not in app.portfolio._curve_cache
+    app.prepare_ahead()
+    ahead = app.portfolio._curve_cache[review]
+    pd.testing.assert_frame_equal(ahead, inv.service_investment_curves(app.portfolio.ws, review))
+    app.tabs.selected_index = 1  # the recompute takes them instead of computing them again
+    assert app.portfolio._curves is ahead and app.portfolio.plan is not None
+    assert app.portfolio.error_panel.value == ""

@@ -226,7 +226,8 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     tables, forecasts, a fitted response) already done. Here such a kernel builds the app, then
     waits for its visitor (``voila.utils.wait_for_request``); if the data folder changed in
     between (:func:`data_stamp`), the app is built again, so nobody sees tables older than the
-    moment they opened the page; otherwise, if the app has a ``refresh_on_open()`` method, it is
+    moment they opened the page (an app's ``prepare_ahead()`` method, when it has one, runs before
+    the wait: work of a first click done ahead); otherwise, if the app has a ``refresh_on_open()`` method, it is
     called, for what the app reads from the data folder besides the tables (files in subfolders
     and the replenishment settings do not count in the stamp).
 
@@ -266,6 +267,9 @@ def when_opened(build: Callable[..., T], *args, **kwargs) -> T:
     stamp = data_stamp()
     hold = _hold_charts()
     app = build(*args, **kwargs)
+    ahead = getattr(app, "prepare_ahead", None)
+    if callable(ahead):  # what the visitor would otherwise wait for at a first click
+        ahead()
     from voila.utils import wait_for_request
 
     wait_for_request()

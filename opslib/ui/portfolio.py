@@ -461,6 +461,17 @@ class PortfolioView(GuardedApp, widgets.VBox):
         skus = 0 if self.plan is None else len(self.plan.policies)
         self.progress_label.value = html.escape(self.translator.t("step_done", seconds=self.timings["total"], skus=skus))
 
+    def prepare_curves(self) -> None:
+        """Compute the per-SKU curves of the current review period now, for a later :meth:`recompute`.
+
+        They depend on the data and the review period only, so a preheated page computes them
+        before its visitor comes (:func:`opslib.ui.when_opened`); the plan, which reads the saved
+        settings, is still made at the recompute.
+        """
+        review = int(self.review_period.value)
+        if review not in self._curve_cache:
+            self._curve_cache[review] = inv.service_investment_curves(self.ws, review)
+
     def _make_curves(self) -> None:
         self._curves = None
         t = time.perf_counter()
