@@ -261,8 +261,42 @@ def _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossi
     return _RSModel(fam, protection_mean, lt_mean, discrete, p_zero, ev, plain)
 
 
-_SHORTFALL_MEMO: OrderedDict = OrderedDict()
-_SHORTFALL_MEMO_SIZE = 1024  # SKUs x settings; an entry is a few tables of the shortfall's support (kB)
+class _LRU:
+    """A memo by key that drops the least recently used entry beyond ``size``.
+
+    Several threads may use it (the portfolio's workers): a lost race costs a
+    recomputation or a lookup miss, never a wrong value.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        hit = self._entries.get(key)
+        if hit is not None:
+            try:
+                self._entries.move_to_end(key)
+            except KeyError:  # dropped by another thread meanwhile
+                pass
+        return hit
+
+    def put(self, key, value) -> None:
+        self._entries[key] = value
+        while len(self._entries) > self.size:
+            try:
+                self._entries.popitem(last=False)
+            except KeyError:
+                break
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_SHORTFALL_MEMO = _LRU(1024)  # SKUs x settings; an entry is a few tables of the shortfall's support (kB)
 
 
 def _memo_shortfall(mu, var, lt, review, law):
@@ -276,23 +310,13 @@ def _memo_shortfall(mu, var, lt, review, law):
     key = (float(mu), float(var), np.asarray(lt, dtype=float).tobytes(), int(review), law)
     hit = _SHORTFALL_MEMO.get(key)
     if hit is not None:
-        try:
-            _SHORTFALL_MEMO.move_to_end(key)
-        except KeyError:  # dropped by another thread meanwhile
-            pass
         return hit
     out = order_crossing_shortfall(mu, var, lt, review, law)
-    _SHORTFALL_MEMO[key] = out
-    while len(_SHORTFALL_MEMO) > _SHORTFALL_MEMO_SIZE:
-        try:
-            _SHORTFALL_MEMO.popitem(last=False)
-        except KeyError:
-            break
+    _SHORTFALL_MEMO.put(key, out)
     return out
 
 
-_WINDOW_MEMO: OrderedDict = OrderedDict()
-_WINDOW_MEMO_SIZE = 1024  # an entry is the distinct cycle maxima and their counts (whole units), else every maximum
+_WINDOW_MEMO = _LRU(1024)  # an entry is the distinct cycle maxima and their counts (whole units), else every maximum
 
 
 def _memo_window(mu, var, lt, review, law, cycles, stream):
@@ -306,10 +330,6 @@ def _memo_window(mu, var, lt, review, law, cycles, stream):
     key = (float(mu), float(var), np.asarray(lt, dtype=float).tobytes(), int(review), law, int(cycles), repr(stream))
     hit = _WINDOW_MEMO.get(key)
     if hit is not None:
-        try:
-            _WINDOW_MEMO.move_to_end(key)
-        except KeyError:  # dropped by another thread meanwhile
-            pass
         values, counts, r, n = hit
         maxima = values if counts is None else np.repeat(values, counts)
         return CrossingCycleServiceLevel(maxima, r, n)
@@ -320,12 +340,7 @@ def _memo_window(mu, var, lt, review, law, cycles, stream):
     else:
         values, counts = maxima.copy(), None
     values.flags.writeable = False
-    _WINDOW_MEMO[key] = (values, counts, out.review_period_days, out.cycles)
-    while len(_WINDOW_MEMO) > _WINDOW_MEMO_SIZE:
-        try:
-            _WINDOW_MEMO.popitem(last=False)
-        except KeyError:
-            break
+    _WINDOW_MEMO.put(key, (values, counts, out.review_period_days, out.cycles))
     return out
 
 
