@@ -72,9 +72,8 @@ class GuardedApp:
         """Wrap a refresh so that it runs inside ``log_output`` (exceptions stay visible)."""
 
         def handler(change: dict) -> None:
-            from opslib.ui.charts import (
-                figures_after_next_paint,  # plotly: not for a page without charts
-            )
+            # imported here: charts imports plotly, which a page without charts does not need
+            from opslib.ui.charts import figures_after_next_paint
 
             with self.log_output, figures_after_next_paint():  # on a served page: numbers first
                 func()
