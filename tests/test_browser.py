@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -147,6 +148,29 @@ def server(request, tmp_path_factory):
         yield {"name": request.param, **served}
 
 
+#: The full plotly.js of the ``jupyterlab-plotly`` renderer (4.8 MB): no app page may load it
+#: (opslib.ui.charts.Chart draws with a partial bundle sent by the kernel).
+FULL_PLOTLY_CHUNK = re.compile(r"jupyterlab-plotly/static/\d+\.[0-9a-f]+\.js")
+
+
+def charts_drawn(page, minimum: int, timeout: int = PAGE_TIMEOUT_MS) -> dict:
+    """Wait until every chart shown on the page is drawn (``data-drawn`` of opslib.ui.charts.Chart).
+
+    Charts in a hidden tab are not counted. Asserts that none failed and that at least
+    ``minimum`` show a figure with its plotly.js plot; returns the counts per state.
+    """
+    read = ("() => { const shown = Array.from(document.querySelectorAll('.opslib-chart'))"
+            ".filter(e => e.offsetParent !== null); const n = {};"
+            " for (const e of shown) { const k = e.dataset.drawn || 'waiting'; n[k] = (n[k] || 0) + 1; }"
+            " n.plots = shown.filter(e => e.querySelector('.js-plotly-plot .main-svg')).length; return n; }")
+    page.wait_for_function(f"() => {{ const n = ({read})(); return !n.waiting && !n.pending && "
+                           f"(n.figure || 0) + (n.empty || 0) + (n.error || 0) >= {minimum}; }}", timeout=timeout)
+    counts = page.evaluate(read)
+    assert not counts.get("error"), f"a chart could not be drawn: {counts}"
+    assert counts.get("figure", 0) >= minimum and counts["plots"] == counts["figure"], counts
+    return counts
+
+
 def _chart_y(page, index: int = 0) -> list[float]:
     return page.evaluate(
         "(i) => Array.from(document.querySelectorAll('.js-plotly-plot')[i].data[0].y || [])", index
@@ -166,6 +190,8 @@ def test_data_health_page(browser, server):
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text[:200]}") if m.type in ("error", "log") else None)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     try:
         start = time.perf_counter()
         page.goto(
@@ -187,6 +213,8 @@ def test_data_health_page(browser, server):
 
         assert time.perf_counter() - headline < PAINT_WAIT_MAX_S / 2
         print(f"[{server['name']}] Data health page interactive after {interactive:.1f} s")
+        charts_drawn(page, 2)  # sales and stock-outs, side by side with its table
+        assert not [u for u in requested if FULL_PLOTLY_CHUNK.search(u)]
 
         text = page.inner_text("body")
         for bad in ERROR_TEXTS:

@@ -22,6 +22,7 @@ from test_browser import (  # noqa: F401
     PAGE_TIMEOUT_MS,
     REPO,
     browser,
+    charts_drawn,
     voila_server,
 )
 
@@ -93,6 +94,7 @@ def test_replenishment_tuner(browser, demo_server, demo_ws):  # noqa: F811
     try:
         _no_errors(page, "after opening")
         sku = page.eval_on_selector(".opslib-replenishment .widget-dropdown select", "e => e.value")
+        charts_drawn(page, 3)  # history and forecast fan, lead-time demand, stock trajectory
         _screenshot(page, "replenishment_demo")
 
         # a control change: the target, then the figures equal the builder's for the same inputs
@@ -107,6 +109,7 @@ def test_replenishment_tuner(browser, demo_server, demo_ws):  # noqa: F811
             shown = page.get_attribute(f".opslib-policy-{name}", "data-value")
             assert float(shown) == pytest.approx(float(headless.tuner.policy_result[name]), rel=1e-12, abs=1e-12), name
             assert page.inner_text(f".opslib-policy-{name}") == _text(headless.tuner.policy_panel.value, name)
+        charts_drawn(page, 3)
         _no_errors(page, "after the target change")
 
         # the language switch relabels the page, the numbers stay
@@ -133,6 +136,7 @@ def test_replenishment_tuner(browser, demo_server, demo_ws):  # noqa: F811
         assert lines == len(headless.portfolio.plan.orders.orders)
         assert sorted(r["sku"] for r in rows) == sorted(headless.portfolio.plan.orders.orders["sku"])
         _no_errors(page, "on the portfolio tab")
+        assert charts_drawn(page, 1)["figure"] == 1  # the exchange curve; the SKU tab's charts are hidden
         _screenshot(page, "replenishment_demo_portfolio")
     finally:
         page.close()
@@ -155,6 +159,7 @@ def test_promotion_simulator(browser, demo_server, demo_ws):  # noqa: F811
     page = _open(browser, demo_server, "promotion.ipynb", profit)
     try:
         _no_errors(page, "after opening")
+        charts_drawn(page, 4)  # lift fan, margin waterfall, ROI distribution, tornado
         _screenshot(page, "promotion_demo")
         category = page.eval_on_selector(".opslib-promotion .widget-dropdown select", "e => e.value")
         headless = promotion_simulator(demo_ws, category=category, currency="CNY", background=False)
@@ -190,6 +195,7 @@ def test_promotion_simulator(browser, demo_server, demo_ws):  # noqa: F811
             page.click(".opslib-promo-export-csv")
         rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
         assert len(rows) >= 3, rows[:3]  # a header and two scenarios
+        charts_drawn(page, 5)  # and the comparison
 
         page.get_by_role("button", name="简体中文").first.click()
         page.get_by_text("促销模拟器").first.wait_for(timeout=60_000)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from test_ops_report import demo_workspace
-from test_browser import ARTIFACTS, ERROR_TEXTS, PAGE_TIMEOUT_MS, REPO, browser, voila_server  # noqa: F401
+from test_browser import ARTIFACTS, ERROR_TEXTS, PAGE_TIMEOUT_MS, REPO, browser, charts_drawn, voila_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,6 +45,7 @@ def test_operations_dashboard(browser, demo_server):  # noqa: F811 - the importe
             timeout=PAGE_TIMEOUT_MS,
         )
         print(f"Operations dashboard interactive after {time.perf_counter() - start:.1f} s")
+        charts_drawn(page, 3)  # KPI trend, rates, suppliers
         text = page.inner_text("body")
         for bad in ERROR_TEXTS:
             assert bad not in text, f"{bad!r} on the page:\n{text[:3000]}"
@@ -81,6 +82,7 @@ def test_operations_dashboard(browser, demo_server):  # noqa: F811 - the importe
         text = page.inner_text("body")
         for bad in ERROR_TEXTS:
             assert bad not in text, f"{bad!r} on the page after filtering:\n{text[:3000]}"
+        charts_drawn(page, 3)
         page.screenshot(path=str(ARTIFACTS / "operations_demo_2026-08.png"))
     finally:
         page.close()

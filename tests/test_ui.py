@@ -67,12 +67,12 @@ def test_period_toggle_changes_the_sales_chart(small_ws):
 
 
 def _shown(view) -> dict:
-    """The Plotly spec an Output widget shows."""
-    (output,) = view.outputs
-    return output["data"]["application/vnd.plotly.v1+json"]
+    """The Plotly spec a Chart widget shows."""
+    assert view.figure, "the chart is empty"
+    return view.figure
 
 
-def test_output_widgets_show_the_current_figures(small_ws):
+def test_chart_widgets_show_the_current_figures(small_ws):
     app = data_health_app(small_ws)
     spec = _shown(app.sales_view)
     assert spec["data"][0]["y"] == [6, 6, 3]

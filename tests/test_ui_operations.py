@@ -41,7 +41,7 @@ def test_opens_on_the_last_full_month_without_errors(app, demo):
     assert shown["orders"] == f"{want.loc['orders', 'value']:,.0f}"
     assert shown["margin_rate"] == f"{want.loc['margin_rate', 'value']:.1%}"
     assert isinstance(app.trend_chart, go.Figure) and isinstance(app.rates_chart, go.Figure)
-    assert app.trend_view.outputs and app.rates_view.outputs
+    assert app.trend_view.figure and app.rates_view.figure
     assert "The books agree" in app.reconciliation_note.value
     assert "Stock on 2026-09-30" in app.exceptions_note.value
 
@@ -54,7 +54,7 @@ def test_supplier_trend_and_repurchase_tile(app, demo):
     assert list(on_time.x) == mine["period"].astype(str).tolist()
     assert list(on_time.y) == mine["on_time_rate"].tolist()
     assert list(lead.y) == mine["lead_time_mean_days"].tolist()
-    assert len(app.supplier_chart.data) == 2 * card["supplier"].nunique() and app.supplier_view.outputs
+    assert len(app.supplier_chart.data) == 2 * card["supplier"].nunique() and app.supplier_view.figure
     want = ops.repurchase_rate(demo, ops.REPURCHASE_WINDOW_DAYS, as_of="2026-09-30").iloc[0]["repurchase_rate"]
     assert tile_values(app)["repurchase_rate"] == f"{want:.1%}"
 

@@ -14,7 +14,7 @@ from opslib.ui.base import when_opened
 from opslib.ui.charts import (
     FigureHold,
     clear_figure,
-    figure_bundle,
+    figure_spec,
     figure_output,
     figures_after_next_paint,
     show_figure,
@@ -34,7 +34,7 @@ def no_active_hold():
     FigureHold.page_signal = None
 
 
-def test_a_hold_keeps_the_latest_figure_of_each_output_and_shows_them_when_released():
+def test_a_hold_keeps_the_latest_figure_of_each_chart_and_shows_them_when_released():
     a, b, c = figure_output(height_px=100), figure_output(), figure_output()
     hold = FigureHold.start()
     show_figure(a, _fig([1, 2], "first"))
@@ -42,22 +42,22 @@ def test_a_hold_keeps_the_latest_figure_of_each_output_and_shows_them_when_relea
     show_figure(a, _fig([5, 6], "second"))  # replaces the one kept for a
     show_figure(c, _fig([7]))
     clear_figure(c)  # an error path empties c: nothing may come back for it
-    assert a.outputs == b.outputs == c.outputs == ()
+    assert a.figure == b.figure == c.figure == {}
     assert hold.kept == 2
     assert hold.release() == 2
-    assert a.outputs == (figure_bundle(_fig([5, 6], "second")),)
-    assert b.outputs == (figure_bundle(_fig([3])),)
-    assert c.outputs == ()
+    assert a.figure == figure_spec(_fig([5, 6], "second"))
+    assert b.figure == figure_spec(_fig([3]))
+    assert c.figure == {}
     assert FigureHold.active is None and hold.release() == 0  # once only
     show_figure(c, _fig([8]))  # after the release a figure goes at once
-    assert c.outputs == (figure_bundle(_fig([8])),)
+    assert c.figure == figure_spec(_fig([8]))
 
 
 def test_without_a_hold_figures_show_at_once():
     out = figure_output(_fig([1, 2, 3]))
-    assert out.outputs == (figure_bundle(_fig([1, 2, 3])),)
+    assert out.figure == figure_spec(_fig([1, 2, 3]))
     clear_figure(out)
-    assert out.outputs == ()
+    assert out.figure == {}
 
 
 def test_a_new_hold_releases_the_one_before():
@@ -65,7 +65,7 @@ def test_a_new_hold_releases_the_one_before():
     first = FigureHold.start()
     show_figure(out, _fig([1]))
     second = FigureHold.start()
-    assert first.released and out.outputs == (figure_bundle(_fig([1])),)
+    assert first.released and out.figure == figure_spec(_fig([1]))
     assert FigureHold.active is second
 
 
@@ -76,9 +76,9 @@ def test_the_page_painted_signal_releases_the_hold():
     app = widgets.VBox([out])
     signal = charts_after_paint(app, hold, wait_max_s=60)
     assert isinstance(signal, PagePainted) and app.children == (out, signal)
-    assert out.outputs == ()
+    assert out.figure == {}
     signal.answered = signal.asked  # what the browser sends after its first paint
-    assert out.outputs == (figure_bundle(_fig([4, 2])),) and hold.released
+    assert out.figure == figure_spec(_fig([4, 2])) and hold.released
 
 
 def test_the_hold_ends_after_the_longest_wait_without_a_signal():
@@ -89,7 +89,7 @@ def test_the_hold_ends_after_the_longest_wait_without_a_signal():
     end = time.monotonic() + 5
     while not hold.released and time.monotonic() < end:
         time.sleep(0.02)
-    assert hold.released and out.outputs == (figure_bundle(_fig([1])),)
+    assert hold.released and out.figure == figure_spec(_fig([1]))
 
 
 def test_no_signal_without_a_hold_or_a_box():
@@ -117,11 +117,11 @@ def test_release_is_safe_from_two_threads():
     for t in threads:
         t.join()
     assert sorted(counts) == [0, 0, 0, 20]
-    assert [out.outputs for out in outs] == [(figure_bundle(_fig([i])),) for i in range(20)]
+    assert [out.figure for out in outs] == [figure_spec(_fig([i])) for i in range(20)]
 
 
 def _charts(app):
-    return {name: view.outputs for name, view in (("sales", app.sales_view), ("stockouts", app.stockout_view))}
+    return {name: view.figure for name, view in (("sales", app.sales_view), ("stockouts", app.stockout_view))}
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +146,8 @@ def test_a_served_app_sends_its_charts_after_the_paint_and_they_equal_the_charts
     app = when_opened(data_health_app)
     signal = app.children[-1]
     assert isinstance(signal, PagePainted)
-    assert all(outputs == () for outputs in _charts(app).values())
-    assert all(len(outputs) == 1 for outputs in outside_voila.values())
+    assert all(figure == {} for figure in _charts(app).values())
+    assert all(figure["data"] for figure in outside_voila.values())
     signal.answered = 1
     assert _charts(app) == outside_voila
 
@@ -169,19 +169,19 @@ def test_after_the_first_paint_a_callback_sends_its_charts_once_its_numbers_are_
     signal = charts_after_paint(widgets.VBox([number, out]), hold, wait_max_s=60)
     with figures_after_next_paint():  # before the first answer: nothing is held
         show_figure(out, _fig([2]))
-    assert hold.kept == 1 and out.outputs == ()
+    assert hold.kept == 1 and out.figure == {}
     signal.answered = 1  # the first paint
-    assert out.outputs == (figure_bundle(_fig([2])),) and FigureHold.page_signal is signal
+    assert out.figure == figure_spec(_fig([2])) and FigureHold.page_signal is signal
     with figures_after_next_paint():  # a callback: a number, then a chart
         number.value = "2"
         show_figure(out, _fig([3]))
-        assert out.outputs == (figure_bundle(_fig([2])),)
-    assert signal.asked == 2 and out.outputs == (figure_bundle(_fig([2])),)  # the browser is asked
+        assert out.figure == figure_spec(_fig([2]))
+    assert signal.asked == 2 and out.figure == figure_spec(_fig([2]))  # the browser is asked
     with figures_after_next_paint():  # a second change before the answer joins the held figures
         show_figure(out, _fig([4]))
     assert signal.asked == 2
     signal.answered = 2
-    assert out.outputs == (figure_bundle(_fig([4])),) and FigureHold.active is None
+    assert out.figure == figure_spec(_fig([4])) and FigureHold.active is None
     with figures_after_next_paint():  # a callback without charts asks nothing
         number.value = "3"
     assert signal.asked == 2 and FigureHold.active is None
@@ -204,6 +204,47 @@ def test_a_callback_of_a_served_app_waits_for_the_paint(monkeypatch):
     signal = charts_after_paint(app, hold, wait_max_s=60)
     signal.answered = 1
     app.slider.value = 5
-    assert app.out.outputs == () and signal.asked == 2
+    assert app.out.figure == {} and signal.asked == 2
     signal.answered = 2
-    assert app.out.outputs == (figure_bundle(_fig([5])),)
+    assert app.out.figure == figure_spec(_fig([5]))
+
+
+# ---------------------------------------------------------------- the Chart widget and its plotly.js
+
+
+def test_a_chart_sends_plotly_js_when_its_view_asks_for_it_and_nothing_else(monkeypatch):
+    from opslib.ui import charts
+
+    chart = figure_output(_fig([1, 2]), height_px=200)
+    assert chart.layout.width == "100%" and chart.layout.min_height == "200px"
+    sent = []
+    monkeypatch.setattr(chart, "send", lambda content, buffers=None: sent.append(content))
+    chart._on_message(chart, {"want": "something else"}, [])
+    assert sent == []
+    chart._on_message(chart, {"want": "plotly"}, [])
+    (message,) = sent
+    library = charts.PLOTLY_LIBRARY.read_text(encoding="utf-8")
+    assert message == {"plotly": library} and len(library) > 1_000_000
+    assert "window.Plotly = Plotly" in library  # what the view waits for after importing it
+
+
+def test_the_plotly_js_bundle_is_the_version_plotly_writes_figures_for():
+    from plotly.offline import get_plotlyjs_version
+
+    from opslib.ui.charts import plotly_library_version
+
+    ours, theirs = plotly_library_version().split("."), get_plotlyjs_version().split(".")
+    assert ours[:2] == theirs[:2], (ours, theirs)  # a patch release apart at most (finance bundle 4.1.0)
+
+
+def test_every_trace_type_the_bundle_registers_is_allowed_and_others_are_refused():
+    import re
+
+    from opslib.ui import charts
+
+    registered = set(re.findall(r'moduleType:"trace",name:"(\w+)"', charts.PLOTLY_LIBRARY.read_text(encoding="utf-8")))
+    assert registered == set(charts.LIBRARY_TRACES)
+    with pytest.raises(ValueError, match=r"not \['heatmap'\]"):
+        show_figure(figure_output(), go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
+    spec = figure_spec(go.Figure(go.Waterfall(y=[1, -2, 3])))
+    assert spec["data"][0]["type"] == "waterfall" and spec["config"] == {"displaylogo": False, "responsive": True}

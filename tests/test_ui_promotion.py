@@ -96,7 +96,7 @@ def test_opens_on_the_best_seller_with_a_simulation(app, demo):
     assert isinstance(app.result, promo.SimulationResult) and app.result.plan == app.plan
     for fig in (app.lift_chart, app.waterfall_chart, app.roi_chart, app.tornado_chart):
         assert isinstance(fig, go.Figure)
-    assert app.lift_view.outputs and app.waterfall_view.outputs and app.roi_view.outputs and app.tornado_view.outputs
+    assert app.lift_view.figure and app.waterfall_view.figure and app.roi_view.figure and app.tornado_view.figure
 
 
 def test_tables_and_numbers_equal_the_library_to_the_digit(app, demo):

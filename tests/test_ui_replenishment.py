@@ -127,7 +127,7 @@ def test_opens_on_the_demo_and_equals_the_plan_policy(app, demo):
     assert_shows(app, library_policy(demo, app, "SN0001"))
     assert isinstance(app.history_chart, go.Figure) and isinstance(app.ltd_chart, go.Figure)
     assert isinstance(app.trajectory_chart, go.Figure)
-    assert app.history_view.outputs and app.ltd_view.outputs and app.trajectory_view.outputs
+    assert app.history_view.figure and app.ltd_view.figure and app.trajectory_view.figure
     assert "opslib-why-safety_stock" in app.why_panel.value and "opslib-why-naive" in app.why_panel.value
     row = app.policy_result
     assert f"Safety stock {format_figure('safety_stock', row['safety_stock'])} units" in app.why_panel.value

@@ -1,36 +1,50 @@
 """Plotly chart builders, and the widget that shows them.
 
 The builders return plain :class:`plotly.graph_objects.Figure` objects with
-hover text; :func:`figure_output` and :func:`show_figure` put a figure into an
-``ipywidgets.Output`` as a Plotly mime bundle. The browser draws it with the
-``jupyterlab-plotly`` renderer that ships with plotly (no CDN, works offline in
-Voila), with hover, zoom and pan.
+hover text; :func:`figure_output` makes a :class:`Chart` widget and
+:func:`show_figure` puts a figure into it. The browser draws it with plotly.js's
+*finance* bundle (scatter, bar, pie, histogram, waterfall, funnel and a few more:
+all that opslib's charts use), which ships with opslib (``opslib/ui/static``,
+MIT) and reaches the page over the widget's own channel: no CDN, no front-end
+extension to build, works offline in Voila, with hover, zoom and pan.
 
-Why not ``go.Figure``: it sends each change as an incremental message
-to the views it has, and in Voila 0.5 such an update was sometimes lost (the
-page kept the old chart while the rest followed the filter; seen in the browser
-test after a window resize). Replacing the whole figure in an ``Output`` is
-stateless and never goes out of step; the price is that zoom resets when the
-data change, which is what a new selection wants anyway.
+Why not the ``jupyterlab-plotly`` renderer of plotly's mime bundle (what opslib
+used up to stop 13): it loads the full plotly.js (4.8 MB, 40 trace types), whose
+evaluation alone held the browser's main thread for 1.2-2.0 s on every app page
+(measured in chromium); a partial bundle (1.2-1.3 MB) takes about 0.35 s.
+
+Why not ``go.FigureWidget``: it sends each change as an incremental message to
+the views it has, and in Voila 0.5 such an update was sometimes lost (the page
+kept the old chart while the rest followed the filter). A :class:`Chart` holds
+the whole figure in one trait: each change replaces it, so the page never goes
+out of step; the browser redraws with ``Plotly.react``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import anywidget
 import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
+import traitlets
 
 __all__ = [
+    "Chart",
+    "LIBRARY_TRACES",
     "FigureHold",
     "clear_figure",
-    "figure_bundle",
     "figure_output",
+    "figure_spec",
     "figures_after_next_paint",
+    "plotly_library_version",
     "sales_figure",
     "show_figure",
     "stockout_figure",
@@ -40,35 +54,161 @@ UNITS_COLOR = "#4c78a8"
 GMV_COLOR = "#f58518"
 STOCKOUT_COLOR = "#e45756"
 
-
-PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
+#: The trace types of the plotly.js bundle that :class:`Chart` draws with.
+LIBRARY_TRACES = frozenset({"scatter", "bar", "pie", "histogram", "waterfall", "funnel", "funnelarea", "indicator",
+                            "ohlc", "candlestick"})
 
-def figure_bundle(fig: go.Figure) -> dict:
-    """A figure as a Jupyter display-data output (Plotly mime type, text fallback).
+PLOTLY_LIBRARY = Path(__file__).with_name("static") / "plotly-finance.min.js"
+"""plotly.js's finance bundle (npm ``plotly.js-finance-dist-min`` 4.1.0, the latest of that bundle;
+the installed plotly.py writes figures for plotly.js 4.1.1, a patch release of the same schema: a
+test checks that the major and minor versions agree). Licence in ``plotly-finance.LICENSE``."""
+
+
+@functools.cache
+def _plotly_library() -> str:
+    return PLOTLY_LIBRARY.read_text(encoding="utf-8")
+
+
+def plotly_library_version() -> str:
+    """The version of the plotly.js bundle that draws the charts (from its header)."""
+    found = re.search(r"plotly\.js \(finance - minified\) v(\S+)", _plotly_library()[:400])
+    if found is None:
+        raise RuntimeError(f"{PLOTLY_LIBRARY} does not start with the header of plotly.js's finance bundle")
+    return found.group(1)
+
+
+def figure_spec(fig: go.Figure) -> dict:
+    """A figure as the JSON that plotly.js draws (``data``, ``layout``, ``config``).
 
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
+        Its traces must be of the types in :data:`LIBRARY_TRACES`.
 
     Returns
     -------
     dict
-        ``{"output_type": "display_data", "data": {...}, "metadata": {}}``.
+
+    Raises
+    ------
+    ValueError
+        For a trace type the bundle cannot draw.
     """
     spec = json.loads(fig.to_json())  # plotly's encoder: numpy, dates, NaN
+    other = sorted({trace.get("type", "scatter") for trace in spec.get("data", ())} - LIBRARY_TRACES)
+    if other:
+        raise ValueError(f"a chart can show the trace types {sorted(LIBRARY_TRACES)} (plotly.js's finance bundle), "
+                         f"not {other}")
     spec["config"] = dict(PLOTLY_CONFIG)
-    title = fig.layout.title.text or "chart"
-    return {
-        "output_type": "display_data",
-        "data": {PLOTLY_MIMETYPE: spec, "text/plain": f"<plotly chart: {title}>"},
-        "metadata": {},
+    return spec
+
+
+_CHART_ESM = """
+const LIBRARY = "__opslibPlotly";  // window[LIBRARY]: the promise of plotly.js, asked for once per page
+
+function plotly(model) {
+  if (window.Plotly && window.Plotly.react) return Promise.resolve(window.Plotly);
+  if (!window[LIBRARY]) {
+    window[LIBRARY] = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { model.off("msg:custom", onMessage); delete window[LIBRARY];
+        reject(new Error("plotly.js did not arrive from the kernel")); }, 60000);
+      const onMessage = async (message) => {
+        if (!message || typeof message.plotly !== "string") return;
+        clearTimeout(timer);
+        model.off("msg:custom", onMessage);
+        const url = URL.createObjectURL(new Blob([message.plotly], { type: "text/javascript" }));
+        try { await import(url); resolve(window.Plotly); }
+        catch (error) { delete window[LIBRARY]; reject(error); }
+        finally { URL.revokeObjectURL(url); }
+      };
+      model.on("msg:custom", onMessage);
+      model.send({ want: "plotly" });
+    });
+  }
+  return window[LIBRARY];
+}
+
+function render({ model, el }) {
+  el.classList.add("opslib-chart");
+  let plot = el.appendChild(document.createElement("div"));
+  let alive = true, pending = true, width = 0, queue = Promise.resolve();
+  const draw = () => {  // the figure in the model, once the chart is on the page with a width
+    if (!alive || !pending || !el.isConnected || el.clientWidth === 0) return;
+    pending = false;
+    width = el.clientWidth;
+    const spec = model.get("figure") || {};
+    queue = queue.then(async () => {
+      if (!alive) return;
+      if (!spec.data) {  // no figure: an empty area
+        if (window.Plotly && plot.data) window.Plotly.purge(plot);
+        plot.replaceWith(plot = document.createElement("div"));
+        el.dataset.drawn = "empty";
+        return;
+      }
+      const Plotly = await plotly(model);
+      if (!alive) return;
+      await Plotly.react(plot, spec.data, spec.layout || {}, spec.config || {});
+      el.dataset.drawn = "figure";
+    }).catch((error) => {
+      console.error("opslib chart", error);
+      plot.textContent = "This chart could not be drawn: " + error;
+      el.dataset.drawn = "error";
+    });
+  };
+  const onFigure = () => { pending = true; el.dataset.drawn = "pending"; draw(); };
+  const resized = new ResizeObserver(() => {  // shown (a tab opened) or its width changed
+    if (pending) draw();
+    else if (el.clientWidth && el.clientWidth !== width && plot.data && window.Plotly) {
+      width = el.clientWidth;
+      window.Plotly.Plots.resize(plot);
     }
+  });
+  model.on("change:figure", onFigure);
+  resized.observe(el);
+  draw();
+  return () => {
+    alive = false;
+    resized.disconnect();
+    model.off("change:figure", onFigure);
+    if (window.Plotly && plot.data) window.Plotly.purge(plot);
+  };
+}
+export default { render };
+"""
 
 
-def figure_output(fig: go.Figure | None = None, height_px: int | None = None) -> widgets.Output:
-    """An ``ipywidgets.Output`` showing a figure (see :func:`show_figure`).
+class Chart(anywidget.AnyWidget):
+    """A plotly chart on an app page: the figure as JSON in one trait, drawn by plotly.js in the browser.
+
+    Set a figure with :func:`show_figure` (``figure`` holds :func:`figure_spec`'s dict; ``{}``
+    is an empty area). The view draws it once it is on the page with a width (a chart in a
+    tab not yet opened is drawn when the tab opens) and redraws it on each change; its element
+    (class ``opslib-chart``) says in ``data-drawn`` what it shows: ``figure``, ``empty``,
+    ``pending`` (a new figure on its way) or ``error``. The width
+    comes from the page, not from the chart: :func:`figure_output` makes it 100% of its box
+    (an empty chart in a row would otherwise have none, and wait forever).
+
+    plotly.js is not sent with each chart: the first chart drawn on a page asks its kernel for
+    it (a custom message), and every chart on the page then shares it. A chart that cannot be
+    drawn says so in its area (and in the browser's console).
+    """
+
+    _esm = _CHART_ESM
+    figure = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(self._on_message)
+
+    def _on_message(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("want") == "plotly":
+            self.send({"plotly": _plotly_library()})
+
+
+def figure_output(fig: go.Figure | None = None, height_px: int | None = None) -> Chart:
+    """A :class:`Chart` showing a figure (see :func:`show_figure`).
 
     Parameters
     ----------
@@ -76,56 +216,55 @@ def figure_output(fig: go.Figure | None = None, height_px: int | None = None) ->
         The figure to show first.
     height_px : int, optional
         Minimum height of the widget [px], so that the page does not jump
-        while the figure is replaced.
+        while the figure is replaced (or kept back, :class:`FigureHold`).
 
     Returns
     -------
-    ipywidgets.Output
+    Chart
     """
-    out = widgets.Output(layout=widgets.Layout(min_height=f"{height_px}px" if height_px else None))
+    chart = Chart(layout=widgets.Layout(width="100%", min_height=f"{height_px}px" if height_px else None))
     if fig is not None:
-        show_figure(out, fig)
-    return out
+        show_figure(chart, fig)
+    return chart
 
 
-def show_figure(output: widgets.Output, fig: go.Figure) -> None:
-    """Replace what an ``Output`` shows with a figure.
+def show_figure(chart: Chart, fig: go.Figure) -> None:
+    """Replace what a :class:`Chart` shows with a figure.
 
-    Sets the widget's ``outputs`` directly: no kernel display machinery is
-    involved, so this works the same in a test, a notebook and Voila. While a
-    :class:`FigureHold` is active the figure is kept back and shown when the
-    hold is released.
+    While a :class:`FigureHold` is active the figure is kept back and shown when
+    the hold is released.
 
     Parameters
     ----------
-    output : ipywidgets.Output
+    chart : Chart
     fig : plotly.graph_objects.Figure
+        Its traces must be of the types in :data:`LIBRARY_TRACES`.
     """
-    bundle = figure_bundle(fig)
+    spec = figure_spec(fig)
     hold = FigureHold.active
-    if hold is not None and hold.keep(output, bundle):
+    if hold is not None and hold.keep(chart, spec):
         return
-    output.outputs = (bundle,)
+    chart.figure = spec
 
 
-def clear_figure(output: widgets.Output) -> None:
-    """Empty an ``Output`` that shows a figure (and drop a figure kept back for it)."""
+def clear_figure(chart: Chart) -> None:
+    """Empty a :class:`Chart` (and drop a figure kept back for it)."""
     hold = FigureHold.active
     if hold is not None:
-        hold.drop(output)
-    output.outputs = ()
+        hold.drop(chart)
+    chart.figure = {}
 
 
 class FigureHold:
     """Figures kept back from the page until the browser has painted it.
 
     The browser draws the charts with plotly.js: loading that script and drawing
-    the first charts takes one uninterrupted stretch of 2 to 3 s on the main thread
-    (measured in chromium on the Replenishment page), and nothing on the page is painted
-    before it ends. An app page built under a hold sends its widgets with empty chart
-    areas (they keep their height), the browser paints the numbers and controls, and
-    :meth:`release` (called when the page says it is painted, see
-    :class:`opslib.ui.base.PagePainted`) sends the charts.
+    the first charts takes one uninterrupted stretch on the main thread (2 to 3 s
+    on the Replenishment page with the full plotly.js, measured in chromium), and
+    nothing on the page is painted before it ends. An app page built under a hold
+    sends its widgets with empty chart areas (they keep their height), the browser
+    paints the numbers and controls, and :meth:`release` (called when the page says
+    it is painted, see :class:`opslib.ui.painted.PagePainted`) sends the charts.
 
     Only one hold is active in a process (a Voila kernel serves one page):
     :meth:`start` makes one active, :meth:`release` ends it. Thread-safe: a timer may release it.
@@ -139,7 +278,7 @@ class FigureHold:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: dict[int, tuple[widgets.Output, dict]] = {}
+        self._kept: dict[int, tuple[Chart, dict]] = {}
         self.released = False
 
     @classmethod
@@ -151,21 +290,21 @@ class FigureHold:
         cls.active = hold
         return hold
 
-    def keep(self, output: widgets.Output, bundle: dict) -> bool:
-        """Keep ``bundle`` for ``output`` (the latest one wins); False once released."""
+    def keep(self, chart: Chart, spec: dict) -> bool:
+        """Keep ``spec`` for ``chart`` (the latest one wins); False once released."""
         with self._lock:
             if self.released:
                 return False
-            self._kept[id(output)] = (output, bundle)
+            self._kept[id(chart)] = (chart, spec)
             return True
 
-    def drop(self, output: widgets.Output) -> None:
+    def drop(self, chart: Chart) -> None:
         with self._lock:
-            self._kept.pop(id(output), None)
+            self._kept.pop(id(chart), None)
 
     @property
     def kept(self) -> int:
-        """How many outputs wait for their figure."""
+        """How many charts wait for their figure."""
         return len(self._kept)
 
     def release(self) -> int:
@@ -177,8 +316,8 @@ class FigureHold:
             kept, self._kept = list(self._kept.values()), {}
         if FigureHold.active is self:
             FigureHold.active = None
-        for output, bundle in kept:
-            output.outputs = (bundle,)
+        for chart, spec in kept:
+            chart.figure = spec
         return len(kept)
 
 

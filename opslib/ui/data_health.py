@@ -120,7 +120,7 @@ class DataHealthApp(GuardedApp, widgets.VBox):
     sales_chart, stockout_chart : plotly.graph_objects.Figure
         The current figures: sales over time; SKUs with the most days out of
         stock.
-    sales_view, stockout_view : ipywidgets.Output
+    sales_view, stockout_view : opslib.ui.charts.Chart
         The widgets that show them (hover, zoom and pan in the browser).
     top_table, stockout_table, overview_table, findings_table : ipywidgets.HTML
     warnings_panel, error_panel : ipywidgets.HTML
