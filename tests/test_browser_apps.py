@@ -135,6 +135,15 @@ def test_replenishment_tuner(browser, demo_server, demo_ws):  # noqa: F811
         headless.tabs.selected_index = 1
         assert lines == len(headless.portfolio.plan.orders.orders)
         assert sorted(r["sku"] for r in rows) == sorted(headless.portfolio.plan.orders.orders["sku"])
+        # the Excel link follows (written in a background thread on the served page)
+        page.wait_for_selector(".opslib-portfolio-download-excel", timeout=PAGE_TIMEOUT_MS)
+        with page.expect_download(timeout=60_000) as download:
+            page.click(".opslib-portfolio-download-excel")
+        import pandas as pd
+
+        book = pd.read_excel(download.value.path(), sheet_name=None, engine="openpyxl")
+        assert len(book["Orders"]) == lines
+        assert sorted(book["Orders"]["sku"]) == sorted(headless.portfolio.plan.orders.orders["sku"])
         _no_errors(page, "on the portfolio tab")
         assert charts_drawn(page, 1)["figure"] == 1  # the exchange curve; the SKU tab's charts are hidden
         _screenshot(page, "replenishment_demo_portfolio")

@@ -14,8 +14,8 @@ from opslib.ui.base import when_opened
 from opslib.ui.charts import (
     FigureHold,
     clear_figure,
-    figure_spec,
     figure_output,
+    figure_spec,
     figures_after_next_paint,
     show_figure,
 )

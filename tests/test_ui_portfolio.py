@@ -227,3 +227,51 @@ def test_a_forecast_given_is_used_and_the_plan_is_the_same(small):
     view = portfolio_view(small, model="ses", forecast=short)
     assert view.plan.forecast is not short
     pd.testing.assert_frame_equal(view.plan.forecast, direct.forecast)
+
+
+def _join_workbook_threads():
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "opslib-portfolio-workbook":
+            thread.join(timeout=60)
+
+
+def test_in_the_background_the_excel_link_follows_the_plan_with_the_same_workbook(demo_part):
+    import base64
+
+    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann", compute=False, background=True)
+    view.recompute()
+    first = view.downloads.value
+    assert "opslib-portfolio-download-csv" in first  # the CSV link does not wait
+    assert ("opslib-portfolio-excel-pending" in first) != ("opslib-portfolio-download-excel" in first)
+    _join_workbook_threads()
+    links = dict(re.findall(r"class='opslib-portfolio-download-(\w+)' download='[^']*' href='data:[^;]+;base64,([^']+)'",
+                            view.downloads.value))
+    assert set(links) == {"csv", "excel"} and "pending" not in view.downloads.value
+    assert base64.b64decode(links["excel"]) == view.order_list_excel()
+    book = pd.read_excel(io.BytesIO(view.order_list_excel()), sheet_name=None, engine="openpyxl")
+    assert list(book) == list(plan_sheets(view.plan))
+    assert book["Orders"]["sku"].tolist() == view.order_list()["sku"].tolist()
+    assert view.error_panel.value == ""
+
+
+def test_a_workbook_that_cannot_be_written_is_said_once_and_the_csv_stays(demo_part, monkeypatch):
+    from opslib.ui import portfolio as module
+
+    calls = []
+
+    def broken(plan):
+        calls.append(plan)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(module, "plan_workbook", broken)
+    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann", compute=False, background=True)
+    view.recompute()
+    _join_workbook_threads()
+    assert "Could not write the Excel workbook: OSError: disk full" in view.error_panel.value
+    assert "opslib-portfolio-download-csv" in view.downloads.value
+    assert "excel" not in view.downloads.value
+    view._render_all()  # a language switch or a budget move does not try again for the same plan
+    _join_workbook_threads()
+    assert len(calls) == 1 and "excel" not in view.downloads.value

@@ -1,9 +1,9 @@
 """Charts after the first paint: a served page shows its numbers and controls first.
 
 The browser draws opslib's charts with plotly.js. Loading that script and drawing the first
-charts is one uninterrupted stretch of 2 to 3 s on the browser's main thread (measured in
-chromium on the Replenishment page: the plotly chunk alone is 2.3 s of script), and the page
-is not painted before that stretch ends. So :func:`opslib.ui.when_opened` builds a served app
+charts is one uninterrupted stretch on the browser's main thread (measured in chromium on the
+Replenishment page: 2 to 3 s with jupyterlab-plotly's full plotly.js, about 1.3 s with the
+bundle of :class:`opslib.ui.charts.Chart`), and the page is not painted before that stretch ends. So :func:`opslib.ui.when_opened` builds a served app
 under a :class:`opslib.ui.charts.FigureHold`: the widgets reach the browser with empty chart
 areas (which keep their height), the browser paints the page, and a :class:`PagePainted` widget
 on it tells the kernel, which then sends the charts.

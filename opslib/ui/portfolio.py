@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 import time
 from collections.abc import Callable
 
@@ -60,6 +61,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "portfolio_title": {"en": "Replenishment portfolio", "zh": "补货组合"},
     "portfolio_workspace": {"en": "Workspace: {name}", "zh": "工作区：{name}"},
     "recompute": {"en": "Recompute", "zh": "重新计算"},
+    "excel_pending": {"en": "Excel: being written…", "zh": "Excel 文件生成中…"},
     "review_period": {"en": "Review [days]", "zh": "补货检查周期 [天]"},
     "budget": {"en": "Budget", "zh": "预算"},
     "section_curve": {"en": "Exchange curve: inventory investment against aggregate fill rate",
@@ -278,6 +280,12 @@ class PortfolioView(GuardedApp, widgets.VBox):
         forecasting again when it matches the plan's history and horizon
         (:func:`opslib.plan.forecast_matches`), so the plan is the same. The
         plan's forecast is kept for the next recompute the same way.
+    background : bool, default False
+        Write the plan's Excel workbook in a background thread: the plan,
+        the curve and the CSV link show without waiting for it (about 0.4 s
+        on the demo shop), and the Excel link follows (class
+        ``opslib-portfolio-download-excel``; ``opslib-portfolio-excel-pending``
+        meanwhile). False: written before the page is updated.
 
     Attributes
     ----------
@@ -314,7 +322,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
 
     def __init__(self, ws: Workspace, *, translator: Translator | None = None, review_period_days: int = 7,
                  budget: float | None = None, model: str = "auto", currency: str = "", user: str | None = None,
-                 compute: bool = True, forecast=None):
+                 compute: bool = True, forecast=None, background: bool = False):
         tr = translator if translator is not None else Translator(STRINGS)
         for key, texts in STRINGS.items():  # a shared translator learns this page's words
             tr.strings.setdefault(key, dict(texts))
@@ -332,6 +340,10 @@ class PortfolioView(GuardedApp, widgets.VBox):
         self._given_forecast = forecast
         self._quiet = False
         self._workbook: tuple = (None, b"")
+        self._workbook_lock = threading.Lock()
+        self._writing: ReplenishmentPlan | None = None  # the plan whose workbook a thread writes now
+        self._workbook_tried: ReplenishmentPlan | None = None  # the last plan a thread wrote (or failed) for
+        self.background = background
         self._message = ""
         self._init_guard(tr)
 
@@ -569,11 +581,40 @@ class PortfolioView(GuardedApp, widgets.VBox):
         """The plan as an Excel workbook (:func:`opslib.plan.plan_workbook`; the order list is sheet ``Orders``)."""
         if self.plan is None:
             raise RuntimeError("no plan yet: recompute first")
-        if self._workbook[0] is not self.plan:  # one workbook per plan (a language switch keeps it)
-            before = self._workbook[0]
-            same = before is not None and _same_sheets(plan_sheets(before), plan_sheets(self.plan))
-            self._workbook = (self.plan, self._workbook[1] if same else plan_workbook(self.plan))
-        return self._workbook[1]
+        return self._workbook_of(self.plan)
+
+    def _workbook_of(self, plan: ReplenishmentPlan) -> bytes:
+        with self._workbook_lock:  # the background writer and a caller may ask at once
+            if self._workbook[0] is not plan:  # one workbook per plan (a language switch keeps it)
+                before = self._workbook[0]
+                same = before is not None and _same_sheets(plan_sheets(before), plan_sheets(plan))
+                self._workbook = (plan, self._workbook[1] if same else plan_workbook(plan))
+            return self._workbook[1]
+
+    def _workbook_made(self) -> bool:
+        return self.plan is not None and self._workbook[0] is self.plan
+
+    def _write_workbook_later(self) -> None:
+        """Write the current plan's workbook in a thread, then put its link on the page.
+
+        One thread per plan; when it fails, the error panel says so and the page keeps the
+        CSV link only (no second attempt until the next plan, or a download asked for).
+        """
+        plan = self.plan
+        if self._workbook_tried is plan:
+            return
+        self._workbook_tried = self._writing = plan
+
+        def write() -> None:
+            try:
+                self._guard("write the Excel workbook", lambda: self._workbook_of(plan))
+            finally:
+                self._writing = None
+            if self.plan is plan:
+                self._guard("show the order list", self._render_downloads)
+                self._show_errors()
+
+        threading.Thread(target=write, name="opslib-portfolio-workbook", daemon=True).start()
 
     # ------------------------------------------------------------------ settings
 
@@ -690,11 +731,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
             self.orders_note.value = "<div style='color:#555;margin:2px 0 6px 0'>" + html.escape(tr.t(
                 "orders_note", lines=f"{len(orders):,}", suppliers=orders["supplier"].nunique(), day=day,
                 value=_money(float(orders["order_value"].sum()), self.currency))) + "</div>"
-        self.downloads.value = (
-            download_link(self.order_list_csv(), f"orders_{day}.csv", "text/csv", tr.t("download_csv"),
-                          "opslib-portfolio-download-csv")
-            + download_link(self.order_list_excel(), f"replenishment_plan_{day}.xlsx", _XLSX, tr.t("download_excel"),
-                            "opslib-portfolio-download-excel"))
+        self._render_downloads()
         parts = []
         formats: dict[str, Callable[[object], str]] = {
             "on_hand": "{:,.0f}".format, "on_order": "{:,.0f}".format, "inventory_position": "{:,.0f}".format,
@@ -709,6 +746,21 @@ class PortfolioView(GuardedApp, widgets.VBox):
                 + frame_html(rows[[c for c in _ORDER_COLUMNS if c in rows.columns]].reset_index(drop=True),
                              formats=formats, max_rows=500))
         self.orders_table.value = "<div class='opslib-portfolio-orders'>" + "".join(parts) + "</div>"
+
+    def _render_downloads(self) -> None:
+        tr = self.translator
+        day = f"{self.plan.orders.as_of:%Y-%m-%d}"
+        if self.background and not self._workbook_made():
+            self._write_workbook_later()  # once per plan
+            excel = ""  # the thread could not write it: the error panel says why
+            if self._writing is self.plan:
+                excel = (f"<span class='opslib-portfolio-excel-pending' style='margin:0 16px 0 8px;color:#555'>"
+                         f"{html.escape(tr.t('excel_pending'))}</span>")
+        else:
+            excel = download_link(self.order_list_excel(), f"replenishment_plan_{day}.xlsx", _XLSX,
+                                  tr.t("download_excel"), "opslib-portfolio-download-excel")
+        self.downloads.value = download_link(self.order_list_csv(), f"orders_{day}.csv", "text/csv",
+                                             tr.t("download_csv"), "opslib-portfolio-download-csv") + excel
 
     def _render_settings(self) -> None:
         tr = self.translator
