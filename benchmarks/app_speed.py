@@ -30,7 +30,8 @@ Measured, each ``--runs`` times, in a fresh page:
   plain server's figure is the whole recompute, curves included;
 * ``new review``: then the review period set to 14 days and "Recompute" clicked, until the page
   says it is done with the new curves (curves and policies for the new period; the forecast is
-  kept), as a planner's recompute on a served page is.
+  kept: its horizon does not depend on the review period), as a planner's recompute on a served
+  page is.
 
 Before the runs, the Promotion page is opened once on the fresh server, with an empty cache: the
 demo categories' responses are learned then (kept on disk: what a running server has after its

@@ -29,8 +29,8 @@ import pandas as pd
 
 from opslib.errors import DataError
 
-__all__ = ["ReplenishmentPlan", "replenishment_plan", "forecast_horizon_days", "forecast_matches", "plan_sheets",
-           "plan_workbook"]
+__all__ = ["ReplenishmentPlan", "replenishment_plan", "plan_forecast", "forecast_horizon_days", "forecast_matches",
+           "plan_sheets", "plan_workbook"]
 
 MIN_HORIZON_DAYS = 28
 """Shortest forecast the plan makes [days]: four weeks, so a short lead time still sees a full weekly cycle."""
@@ -71,18 +71,27 @@ class ReplenishmentPlan:
     sku_settings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def forecast_horizon_days(items: pd.DataFrame, review_period_days: int) -> int:
-    """Forecast length that covers the longest planned lead time plus the review period [days].
+FORECAST_PAST_LEAD_DAYS = 7
+"""Days the plan's forecast covers past the longest planned lead time: a week, whatever the review period."""
 
-    The longest ``items.lead_time_days`` plus ``review_period_days``, at least
-    :data:`MIN_HORIZON_DAYS`. Demand beyond the forecast is taken flat at its last
-    day by :func:`opslib.forecast.lead_time_demand`, so measured lead times longer
-    than planned still get a demand.
+
+def forecast_horizon_days(items: pd.DataFrame) -> int:
+    """Forecast length of a plan: the longest planned lead time plus a week [days].
+
+    The longest ``items.lead_time_days`` plus :data:`FORECAST_PAST_LEAD_DAYS`,
+    at least :data:`MIN_HORIZON_DAYS`. It does not depend on the review period:
+    a planner who tries another review period plans on the same forecast (the
+    Replenishment tuner, whose forecast is made when it opens, then gives the
+    same numbers as the plan, and a recompute does not forecast again), and
+    ``model="auto"`` does not choose other models because the review changed.
+    Protection intervals (lead time plus review) longer than the forecast, from
+    a longer review or a measured lead time longer than planned, repeat its last
+    week (:func:`opslib.forecast.lead_time_demand`).
     """
     longest = 0.0
     if "lead_time_days" in items.columns and items["lead_time_days"].notna().any():
         longest = float(items["lead_time_days"].max())
-    return max(MIN_HORIZON_DAYS, int(math.ceil(longest + review_period_days)))
+    return max(MIN_HORIZON_DAYS, int(math.ceil(longest + FORECAST_PAST_LEAD_DAYS)))
 
 
 def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0.95,
@@ -152,7 +161,6 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
         When the workspace lacks the demand table, or a parameter is out of range
         (raised by the engine that checks it).
     """
-    from opslib.forecast import forecast as forecast_of
     from opslib.inventory import order_suggestions, plan_policies
 
     demand = getattr(ws, "demand", None)
@@ -173,19 +181,12 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
             warnings.append({"step": "settings", "sku": row.key if row.scope == "sku" else None,
                              "message": f"saved settings for {row.scope} {row.key!r} match no SKU of the shop: ignored"})
     if horizon_days is None:
-        longest_review = review_period_days if resolved is None else int(resolved.table["review_period_days"].max())
-        horizon_days = forecast_horizon_days(plan_ws.items, longest_review)
-    history = demand[demand["sku"].isin(ws.items["sku"])]          # the SKUs the shop still lists
-    if as_of is not None:
-        history = history[pd.to_datetime(history["date"]) <= pd.Timestamp(as_of)]
+        horizon_days = forecast_horizon_days(plan_ws.items)
     frame = pd.DataFrame(columns=["sku", "date", "mean", "model"])
     report = progress if progress is not None else (lambda step: None)
     if use_forecast:
         report("forecast")
-        if forecast is not None and forecast_matches(forecast, history, int(horizon_days)):
-            frame = forecast
-        else:
-            frame = forecast_of(history, int(horizon_days), model=model)
+        frame = _forecast_of(ws, int(horizon_days), model, as_of, forecast)
         for row in frame.attrs.get("warnings", []):
             warnings.append({"step": "forecast", "sku": row["sku"],
                              "message": f"{row['requested']} -> {row['used']}: {row['reason']}"})
@@ -208,6 +209,38 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
         record["saved_settings"] = f"{len(overrides)} override(s) from {origin}"
     return ReplenishmentPlan(frame, policies, orders, pd.DataFrame(warnings, columns=["step", "sku", "message"]),
                              record, pd.DataFrame() if resolved is None else resolved.table)
+
+
+def plan_forecast(ws, *, model: str = "auto", horizon_days: int | None = None, as_of=None, forecast=None) -> pd.DataFrame:
+    """The forecast :func:`replenishment_plan` makes for ``ws`` (without saved settings), without the plan.
+
+    The demand of the SKUs the shop lists, up to ``as_of``, forecast ``horizon_days``
+    (default :func:`forecast_horizon_days` of ``ws.items``) with ``model``;
+    ``forecast``, when it matches (:func:`forecast_matches`), is returned as it is.
+    For callers that need the plan's demand before the plan, such as
+    :func:`opslib.inventory.service_investment_curves` on the Replenishment page,
+    whose curves then rest on the same demand as the plan. Saved settings that
+    change a lead time may change the plan's horizon, and then its forecast.
+    """
+    demand = getattr(ws, "demand", None)
+    if demand is None or len(demand) == 0:
+        raise DataError("plan_forecast: the workspace has no demand table. Fix: load it with "
+                        "opslib.load_workspace (which derives demand from order_lines and stock).")
+    if horizon_days is None:
+        horizon_days = forecast_horizon_days(ws.items)
+    return _forecast_of(ws, int(horizon_days), model, as_of, forecast)
+
+
+def _forecast_of(ws, horizon_days: int, model: str, as_of, forecast) -> pd.DataFrame:
+    from opslib.forecast import forecast as forecast_of
+
+    demand = ws.demand
+    history = demand[demand["sku"].isin(ws.items["sku"])]          # the SKUs the shop still lists
+    if as_of is not None:
+        history = history[pd.to_datetime(history["date"]) <= pd.Timestamp(as_of)]
+    if forecast is not None and forecast_matches(forecast, history, horizon_days):
+        return forecast
+    return forecast_of(history, horizon_days, model=model)
 
 
 def forecast_matches(forecast, history: pd.DataFrame, horizon_days: int) -> bool:

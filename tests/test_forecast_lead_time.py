@@ -55,6 +55,26 @@ def test_fractional_periods_and_weekly_time_base():
     assert lead_time_demand(flat_forecast((4.0,), horizon=5), 8, error_std=0.0).mean[0] == pytest.approx(32.0)
 
 
+
+def test_beyond_the_horizon_a_daily_forecast_repeats_its_last_week():
+    # 14 days with a weekly pattern (weekday w sells w + 1, error sd 0.5 w + 1); 25 days of protection: the 14
+    # forecast days, then days 15..25 repeat the last week weekday for weekday (8..14, then 8..11)
+    pattern = np.arange(1.0, 8.0)
+    dates = pd.date_range("2025-01-06", periods=14, freq="D")
+    frame = pd.DataFrame({"sku": "S0", "date": dates, "mean": np.tile(pattern, 2)})
+    by_day = np.tile(pattern, 2)
+    expected = by_day.sum() + by_day[7:].sum() + by_day[7:11].sum()
+    sd = pd.Series([0.0], ["S0"])
+    assert lead_time_demand(frame, 20, review_period_days=5, error_std=sd).mean[0] == pytest.approx(expected)
+    # shorter than a week: the last day repeats; a fraction of a day counts pro rata (Monday, 1 unit, is day 8)
+    short = frame.iloc[:5]
+    assert lead_time_demand(short, 7.5, error_std=sd).mean[0] == pytest.approx(pattern[:5].sum() + 2.5 * 5.0)
+    # random lead time: the same law, day by day, averaged over the lead times
+    both = lead_time_demand(frame, lead_time_distribution=[16, 23], error_std=sd).mean[0]
+    assert both == pytest.approx(0.5 * (by_day.sum() + by_day[7:9].sum()) + 0.5 * (by_day.sum() + by_day[7:].sum()
+                                                                               + by_day[7:9].sum()))
+
+
 def test_sigma_read_from_forecast_quantiles():
     frame = flat_forecast((100.0,), horizon=10)
     z = stats.norm.ppf(0.9)

@@ -96,7 +96,9 @@ def reference_norm_pdf(z):
 
 
 def reference_eval(sh, order_up_to):
-    """``OrderCrossingShortfall._eval`` as it was: every part at once."""
+    """``OrderCrossingShortfall._eval`` as it was: every part at once; since then (its only change) the fill rate
+    is clipped to [0, 1] (the gamma loss's cancellation put it up to 4e-7 above 1 at high levels), so here too,
+    after checking that what is clipped is round-off."""
     y = np.atleast_1d(np.asarray(order_up_to, dtype=float))
     r, mu = sh.review_period_days, sh.demand_mean_per_day
     if sh.family == "exact":
@@ -104,7 +106,7 @@ def reference_eval(sh, order_up_to):
         top = short_tab.size - 1
         i = np.clip(np.floor(y), 0, top).astype(int)  # discrete laws: integer S
         csl = np.where(y < 0, 0.0, csl_tab[i])  # shortfall >= 0: no S below 0 meets any target
-        return (1.0 - short_tab[i] / (r * mu), csl, on_hand_tab[i] + np.where(y > top, y - top, 0.0))
+        return (_clipped(1.0 - short_tab[i] / (r * mu)), csl, on_hand_tab[i] + np.where(y > top, y - top, 0.0))
     yy = y[None, :]
     xb, _ = reference_continuous_loss_cdf(sh.family, *[c[:, None] for c in sh.before_demand_moments.T], yy)
     xa, _ = reference_continuous_loss_cdf(sh.family, *[c[:, None] for c in sh.after_demand_moments.T], yy)
@@ -112,7 +114,12 @@ def reference_eval(sh, order_up_to):
     _, fc = reference_continuous_loss_cdf(sh.family, *[c[:, None] for c in moments.T], yy)
     fill = 1.0 - (xa - xb).sum(axis=0) / (r * mu)
     on_hand = (yy - sh.after_demand_moments[:, :1] + xa).mean(axis=0)
-    return fill, weights @ fc, on_hand
+    return _clipped(fill), weights @ fc, on_hand
+
+
+def _clipped(fill):
+    assert fill.min() > -1e-6 and fill.max() < 1 + 1e-6  # round-off only
+    return np.clip(fill, 0.0, 1.0)
 
 
 def reference_integer_pmf(dist) -> np.ndarray:

@@ -182,3 +182,46 @@ def test_the_cycle_simulation_is_reused_by_value_and_the_numbers_do_not_depend_o
     assert inv.plan_policies(small_shop, "fill_rate", 0.8, 7).policies.equals(other.policies)  # afresh: bit for bit
     assert inv.plan_policies(small_shop, "cycle_service_level", 0.9, 7).policies.equals(first.policies)
     assert inv.service_investment_curves(small_shop, 7).equals(curves)
+
+
+def test_curves_on_the_plans_forecast_leave_the_plan_nothing_to_simulate(small_shop, monkeypatch):
+    """The Replenishment page's order: curves first, then the plan on the same forecast reuses every SKU's
+    shortfall and simulated cycles, and the plan is the one made without the curves."""
+    from opslib.inventory import policy
+    from opslib.plan import plan_forecast
+
+    forecast = plan_forecast(small_shop, model="ses")
+    alone = inv.plan_policies(small_shop, "fill_rate", 0.9, 14, forecast=forecast)
+    policy._WINDOW_MEMO.clear()
+    policy._SHORTFALL_MEMO.clear()
+    inv.service_investment_curves(small_shop, 14, forecast=forecast)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(policy, "crossing_cycle_service_level", refuse)
+    monkeypatch.setattr(policy, "order_crossing_shortfall", refuse)
+    after = inv.plan_policies(small_shop, "fill_rate", 0.9, 14, forecast=forecast)
+    pd.testing.assert_frame_equal(after.policies, alone.policies)
+    assert (after.policies["lead_time_source"] == "measured").any()  # crossing applies to some SKUs
+
+
+def test_the_threads_change_nothing(small_shop):
+    """Each SKU's evaluators depend on its own inputs (and seed stream) only: one thread or several, the
+    same policies, warnings (in the same order) and curves, bit for bit."""
+    from opslib.inventory import policy
+
+    results = []
+    for workers in (1, 3):
+        policy._WINDOW_MEMO.clear()
+        policy._SHORTFALL_MEMO.clear()
+        plan = inv.plan_policies(small_shop, "cycle_service_level", 0.9, 14, workers=workers)
+        curves = inv.service_investment_curves(small_shop, 14, workers=workers)
+        results.append((plan, curves))
+    (one, curves_one), (three, curves_three) = results
+    pd.testing.assert_frame_equal(one.policies, three.policies)
+    pd.testing.assert_frame_equal(one.warnings, three.warnings)
+    pd.testing.assert_frame_equal(curves_one, curves_three)
+    assert (one.policies["lead_time_source"] == "measured").any() and len(one.warnings)
+    with pytest.raises(DataError, match="workers"):
+        inv.plan_policies(small_shop, workers=0)

@@ -70,9 +70,20 @@ def small_shop():
     return dataclasses.replace(ws, items=ws.items.iloc[::25].reset_index(drop=True))
 
 
-def test_service_investment_curves_agree_with_plan_and_allocation_beats_uniform(small_shop):
-    curves = inv.service_investment_curves(small_shop, 7, fill_rate_range=(0.6, 0.995))
-    plan = inv.plan_policies(small_shop, "fill_rate", 0.95, 7).policies.set_index("sku")
+@pytest.mark.parametrize("on_forecast", [False, True])
+def test_service_investment_curves_agree_with_plan_and_allocation_beats_uniform(small_shop, on_forecast):
+    # on the history's demand, or on a forecast's (the plan's own, as the Replenishment page does)
+    forecast = None
+    if on_forecast:
+        from opslib.plan import plan_forecast
+
+        forecast = plan_forecast(small_shop, model="ses")
+    curves = inv.service_investment_curves(small_shop, 7, fill_rate_range=(0.6, 0.995), forecast=forecast)
+    plan = inv.plan_policies(small_shop, "fill_rate", 0.95, 7, forecast=forecast).policies.set_index("sku")
+    if on_forecast:
+        assert (plan["demand_source"] == "forecast").all()
+        weights = curves.groupby("sku", sort=False)["demand_mean_per_day"].first()
+        np.testing.assert_allclose(weights, plan.loc[weights.index, "demand_mean_per_day"], rtol=1e-12)
     groups = dict(tuple(curves.groupby("sku", sort=False)))
     assert len(groups) >= 8
     f, c, w, uniform = [], [], [], []
@@ -83,7 +94,8 @@ def test_service_investment_curves_agree_with_plan_and_allocation_beats_uniform(
         # the plan's exact level for 95 % lies in the curve's first step that reaches 95 %
         i = int(np.argmax(fill >= 0.95 - 1e-12))
         assert (s[i - 1] if i else -np.inf) < plan.loc[sku, "order_up_to"] <= s[i] + 1e-9
-        if i == 0 or s[i] - s[i - 1] == 1:  # every whole unit on the curve: the same level and service
+        if (i == 0 or s[i] - s[i - 1] == 1) and s[i] == np.round(s[i]):  # every whole unit (discrete) on the
+            # curve: the same level and service
             assert plan.loc[sku, "order_up_to"] == pytest.approx(s[i])
             assert plan.loc[sku, "fill_rate"] == pytest.approx(fill[i], abs=1e-9)
         f.append(fill), c.append(inv_), w.append(g["demand_mean_per_day"].iloc[0]), uniform.append(i)

@@ -25,7 +25,7 @@ def plan(shop):
 
 
 def test_each_step_equals_the_engine_called_by_hand(shop, plan):
-    horizon = forecast_horizon_days(shop.items, 7)
+    horizon = forecast_horizon_days(shop.items)
     history = shop.demand[shop.demand["sku"].isin(shop.items["sku"])]
     frame = fc.forecast(history, horizon, model="ses")
     pd.testing.assert_frame_equal(plan.forecast.reset_index(drop=True), frame.reset_index(drop=True))
@@ -53,11 +53,22 @@ def test_history_only_plan_equals_plan_policies_without_forecast(shop):
     assert (plan.policies["demand_source"] == "history").all()
 
 
-def test_horizon_covers_the_longest_lead_time_plus_review():
+def test_horizon_covers_the_longest_lead_time_plus_a_week():
     items = pd.DataFrame({"sku": ["a", "b"], "lead_time_days": [12.0, 40.5]})
-    assert forecast_horizon_days(items, 7) == 48
-    assert forecast_horizon_days(items.assign(lead_time_days=np.nan), 7) == MIN_HORIZON_DAYS
-    assert forecast_horizon_days(items.drop(columns="lead_time_days"), 0) == MIN_HORIZON_DAYS
+    assert forecast_horizon_days(items) == 48
+    assert forecast_horizon_days(items.assign(lead_time_days=np.nan)) == MIN_HORIZON_DAYS
+    assert forecast_horizon_days(items.drop(columns="lead_time_days")) == MIN_HORIZON_DAYS
+
+
+def test_another_review_period_plans_on_the_same_forecast(shop, plan):
+    # the horizon does not depend on the review period: a 14-day plan takes the 7-day plan's forecast as its own,
+    # and equals the 14-day plan made from scratch (which makes that same forecast)
+    fortnight = replenishment_plan(shop, model="ses", target=0.9, review_period_days=14, forecast=plan.forecast)
+    assert fortnight.forecast is plan.forecast
+    assert fortnight.settings["horizon_days"] == plan.settings["horizon_days"]
+    scratch = replenishment_plan(shop, model="ses", target=0.9, review_period_days=14)
+    pd.testing.assert_frame_equal(fortnight.policies, scratch.policies)
+    assert (fortnight.policies["review_period_days"] == 14).all()
 
 
 def test_a_workspace_without_demand_is_refused(shop):

@@ -173,11 +173,14 @@ def test_the_tuner_shows_what_replenishment_plan_plans(demo):
     """End to end: the same workspace, the same settings, the plan's row to the digit, SKU by SKU."""
     ws = Workspace(items=demo.items[demo.items["sku"].isin(PLAN_SKUS)].reset_index(drop=True), demand=demo.demand,
                    stock=demo.stock, purchase_orders=demo.purchase_orders, calendar=demo.calendar, name="four SKUs")
-    tuner = sku_tuner(ws, review_period_days=14, target=0.97)
-    plan = replenishment_plan(ws, target=0.97, review_period_days=14, horizon_days=tuner.horizon_days)
+    # opened at a 7-day review, then set to 14 days: the plan's forecast does not depend on the review period,
+    # so the tuner's (made when it opened) is the 14-day plan's own
+    tuner = sku_tuner(ws, review_period_days=7, target=0.97)
+    plan = replenishment_plan(ws, target=0.97, review_period_days=14)
     pd.testing.assert_frame_equal(tuner.forecast, plan.forecast)
     for sku in PLAN_SKUS:
         tuner.sku.value = sku
+        tuner.review_period.value = 14
         want = plan.policies.set_index("sku").loc[sku]
         got = tuner.policy_result.drop(labels="sku")
         pd.testing.assert_series_equal(got, want, check_names=False)

@@ -93,7 +93,10 @@ def test_curves_prepared_ahead_are_the_curves_of_the_recompute(tmp_path):
     assert review not in app.portfolio._curve_cache
     app.prepare_ahead()
     ahead = app.portfolio._curve_cache[review]
-    pd.testing.assert_frame_equal(ahead, inv.service_investment_curves(app.portfolio.ws, review))
+    # on the tuner's forecast, the plan's: no second forecast
+    pd.testing.assert_frame_equal(ahead, inv.service_investment_curves(app.portfolio.ws, review,
+                                                                       forecast=app.tuner.forecast))
+    assert app.portfolio._forecast is app.tuner.forecast
     app.tabs.selected_index = 1  # the recompute takes them instead of computing them again
     assert app.portfolio._curves is ahead and app.portfolio.plan is not None
     assert app.portfolio.error_panel.value == ""

@@ -120,7 +120,9 @@ def lead_time_demand(forecast_frame: pd.DataFrame, lead_time_days: float | None 
     With forecast means mu_t and error deviations sigma_t per period (errors
     independent across periods), P = (L + R) / period length [periods], and
     M(P) = sum_{t <= P} mu_t, V(P) = sum_{t <= P} sigma_t^2 (a fractional last
-    period counts pro rata; periods beyond the forecast repeat its last one):
+    period counts pro rata; periods beyond the forecast repeat its last seasonal
+    cycle, e.g. a daily forecast's last week, or its last period when it is
+    shorter than a cycle):
 
     - fixed L: E[D] = M(P), Var[D] = V(P); with constant mu, sigma: L mu and L sigma^2;
     - random L: E[D] = E[M(P)], Var[D] = E[V(P)] + Var[M(P)] (law of total
@@ -150,7 +152,8 @@ def lead_time_demand(forecast_frame: pd.DataFrame, lead_time_days: float | None 
     rng = np.random.default_rng(seed)
 
     dates = pd.to_datetime(forecast_frame["date"])
-    days = DAYS_PER_PERIOD[infer_frequency(dates).name] if dates.nunique() > 1 else 1.0
+    frequency = infer_frequency(dates) if dates.nunique() > 1 else None
+    days = DAYS_PER_PERIOD[frequency.name] if frequency is not None else 1.0
     periods_needed = (lead.max() + review_period_days) / days
     if "mean" not in forecast_frame.columns:
         if "units" not in forecast_frame.columns:
@@ -179,13 +182,18 @@ def lead_time_demand(forecast_frame: pd.DataFrame, lead_time_days: float | None 
         sigma = np.repeat(error_std.reindex(skus).to_numpy(dtype=float)[:, None], horizon, axis=1)
     else:
         sigma = np.full((n, horizon), float(error_std))
-    # forward-fill within a SKU's horizon, then extend flat to the periods needed
+    # forward-fill within a SKU's horizon, then extend to the periods needed by repeating the last seasonal
+    # cycle (a daily forecast's last week: each extra day is the same weekday's), or the last period when the
+    # forecast is shorter than a cycle
     mu = pd.DataFrame(mu).ffill(axis=1).fillna(0.0).to_numpy()
     sigma = pd.DataFrame(sigma).ffill(axis=1).fillna(0.0).to_numpy()
     width = max(horizon, int(np.ceil(periods_needed)) + 1)
     if width > horizon:
-        mu = np.concatenate([mu, np.repeat(mu[:, -1:], width - horizon, axis=1)], axis=1)
-        sigma = np.concatenate([sigma, np.repeat(sigma[:, -1:], width - horizon, axis=1)], axis=1)
+        season = frequency.season_length if frequency is not None else 1
+        cycle = season if 1 < season <= horizon else 1
+        repeat = horizon - cycle + np.arange(width - horizon) % cycle
+        mu = np.concatenate([mu, mu[:, repeat]], axis=1)
+        sigma = np.concatenate([sigma, sigma[:, repeat]], axis=1)
     cum_mu = np.concatenate([np.zeros((n, 1)), np.cumsum(mu, axis=1)], axis=1)        # M(0..width)
     cum_var = np.concatenate([np.zeros((n, 1)), np.cumsum(sigma**2, axis=1)], axis=1)
 

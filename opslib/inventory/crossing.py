@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,15 +181,65 @@ def _exact_pmfs(d1, p, case_day, case_block, case_weight, r):
     return [_trim(out[u]) for u in range(r)], [_trim(out[r + u]) for u in range(r)], _trim(out[2 * r])
 
 
-def _inverse_cdf(cum, u):
-    """``numpy.searchsorted(cum, u, side="right")`` (draws by inversion of the cdf array ``cum``); when the
-    first value is likely, only the uniforms at or above ``cum[0]`` are searched (the others give 0)."""
-    if cum[0] < 0.3:
-        return np.searchsorted(cum, u, side="right")
-    out = np.zeros(u.size, dtype=np.intp)
-    more = (u >= cum[0]).nonzero()[0]
-    out[more] = np.searchsorted(cum, u[more], side="right")
-    return out
+class _WorkArrays:
+    """Arrays of one thread's simulation of :func:`crossing_cycle_service_level`, ``days`` long (views).
+
+    Kept per thread and reused from SKU to SKU: a fresh array of a few MB per step is a few thousand
+    page faults, which cost a third of the simulation's time.
+    """
+
+    names = ("u", "scaled", "index", "days", "c", "received")
+
+    def __init__(self, size: int):
+        self.size = size
+        self.u, self.scaled = np.empty(size), np.empty(size)
+        self.index, self.days = np.empty(size, np.intp), np.empty(size, np.intp)
+        self.c, self.received = np.empty(size, np.int64), np.empty(size, np.int64)
+        self.flag = np.empty(size, bool)
+
+    def view(self, days: int) -> _WorkArrays:
+        out = object.__new__(_WorkArrays)
+        out.size = days
+        for name in self.names + ("flag",):
+            setattr(out, name, getattr(self, name)[:days])
+        return out
+
+
+_WORK = threading.local()
+
+
+def _work_arrays(days: int) -> _WorkArrays:
+    """This thread's work arrays, ``days`` long (grown when a longer simulation comes)."""
+    arrays = getattr(_WORK, "arrays", None)
+    if arrays is None or arrays.size < days:
+        arrays = _WORK.arrays = _WorkArrays(days)
+    return arrays.view(days)
+
+
+def _draw_days(cum, u, work: _WorkArrays):
+    """``numpy.minimum(numpy.searchsorted(cum, u, side="right"), cum.size - 1)`` into ``work.days``, by a guide
+    table [1]_ on the work arrays (the same integers without a new array per step).
+
+    The table holds the answer at ``i / m`` (``m`` a power of two at least twice ``cum.size``, so ``u * m``
+    and ``i / m`` are exact and ``floor(u m) / m <= u``); each draw starts there and steps up while
+    ``cum`` is still ``<= u``, less than one step on average. A binary search of unsorted keys costs
+    several times more (a cache miss per level).
+
+    .. [1] Chen, H.-C. and Asau, Y. (1974). On generating random variates from an empirical distribution.
+       *AIIE Transactions* 6(2):163-166.
+    """
+    m = 1 << max(4, cum.size.bit_length() + 1)
+    guide = np.searchsorted(cum, np.arange(m) / m, side="right")
+    ext = np.append(cum, np.inf)
+    np.multiply(u, m, out=work.scaled)
+    np.copyto(work.index, work.scaled, casting="unsafe")  # floor of u * m >= 0
+    out = np.take(guide, work.index, out=work.days, mode="clip")  # indices valid: "clip" only skips a copy
+    np.take(ext, out, out=work.scaled, mode="clip")
+    todo = np.less_equal(work.scaled, u, out=work.flag).nonzero()[0]
+    while todo.size:
+        out[todo] += 1
+        todo = todo[ext[out[todo]] <= u[todo]]
+    return np.minimum(out, cum.size - 1, out=out)
 
 
 def _grid_pmf(dist) -> np.ndarray:
@@ -313,8 +364,8 @@ class OrderCrossingShortfall:
             short_tab, csl_tab, on_hand_tab = self._tables
             top = short_tab.size - 1
             i = np.clip(np.floor(y), 0, top).astype(int)  # discrete laws: integer S
-            if 0 in parts:
-                fill = 1.0 - short_tab[i] / (r * mu)
+            if 0 in parts:  # clipped: round-off of a tiny mean (a forecast of almost nothing) leaves [0, 1]
+                fill = np.clip(1.0 - short_tab[i] / (r * mu), 0.0, 1.0)
             if 1 in parts:
                 csl = np.where(y < 0, 0.0, csl_tab[i])  # shortfall >= 0: no S below 0 meets any target
             if 2 in parts:
@@ -327,7 +378,7 @@ class OrderCrossingShortfall:
             if 0 in parts:
                 xb, _ = _continuous_loss_cdf(self.family, *[c[:, None] for c in self.before_demand_moments.T], yy,
                                              recurrence)
-                fill = 1.0 - (xa - xb).sum(axis=0) / (r * mu)
+                fill = np.clip(1.0 - (xa - xb).sum(axis=0) / (r * mu), 0.0, 1.0)
             if 2 in parts:
                 on_hand = (yy - self.after_demand_moments[:, :1] + xa).mean(axis=0)
         if 1 in parts:
@@ -550,17 +601,23 @@ def crossing_cycle_service_level(
         c = np.cumsum(rng.gamma(mu * mu / var, var / mu, days) if var > 0 else np.full(days, mu))
     else:  # Poisson or negative binomial days by inversion of the pmf (a uniform each): several times faster
         pmf = _day_grid_pmf(mu, var, var > mu * (1 + 1e-9) and family != "poisson")
-        d = _inverse_cdf(np.cumsum(pmf), rng.random(days))
-        np.minimum(d, pmf.size - 1, out=d)
-        c = np.cumsum(d, dtype=float)  # whole units: every partial sum exact, the sums of the days as floats
+        work = _work_arrays(days)
+        d = _draw_days(np.cumsum(pmf), rng.random(days, out=work.u), work)
+        c = np.cumsum(d, out=work.c)  # whole units, summed as integers (a float cumsum of integers costs 20 times more)
     k = np.arange(1, reviews + 1)
     # the order placed at review k: the demand of days (k-1)R .. kR-1 (c[-1] = 0)
-    amount = np.diff(c[r - 1: reviews * r: r], prepend=0.0)
+    amount = np.diff(c[r - 1: reviews * r: r], prepend=0)
     lead = values[np.minimum(np.searchsorted(np.cumsum(probs), rng.random(k.size), side="right"), values.size - 1)]
     arrival = k * r + lead.astype(np.int64)
     inside = arrival < days
-    received = np.bincount(arrival[inside], weights=amount[inside], minlength=days)
-    shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
+    if c.dtype.kind == "f":
+        received = np.bincount(arrival[inside], weights=amount[inside], minlength=days)
+        shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
+    else:  # whole units: the same numbers as integers, in the work arrays
+        received = work.received
+        received.fill(0)
+        np.add.at(received, arrival[inside], amount[inside])
+        shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
     keep = (k >= warm) & (arrival + r - 1 < days)
     start = arrival[keep]
     maxima = shortfall[start]
@@ -568,7 +625,7 @@ def crossing_cycle_service_level(
         start += 1
         np.maximum(maxima, shortfall[start], out=maxima)
     maxima.sort()
-    return CrossingCycleServiceLevel(maxima, r, int(maxima.size))
+    return CrossingCycleServiceLevel(maxima.astype(float, copy=False), r, int(maxima.size))
 
 
 class _CrossingRS:
@@ -612,11 +669,16 @@ class _CrossingRS:
         values as :meth:`fill_rate` and the others but for the last bits."""
         levels = np.asarray(levels, dtype=float)
         y = (levels[:, None] + self.offsets[None, :]).ravel()
+        at = None
+        if self.offsets.size > 1:  # levels a whole number of units apart share most of their S + offsets
+            y, at = np.unique(y, return_inverse=True)
         if self.window is None:
             fill, csl, on_hand = self.shortfall._eval(y, recurrence=True)
         else:
             fill, _, on_hand = self.shortfall._eval(y, (0, 2), recurrence=True)
             csl = self.window.cycle_service_level(y)
+        if at is not None:
+            fill, csl, on_hand = fill[at], csl[at], on_hand[at]
         shape = (levels.size, self.offsets.size)
         # weighted by numpy, not a BLAS matrix product: a threaded product costs more CPU than it saves here
         return tuple((np.asarray(x).reshape(shape) * self.weights).sum(axis=1) for x in (fill, csl, on_hand))

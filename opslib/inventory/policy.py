@@ -31,8 +31,10 @@ levels per SKU, for budget allocation (:mod:`opslib.inventory.portfolio`).
 
 from __future__ import annotations
 
+import os
 import zlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -191,6 +193,65 @@ def supplier_lead_times(ws, minimum_samples: int = MIN_LEAD_TIME_SAMPLES) -> dic
         if values.size >= minimum_samples:
             out[supplier] = np.round(values)
     return out
+
+
+MAX_DEFAULT_WORKERS = 4
+"""Threads of :func:`plan_policies` and :func:`service_investment_curves` when ``workers`` is None: the CPU
+count, capped (as :func:`opslib.inventory.simulate_inventory`)."""
+_AHEAD = 32
+"""SKUs whose evaluators the threads compute ahead of the solver (each holds a few hundred kB at most)."""
+
+
+def _resolve_workers(workers) -> int:
+    if workers is None:
+        return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+    return check_integer("workers", workers, minimum=1)
+
+
+@dataclass
+class _Entry:
+    """One SKU of a plan or of the curves: its warnings so far, and its row (not planned) or its inputs."""
+
+    notes: list
+    row: dict | None = None
+    args: tuple | None = None  # of _rs_evaluators, when the SKU needs them
+    context: tuple | None = None
+
+
+def _evaluated(entries: list, workers: int, make=None):
+    """``(entry, make(entry))`` per entry, in order; by default ``_rs_evaluators(*entry.args)`` (None without ``args``).
+
+    The evaluators (the lead-time demand, the crossing shortfall and the simulated cycles: most of a
+    SKU's cost, and mostly numpy, which lets go of the GIL) are computed by ``workers`` threads, at most
+    :data:`_AHEAD` SKUs ahead of the caller, who solves each SKU in turn meanwhile. Each SKU's evaluators
+    depend on its own inputs only (its simulation has its own seed stream), so the results are the same
+    whatever ``workers`` is; an error is raised when its SKU comes, as it would be without threads.
+    """
+    if make is None:
+        def make(entry):
+            return None if entry.args is None else _rs_evaluators(*entry.args)
+
+    if workers <= 1 or sum(entry.args is not None for entry in entries) < 2:
+        for entry in entries:
+            yield entry, make(entry)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="opslib-evaluators") as pool:
+        pending = deque()
+        upcoming = iter(entries)
+        try:
+            for entry in upcoming:
+                pending.append((entry, pool.submit(make, entry)))
+                if len(pending) >= _AHEAD:
+                    break
+            while pending:
+                entry, future = pending.popleft()
+                following = next(upcoming, None)
+                if following is not None:
+                    pending.append((following, pool.submit(make, following)))
+                yield entry, future.result()
+        finally:  # the caller stopped (an error): drop what has not started
+            for _, future in pending:
+                future.cancel()
 
 
 class _RSModel(NamedTuple):
@@ -404,6 +465,7 @@ def plan_policies(
     seed: int = 0,
     forecast=None,
     error_std=None,
+    workers: int | None = None,
 ) -> PolicyPlan:
     """One replenishment policy per SKU for a service target, solved exactly after rounding.
 
@@ -459,6 +521,10 @@ def plan_policies(
         Per-day forecast error standard deviation passed on to
         :func:`opslib.forecast.lead_time_demand` (default: read from the
         forecast's quantiles).
+    workers : int, optional
+        Threads that compute the SKUs' lead-time demand, crossing shortfall and
+        simulated cycles ahead of the solver; default the CPU count, at most
+        :data:`MAX_DEFAULT_WORKERS`. The policies are the same whatever it is.
 
     Returns
     -------
@@ -484,7 +550,7 @@ def plan_policies(
         forecast, items, lead_times, review if policy == "(R,S)" else 0, error_std)
 
     sku_stats = _stats_by_sku(stats_)
-    rows, warns = [], []
+    entries = []  # per SKU in the items' order: its inputs, or its row when it is not planned, and its warnings
     for item in items.itertuples(index=False):
         sku = item.sku
         get = lambda name, default: default if pd.isna(getattr(item, name, default)) else getattr(item, name, default)  # noqa: E731
@@ -494,23 +560,26 @@ def plan_policies(
         rule = RoundingRule(int(get("moq", 0)), int(get("case_pack", 1))) if rounding else RoundingRule()
         sku_target = check_probability(f"targets[{sku!r}]", per_sku_target.get(sku, target))
         supplier = get("supplier", None)
+        notes = []
         if supplier in lead_times:
             lt, lt_source = lead_times[supplier], "measured"
         elif not pd.isna(get("lead_time_days", np.nan)):
             lt, lt_source = float(item.lead_time_days), "item"
-            warns.append((sku, f"lead time from items.lead_time_days ({lt:g} days): fewer than "
+            notes.append((sku, f"lead time from items.lead_time_days ({lt:g} days): fewer than "
                                f"{MIN_LEAD_TIME_SAMPLES} receipts for supplier {supplier!r}"))
         else:
-            warns.append((sku, "no lead time (no receipts, no items.lead_time_days): SKU skipped"))
+            notes.append((sku, "no lead time (no receipts, no items.lead_time_days): SKU skipped"))
+            entries.append(_Entry(notes))
             continue
         st = sku_stats.get(sku)
         if st is None or st["demand_mean_per_day"] <= 0:
-            warns.append((sku, "no demand in the window: no stock planned"))
-            rows.append(dict(sku=sku, policy="none", reorder_point=np.nan, order_quantity=0.0, minimum_order=np.nan, order_up_to=0.0,
-                             safety_stock=0.0, service_type=service_type, service_target=sku_target,
-                             fill_rate=np.nan, cycle_service_level=np.nan, avg_on_hand=0.0, inventory_value=0.0,
-                             expected_cost=0.0, family="none", rounding_status="met", rounding_note="",
-                             lead_time_source=lt_source))
+            notes.append((sku, "no demand in the window: no stock planned"))
+            entries.append(_Entry(notes, row=dict(
+                sku=sku, policy="none", reorder_point=np.nan, order_quantity=0.0, minimum_order=np.nan, order_up_to=0.0,
+                safety_stock=0.0, service_type=service_type, service_target=sku_target,
+                fill_rate=np.nan, cycle_service_level=np.nan, avg_on_hand=0.0, inventory_value=0.0,
+                expected_cost=0.0, family="none", rounding_status="met", rounding_note="",
+                lead_time_source=lt_source)))
             continue
         mu, var, adi = float(st["demand_mean_per_day"]), float(st["demand_variance_per_day"]), st["average_demand_interval"]
         adi = None if pd.isna(adi) else float(adi)
@@ -519,11 +588,21 @@ def plan_policies(
             if sku in from_forecast and from_forecast[sku][0] > 0:
                 (mu, var), source = from_forecast[sku], "forecast"
             else:
-                warns.append((sku, "no positive forecast for this SKU: demand from the history"))
+                notes.append((sku, "no positive forecast for this SKU: demand from the history"))
+        crossing = True if order_crossing is None else order_crossing
+        args = (sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed) if policy == "(R,S)" else None
+        entries.append(_Entry(notes, args=args, context=(sku, unit_cost, rate, order_cost, rule, sku_target, lt,
+                                                         lt_source, mu, var, adi, source)))
+    rows, warns = [], []
+    for entry, ltd in _evaluated(entries, _resolve_workers(workers)):
+        warns.extend(entry.notes)
+        if entry.context is None:
+            if entry.row is not None:
+                rows.append(entry.row)
+            continue
+        sku, unit_cost, rate, order_cost, rule, sku_target, lt, lt_source, mu, var, adi, source = entry.context
         h_year = unit_cost * rate
         if policy == "(R,S)":
-            crossing = True if order_crossing is None else order_crossing
-            ltd = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed)
             discrete, ev, plain = ltd.discrete, ltd.ev, ltd.plain
             f = plain.fill_rate if service_type == "fill_rate" else plain.cycle_service_level
             start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
@@ -612,6 +691,10 @@ def service_investment_curves(
     rounding: bool = True,
     as_of=None,
     seed: int = 0,
+    crossing_cycles: int = 10_000,
+    forecast=None,
+    error_std=None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Fill rate and inventory investment of every order-up-to level, per SKU: the inputs of a budget allocation.
 
@@ -620,7 +703,10 @@ def service_investment_curves(
     from the one that first reaches ``fill_rate_range[0]`` to the one that
     first reaches ``fill_rate_range[1]``: every whole unit for discrete
     families (thinned to at most ``max_levels``), ``max_levels`` even steps
-    for continuous ones. Pass the result to
+    for continuous ones, whole units apart (at most ``max_levels``, the last
+    at or above the top) when an MOQ or case pack rounds the orders: every
+    level then shares its rounded positions with the others, so each is
+    computed once. Pass the result to
     :func:`opslib.inventory.marginal_allocation` or
     :func:`opslib.inventory.exchange_curve` (one array per SKU).
 
@@ -634,18 +720,22 @@ def service_investment_curves(
         Fill rates spanned by the levels.
     max_levels : int, default 150
         Most levels per SKU.
-    history_days, family, rounding, as_of, seed
-        As for :func:`plan_policies`.
+    history_days, family, rounding, as_of, seed, crossing_cycles, forecast, error_std, workers
+        As for :func:`plan_policies` (the threads compute whole curves here). With the plan's ``forecast`` (and the
+        defaults), every SKU's curve passes through the level
+        :func:`plan_policies` chooses for it, and the two share each SKU's
+        shortfall and simulated cycles (computed once, whichever comes first).
 
     Returns
     -------
     pandas.DataFrame
         Long, one row per SKU and level, levels rising: ``sku``,
         ``order_up_to`` [units], ``fill_rate``, ``cycle_service_level``
-        (with random lead times from 2,000 simulated cycles: about 0.5 points of noise),
+        (with random lead times from ``crossing_cycles`` simulated cycles: about 0.2 points of noise at 95 %),
         ``avg_on_hand`` [units], ``investment`` [money] (average on hand x
         unit cost), ``demand_mean_per_day`` [units per day] (the weight of
-        the SKU in an aggregate fill rate). SKUs without demand or lead time
+        the SKU in an aggregate fill rate; the forecast's daily mean where it
+        gave the demand). SKUs without demand or lead time
         are left out; :func:`plan_policies` reports them in its warnings.
     """
     review = check_integer("review_period_days", review_period_days, minimum=1, why=" [days]")
@@ -659,10 +749,12 @@ def service_investment_curves(
     items = getattr(ws, "items", None)
     if items is None or not {"sku", "unit_cost"} <= set(items.columns):
         raise DataError("service_investment_curves needs the items table with sku and unit_cost. Fix: load it.")
+    crossing_cycles = check_integer("crossing_cycles", crossing_cycles, minimum=100)
     stats_ = demand_statistics(ws, history_days, as_of)
     lead_times = supplier_lead_times(ws)
     sku_stats = _stats_by_sku(stats_)
-    parts = []
+    from_forecast = {} if forecast is None else _forecast_daily_moments(forecast, items, lead_times, review, error_std)
+    entries = []
     for item in items.itertuples(index=False):
         sku = item.sku
         get = lambda name, default: default if pd.isna(getattr(item, name, default)) else getattr(item, name, default)  # noqa: E731
@@ -678,8 +770,15 @@ def service_investment_curves(
             continue
         mu, var, adi = float(st["demand_mean_per_day"]), float(st["demand_variance_per_day"]), st["average_demand_interval"]
         adi = None if pd.isna(adi) else float(adi)
+        if sku in from_forecast and from_forecast[sku][0] > 0:  # as plan_policies: else the history's
+            mu, var = from_forecast[sku]
         rule = RoundingRule(int(get("moq", 0)), int(get("case_pack", 1))) if rounding else RoundingRule()
-        ltd = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, True, 2_000, seed)
+        entries.append(_Entry([], args=(sku, mu, var, lt, review, family, adi, rule, True, crossing_cycles, seed),
+                              context=(sku, rule, float(item.unit_cost), mu)))
+
+    def curve(entry):  # one SKU's levels and their service and investment, in a worker thread
+        sku, rule, unit_cost, mu = entry.context
+        ltd = _rs_evaluators(*entry.args)
         discrete, ev = ltd.discrete, ltd.ev
         start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
         lo = _smallest_meeting(ev.fill_rate, low_target, start - rule.minimum - 1, start, discrete)
@@ -688,6 +787,9 @@ def service_investment_curves(
             levels = np.arange(lo, hi + 1)
             if levels.size > max_levels:
                 levels = np.unique(np.round(np.linspace(lo, hi, max_levels)))
+        elif getattr(ev, "offsets", np.zeros(1)).size > 1:  # rounded: whole units apart (S + offsets shared)
+            step = max(1.0, float(np.ceil((hi - lo) / (max_levels - 1))))
+            levels = lo + step * np.arange(int(np.ceil((hi - lo) / step)) + 1)
         else:
             levels = np.linspace(lo, hi, max_levels)
         if hasattr(ev, "evaluate"):  # crossing shortfall: every level in one call
@@ -696,7 +798,9 @@ def service_investment_curves(
             fill = np.array([ev.fill_rate(x) for x in levels])
             csl = np.array([ev.cycle_service_level(x) for x in levels])
             on_hand = np.array([ev.average_on_hand(x) for x in levels])
-        parts.append((sku, levels, np.maximum.accumulate(fill), csl, on_hand, on_hand * float(item.unit_cost), mu))
+        return sku, levels, np.maximum.accumulate(fill), csl, on_hand, on_hand * unit_cost, mu
+
+    parts = [part for _, part in _evaluated(entries, _resolve_workers(workers), curve)]
     if not parts:
         raise DataError("service_investment_curves found no SKU with demand and a lead time. Fix: check demand and purchase_orders.")
     sizes = [len(part[1]) for part in parts]

@@ -12,8 +12,8 @@ Every number is an engine call, the same calls :func:`opslib.plan.replenishment_
 makes, so the tuner shows what the plan would for the same inputs:
 
 - the forecast: :func:`opslib.forecast.forecast` over the workspace, made once
-  when the tuner opens (``horizon_days``, default :func:`opslib.plan.forecast_horizon_days`
-  at the opening review period; the plan's own default);
+  when the tuner opens (``horizon_days``, default :func:`opslib.plan.forecast_horizon_days`,
+  which does not depend on the review period: the plan's own default);
 - the policy: :func:`opslib.inventory.plan_policies` on the SKU's own rows
   (its item row with the MOQ, pack and lead time set by the controls, its
   demand, its supplier's purchase orders) with that forecast;
@@ -478,8 +478,8 @@ class SkuTuner(GuardedApp, widgets.VBox):
         Forecast model (:func:`opslib.forecast.forecast`).
     horizon_days : int, optional
         Forecast length [days]; default :func:`opslib.plan.forecast_horizon_days`
-        at ``review_period_days`` (what :func:`opslib.plan.replenishment_plan`
-        uses). Longer review periods take demand beyond it flat at its last day.
+        (what :func:`opslib.plan.replenishment_plan` uses, whatever the review
+        period). Longer protection intervals repeat its last week.
     as_of : date-like, optional
         The planning day; default the last day of the demand history.
     forecast : pandas.DataFrame, optional
@@ -592,7 +592,7 @@ class SkuTuner(GuardedApp, widgets.VBox):
         if horizon_days is None:
             from opslib.plan import forecast_horizon_days
 
-            horizon_days = forecast_horizon_days(self.items, int(review_period_days)) if len(self.items) else 28
+            horizon_days = forecast_horizon_days(self.items) if len(self.items) else 28
         self.horizon_days = int(horizon_days)
         if forecast is not None:
             self.forecast = forecast
