@@ -206,22 +206,34 @@ def test_curves_on_the_plans_forecast_leave_the_plan_nothing_to_simulate(small_s
     assert (after.policies["lead_time_source"] == "measured").any()  # crossing applies to some SKUs
 
 
-def test_the_threads_change_nothing(small_shop):
-    """Each SKU's evaluators depend on its own inputs (and seed stream) only: one thread or several, the
-    same policies, warnings (in the same order) and curves, bit for bit."""
-    from opslib.inventory import policy
 
-    results = []
-    for workers in (1, 3):
-        policy._WINDOW_MEMO.clear()
-        policy._SHORTFALL_MEMO.clear()
-        plan = inv.plan_policies(small_shop, "cycle_service_level", 0.9, 14, workers=workers)
-        curves = inv.service_investment_curves(small_shop, 14, workers=workers)
-        results.append((plan, curves))
-    (one, curves_one), (three, curves_three) = results
-    pd.testing.assert_frame_equal(one.policies, three.policies)
-    pd.testing.assert_frame_equal(one.warnings, three.warnings)
-    pd.testing.assert_frame_equal(curves_one, curves_three)
-    assert (one.policies["lead_time_source"] == "measured").any() and len(one.warnings)
-    with pytest.raises(DataError, match="workers"):
-        inv.plan_policies(small_shop, workers=0)
+def test_the_level_search_at_many_levels_at_once_finds_the_bisections_level(small_shop):
+    """``_smallest_meeting`` with an evaluator's ``many`` (every level of the bracket in one lookup) gives the
+    level the bisection gives, for the fill rate and the cycle service level, SKU by SKU, and so the same plan."""
+    from opslib.inventory import policy
+    from opslib.inventory.service import _smallest_meeting
+
+    plan = inv.plan_policies(small_shop, "cycle_service_level", 0.9, 14)
+    checked = 0
+    for row in plan.policies.itertuples(index=False):
+        if row.policy == "none" or row.family in ("gamma", "normal"):
+            continue
+        item = small_shop.items.set_index("sku").loc[row.sku]
+        lt = plan.lead_times.get(item["supplier"], float(item["lead_time_days"]))
+        rule = inv.RoundingRule(int(item.get("moq", 0) or 0), int(item.get("case_pack", 1) or 1))
+        ltd = policy._rs_evaluators(row.sku, row.demand_mean_per_day, row.demand_variance_per_day, lt, 14, "auto",
+                                    None if pd.isna(row.average_demand_interval) else row.average_demand_interval,
+                                    rule, True, 10_000, 0)
+        for kind in ("fill_rate", "cycle_service_level"):
+            many = policy._many(ltd.ev, kind)
+            if many is None:
+                continue
+            f = getattr(ltd.ev, kind)
+            levels = np.arange(np.floor(ltd.mean) - 5, np.ceil(ltd.mean) + 40)
+            np.testing.assert_allclose(many(levels), [f(x) for x in levels], rtol=0, atol=1e-13)
+            for target in (0.5, 0.9, 0.95, 0.99):
+                start = float(np.ceil(ltd.mean))
+                assert (_smallest_meeting(f, target, start - 1, start, True, many)
+                        == _smallest_meeting(f, target, start - 1, start, True))
+                checked += 1
+    assert checked >= 20

@@ -188,11 +188,11 @@ class _WorkArrays:
     page faults, which cost a third of the simulation's time.
     """
 
-    names = ("u", "scaled", "index", "days", "c", "received")
+    names = ("u", "scaled", "spare", "index", "days", "c", "received")
 
     def __init__(self, size: int):
         self.size = size
-        self.u, self.scaled = np.empty(size), np.empty(size)
+        self.u, self.scaled, self.spare = np.empty(size), np.empty(size), np.empty(size)
         self.index, self.days = np.empty(size, np.intp), np.empty(size, np.intp)
         self.c, self.received = np.empty(size, np.int64), np.empty(size, np.int64)
         self.flag = np.empty(size, bool)
@@ -595,13 +595,18 @@ def crossing_cycle_service_level(
     warm = int(values.max()) // r + 2
     reviews = cycles + warm
     days = (reviews + 1) * r + int(values.max()) + 1
+    work = _work_arrays(days)
     if mu <= 0:
         c = np.zeros(days)
     elif family in ("gamma", "normal"):
-        c = np.cumsum(rng.gamma(mu * mu / var, var / mu, days) if var > 0 else np.full(days, mu))
+        if var > 0:  # the draws of rng.gamma(k, theta, days): theta times standard gamma variates
+            d = np.multiply(rng.standard_gamma(mu * mu / var, days, out=work.u), var / mu, out=work.u)
+        else:
+            d = work.u
+            d.fill(mu)
+        c = np.cumsum(d, out=work.scaled)
     else:  # Poisson or negative binomial days by inversion of the pmf (a uniform each): several times faster
         pmf = _day_grid_pmf(mu, var, var > mu * (1 + 1e-9) and family != "poisson")
-        work = _work_arrays(days)
         d = _draw_days(np.cumsum(pmf), rng.random(days, out=work.u), work)
         c = np.cumsum(d, out=work.c)  # whole units, summed as integers (a float cumsum of integers costs 20 times more)
     k = np.arange(1, reviews + 1)
@@ -610,14 +615,12 @@ def crossing_cycle_service_level(
     lead = values[np.minimum(np.searchsorted(np.cumsum(probs), rng.random(k.size), side="right"), values.size - 1)]
     arrival = k * r + lead.astype(np.int64)
     inside = arrival < days
-    if c.dtype.kind == "f":
-        received = np.bincount(arrival[inside], weights=amount[inside], minlength=days)
-        shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
-    else:  # whole units: the same numbers as integers, in the work arrays
-        received = work.received
-        received.fill(0)
-        np.add.at(received, arrival[inside], amount[inside])
-        shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
+    # the amounts received each day, summed in order (as numpy.bincount would), in the work arrays; whole units
+    # as integers, converted at the end
+    received = work.spare if c.dtype.kind == "f" else work.received
+    received.fill(0)
+    np.add.at(received, arrival[inside], amount[inside])
+    shortfall = np.subtract(c, np.cumsum(received, out=received), out=received)
     keep = (k >= warm) & (arrival + r - 1 < days)
     start = arrival[keep]
     maxima = shortfall[start]
@@ -661,6 +664,24 @@ class _CrossingRS:
 
     def average_on_hand(self, s):
         return float(self.shortfall._eval(s + self.offsets, (2,))[2] @ self.weights)
+
+    def many(self, kind: str):
+        """``fill_rate`` or ``cycle_service_level`` (``kind``) at an array of levels at once, for
+        :func:`opslib.inventory.service._smallest_meeting`: one table lookup of every level and offset
+        (the exact shortfall, or the simulated cycles), then each level's weighted sum."""
+        if kind == "fill_rate" and self.shortfall.family != "exact":
+            return None  # continuous laws: solved by root finding
+
+        def at(levels):
+            y = (np.asarray(levels, dtype=float)[:, None] + self.offsets[None, :]).ravel()
+            if kind == "fill_rate":
+                values = self.shortfall._eval(y, (0,))[0]
+            elif self.window is None:
+                values = self.shortfall._eval(y, (1,))[1]
+            else:
+                values = self.window.cycle_service_level(y)
+            return values.reshape(-1, self.offsets.size) @ self.weights
+        return at
 
     def evaluate(self, levels):
         """Fill rate, cycle service level and average on hand at many levels ``S`` at once (arrays).

@@ -31,10 +31,8 @@ levels per SKU, for budget allocation (:mod:`opslib.inventory.portfolio`).
 
 from __future__ import annotations
 
-import os
 import zlib
-from collections import OrderedDict, deque
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -195,63 +193,9 @@ def supplier_lead_times(ws, minimum_samples: int = MIN_LEAD_TIME_SAMPLES) -> dic
     return out
 
 
-MAX_DEFAULT_WORKERS = 4
-"""Threads of :func:`plan_policies` and :func:`service_investment_curves` when ``workers`` is None: the CPU
-count, capped (as :func:`opslib.inventory.simulate_inventory`)."""
-_AHEAD = 32
-"""SKUs whose evaluators the threads compute ahead of the solver (each holds a few hundred kB at most)."""
-
-
-def _resolve_workers(workers) -> int:
-    if workers is None:
-        return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
-    return check_integer("workers", workers, minimum=1)
-
-
-@dataclass
-class _Entry:
-    """One SKU of a plan or of the curves: its warnings so far, and its row (not planned) or its inputs."""
-
-    notes: list
-    row: dict | None = None
-    args: tuple | None = None  # of _rs_evaluators, when the SKU needs them
-    context: tuple | None = None
-
-
-def _evaluated(entries: list, workers: int, make=None):
-    """``(entry, make(entry))`` per entry, in order; by default ``_rs_evaluators(*entry.args)`` (None without ``args``).
-
-    The evaluators (the lead-time demand, the crossing shortfall and the simulated cycles: most of a
-    SKU's cost, and mostly numpy, which lets go of the GIL) are computed by ``workers`` threads, at most
-    :data:`_AHEAD` SKUs ahead of the caller, who solves each SKU in turn meanwhile. Each SKU's evaluators
-    depend on its own inputs only (its simulation has its own seed stream), so the results are the same
-    whatever ``workers`` is; an error is raised when its SKU comes, as it would be without threads.
-    """
-    if make is None:
-        def make(entry):
-            return None if entry.args is None else _rs_evaluators(*entry.args)
-
-    if workers <= 1 or sum(entry.args is not None for entry in entries) < 2:
-        for entry in entries:
-            yield entry, make(entry)
-        return
-    with ThreadPoolExecutor(workers, thread_name_prefix="opslib-evaluators") as pool:
-        pending = deque()
-        upcoming = iter(entries)
-        try:
-            for entry in upcoming:
-                pending.append((entry, pool.submit(make, entry)))
-                if len(pending) >= _AHEAD:
-                    break
-            while pending:
-                entry, future = pending.popleft()
-                following = next(upcoming, None)
-                if following is not None:
-                    pending.append((following, pool.submit(make, following)))
-                yield entry, future.result()
-        finally:  # the caller stopped (an error): drop what has not started
-            for _, future in pending:
-                future.cancel()
+def _many(evaluator, kind: str):
+    """The evaluator's ``kind`` service at many levels at once, when it has it (see ``_smallest_meeting``)."""
+    return evaluator.many(kind) if hasattr(evaluator, "many") else None
 
 
 class _RSModel(NamedTuple):
@@ -465,7 +409,6 @@ def plan_policies(
     seed: int = 0,
     forecast=None,
     error_std=None,
-    workers: int | None = None,
 ) -> PolicyPlan:
     """One replenishment policy per SKU for a service target, solved exactly after rounding.
 
@@ -521,10 +464,6 @@ def plan_policies(
         Per-day forecast error standard deviation passed on to
         :func:`opslib.forecast.lead_time_demand` (default: read from the
         forecast's quantiles).
-    workers : int, optional
-        Threads that compute the SKUs' lead-time demand, crossing shortfall and
-        simulated cycles ahead of the solver; default the CPU count, at most
-        :data:`MAX_DEFAULT_WORKERS`. The policies are the same whatever it is.
 
     Returns
     -------
@@ -550,7 +489,7 @@ def plan_policies(
         forecast, items, lead_times, review if policy == "(R,S)" else 0, error_std)
 
     sku_stats = _stats_by_sku(stats_)
-    entries = []  # per SKU in the items' order: its inputs, or its row when it is not planned, and its warnings
+    rows, warns = [], []
     for item in items.itertuples(index=False):
         sku = item.sku
         get = lambda name, default: default if pd.isna(getattr(item, name, default)) else getattr(item, name, default)  # noqa: E731
@@ -560,26 +499,23 @@ def plan_policies(
         rule = RoundingRule(int(get("moq", 0)), int(get("case_pack", 1))) if rounding else RoundingRule()
         sku_target = check_probability(f"targets[{sku!r}]", per_sku_target.get(sku, target))
         supplier = get("supplier", None)
-        notes = []
         if supplier in lead_times:
             lt, lt_source = lead_times[supplier], "measured"
         elif not pd.isna(get("lead_time_days", np.nan)):
             lt, lt_source = float(item.lead_time_days), "item"
-            notes.append((sku, f"lead time from items.lead_time_days ({lt:g} days): fewer than "
+            warns.append((sku, f"lead time from items.lead_time_days ({lt:g} days): fewer than "
                                f"{MIN_LEAD_TIME_SAMPLES} receipts for supplier {supplier!r}"))
         else:
-            notes.append((sku, "no lead time (no receipts, no items.lead_time_days): SKU skipped"))
-            entries.append(_Entry(notes))
+            warns.append((sku, "no lead time (no receipts, no items.lead_time_days): SKU skipped"))
             continue
         st = sku_stats.get(sku)
         if st is None or st["demand_mean_per_day"] <= 0:
-            notes.append((sku, "no demand in the window: no stock planned"))
-            entries.append(_Entry(notes, row=dict(
-                sku=sku, policy="none", reorder_point=np.nan, order_quantity=0.0, minimum_order=np.nan, order_up_to=0.0,
-                safety_stock=0.0, service_type=service_type, service_target=sku_target,
-                fill_rate=np.nan, cycle_service_level=np.nan, avg_on_hand=0.0, inventory_value=0.0,
-                expected_cost=0.0, family="none", rounding_status="met", rounding_note="",
-                lead_time_source=lt_source)))
+            warns.append((sku, "no demand in the window: no stock planned"))
+            rows.append(dict(sku=sku, policy="none", reorder_point=np.nan, order_quantity=0.0, minimum_order=np.nan, order_up_to=0.0,
+                             safety_stock=0.0, service_type=service_type, service_target=sku_target,
+                             fill_rate=np.nan, cycle_service_level=np.nan, avg_on_hand=0.0, inventory_value=0.0,
+                             expected_cost=0.0, family="none", rounding_status="met", rounding_note="",
+                             lead_time_source=lt_source))
             continue
         mu, var, adi = float(st["demand_mean_per_day"]), float(st["demand_variance_per_day"]), st["average_demand_interval"]
         adi = None if pd.isna(adi) else float(adi)
@@ -588,25 +524,15 @@ def plan_policies(
             if sku in from_forecast and from_forecast[sku][0] > 0:
                 (mu, var), source = from_forecast[sku], "forecast"
             else:
-                notes.append((sku, "no positive forecast for this SKU: demand from the history"))
-        crossing = True if order_crossing is None else order_crossing
-        args = (sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed) if policy == "(R,S)" else None
-        entries.append(_Entry(notes, args=args, context=(sku, unit_cost, rate, order_cost, rule, sku_target, lt,
-                                                         lt_source, mu, var, adi, source)))
-    rows, warns = [], []
-    for entry, ltd in _evaluated(entries, _resolve_workers(workers)):
-        warns.extend(entry.notes)
-        if entry.context is None:
-            if entry.row is not None:
-                rows.append(entry.row)
-            continue
-        sku, unit_cost, rate, order_cost, rule, sku_target, lt, lt_source, mu, var, adi, source = entry.context
+                warns.append((sku, "no positive forecast for this SKU: demand from the history"))
         h_year = unit_cost * rate
         if policy == "(R,S)":
+            crossing = True if order_crossing is None else order_crossing
+            ltd = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, crossing, crossing_cycles, seed)
             discrete, ev, plain = ltd.discrete, ltd.ev, ltd.plain
             f = plain.fill_rate if service_type == "fill_rate" else plain.cycle_service_level
             start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
-            s0 = _smallest_meeting(f, sku_target, start - 1, start, discrete)
+            s0 = _smallest_meeting(f, sku_target, start - 1, start, discrete, _many(plain, service_type))
             unrounded = OrderUpToPolicy(s0, review, ltd.lead_time_mean_days, s0 - ltd.mean, service_type, sku_target,
                                         plain.fill_rate(s0), plain.cycle_service_level(s0))
             res = _solve_rounded_rs(ev, unrounded, service_type, sku_target, rule, True, 0.0, None, 0.005,
@@ -694,7 +620,6 @@ def service_investment_curves(
     crossing_cycles: int = 10_000,
     forecast=None,
     error_std=None,
-    workers: int | None = None,
 ) -> pd.DataFrame:
     """Fill rate and inventory investment of every order-up-to level, per SKU: the inputs of a budget allocation.
 
@@ -720,8 +645,8 @@ def service_investment_curves(
         Fill rates spanned by the levels.
     max_levels : int, default 150
         Most levels per SKU.
-    history_days, family, rounding, as_of, seed, crossing_cycles, forecast, error_std, workers
-        As for :func:`plan_policies` (the threads compute whole curves here). With the plan's ``forecast`` (and the
+    history_days, family, rounding, as_of, seed, crossing_cycles, forecast, error_std
+        As for :func:`plan_policies`. With the plan's ``forecast`` (and the
         defaults), every SKU's curve passes through the level
         :func:`plan_policies` chooses for it, and the two share each SKU's
         shortfall and simulated cycles (computed once, whichever comes first).
@@ -754,7 +679,7 @@ def service_investment_curves(
     lead_times = supplier_lead_times(ws)
     sku_stats = _stats_by_sku(stats_)
     from_forecast = {} if forecast is None else _forecast_daily_moments(forecast, items, lead_times, review, error_std)
-    entries = []
+    parts = []
     for item in items.itertuples(index=False):
         sku = item.sku
         get = lambda name, default: default if pd.isna(getattr(item, name, default)) else getattr(item, name, default)  # noqa: E731
@@ -773,16 +698,12 @@ def service_investment_curves(
         if sku in from_forecast and from_forecast[sku][0] > 0:  # as plan_policies: else the history's
             mu, var = from_forecast[sku]
         rule = RoundingRule(int(get("moq", 0)), int(get("case_pack", 1))) if rounding else RoundingRule()
-        entries.append(_Entry([], args=(sku, mu, var, lt, review, family, adi, rule, True, crossing_cycles, seed),
-                              context=(sku, rule, float(item.unit_cost), mu)))
-
-    def curve(entry):  # one SKU's levels and their service and investment, in a worker thread
-        sku, rule, unit_cost, mu = entry.context
-        ltd = _rs_evaluators(*entry.args)
+        ltd = _rs_evaluators(sku, mu, var, lt, review, family, adi, rule, True, crossing_cycles, seed)
         discrete, ev = ltd.discrete, ltd.ev
         start = float(np.ceil(ltd.mean)) if discrete else ltd.mean
-        lo = _smallest_meeting(ev.fill_rate, low_target, start - rule.minimum - 1, start, discrete)
-        hi = _smallest_meeting(ev.fill_rate, high_target, lo, lo + 1, discrete)
+        many = _many(ev, "fill_rate")
+        lo = _smallest_meeting(ev.fill_rate, low_target, start - rule.minimum - 1, start, discrete, many)
+        hi = _smallest_meeting(ev.fill_rate, high_target, lo, lo + 1, discrete, many)
         if discrete:
             levels = np.arange(lo, hi + 1)
             if levels.size > max_levels:
@@ -798,9 +719,7 @@ def service_investment_curves(
             fill = np.array([ev.fill_rate(x) for x in levels])
             csl = np.array([ev.cycle_service_level(x) for x in levels])
             on_hand = np.array([ev.average_on_hand(x) for x in levels])
-        return sku, levels, np.maximum.accumulate(fill), csl, on_hand, on_hand * unit_cost, mu
-
-    parts = [part for _, part in _evaluated(entries, _resolve_workers(workers), curve)]
+        parts.append((sku, levels, np.maximum.accumulate(fill), csl, on_hand, on_hand * float(item.unit_cost), mu))
     if not parts:
         raise DataError("service_investment_curves found no SKU with demand and a lead time. Fix: check demand and purchase_orders.")
     sizes = [len(part[1]) for part in parts]

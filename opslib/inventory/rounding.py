@@ -531,7 +531,8 @@ def _solve_rounded_rs(
     f = ev.fill_rate if service_type == "fill_rate" else ev.cycle_service_level
     if resolve:
         start = unrounded.order_up_to
-        s = _smallest_meeting(f, target, start - rule.minimum - 1, start, discrete)
+        many = ev.many(service_type) if hasattr(ev, "many") else None
+        s = _smallest_meeting(f, target, start - rule.minimum - 1, start, discrete, many)
     else:
         s = unrounded.order_up_to
     at_floor = capped = False

@@ -242,10 +242,19 @@ def _lowest(dist) -> float:
     return float(quantile(dist, 1e-12))
 
 
-def _smallest_meeting(f: Callable[[float], float], target: float, lo: float, hi: float, discrete: bool) -> float:
+_MANY_LEVELS = 4096
+"""Widest bracket :func:`_smallest_meeting` evaluates at once (wider ones are bisected)."""
+
+
+def _smallest_meeting(f: Callable[[float], float], target: float, lo: float, hi: float, discrete: bool,
+                      many: Callable | None = None) -> float:
     """Smallest x (an integer if ``discrete``) with nondecreasing f(x) >= target.
 
     ``lo`` and ``hi`` are first guesses; they are widened until they bracket.
+    ``many``: f at an array of whole levels at once (the same values but for
+    round-off), for discrete ``f``: the level it points to is checked with ``f``
+    itself (it meets the target and the one below does not), so the answer is
+    the bisection's; when the check fails, the bisection runs.
     """
     step = max(hi - lo, 1.0)
     while f(hi) < target:
@@ -255,6 +264,12 @@ def _smallest_meeting(f: Callable[[float], float], target: float, lo: float, hi:
         lo, step = lo - step, 2 * step
     if discrete:
         lo_i, hi_i = math.floor(lo), math.ceil(hi)  # f(lo_i) < target <= f(hi_i)
+        if many is not None and 1 < hi_i - lo_i <= _MANY_LEVELS:
+            levels = np.arange(lo_i + 1, hi_i, dtype=float)
+            meets = np.asarray(many(levels)) >= target
+            x = float(levels[np.argmax(meets)]) if meets.any() else float(hi_i)
+            if (x == hi_i or f(x) >= target) and (x - 1 == lo_i or f(x - 1) < target):
+                return x
         while hi_i - lo_i > 1:
             mid = (lo_i + hi_i) // 2
             if f(mid) >= target:
