@@ -284,3 +284,29 @@ def test_a_workbook_that_cannot_be_written_is_said_once_and_the_csv_stays(demo_p
     view._render_all()  # a language switch or a budget move does not try again for the same plan
     _join_workbook_threads()
     assert len(calls) == 1 and "excel" not in view.downloads.value
+
+
+def test_a_recompute_drops_the_workbook_of_the_plan_it_replaces(demo_part, monkeypatch):
+    """The background workbook waits ``workbook_delay`` before it starts; a recompute asked meanwhile does not
+    write the replaced plan's workbook (nor wait for it), and the new plan's follows."""
+    from opslib.ui import portfolio as module
+
+    written = []
+    real = module.plan_workbook
+
+    def counting(plan):
+        written.append(plan)
+        return real(plan)
+
+    monkeypatch.setattr(module, "plan_workbook", counting)
+    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann", compute=False, background=True)
+    view.workbook_delay = 30.0  # far longer than the next step takes
+    view.recompute()
+    first = view.plan
+    assert "opslib-portfolio-excel-pending" in view.downloads.value
+    view.workbook_delay = 0.0
+    view.recompute()
+    _join_workbook_threads()
+    assert view.plan is not first and written == [view.plan]  # the first plan's workbook was never written
+    assert "opslib-portfolio-download-excel" in view.downloads.value and "pending" not in view.downloads.value
+    assert view.error_panel.value == ""
