@@ -13,9 +13,11 @@ from bs4 import BeautifulSoup
 from test_browser import ARTIFACTS, browser  # noqa: F401 (chromium fixture: skips without it)
 
 import opslib
+from opslib.ui.charts import LIBRARY_TRACES
 from opslib.ui.snapshot import Paragraph, save_snapshot, snapshot_html
 
-PLOTLY_MARKER = "plotly.js v"  # the banner at the top of the inlined library
+PLOTLY_MARKER = "plotly.js (finance - minified) v"  # the banner of the apps' bundle, inlined when it draws all
+FULL_MARKER = "plotly.js v"  # the banner of plotly.py's whole plotly.js
 
 
 @pytest.fixture
@@ -52,24 +54,35 @@ def test_one_self_contained_page(sections):
     assert len(calls) == 2
     assert "11.5" in calls[0] and "17.75" in calls[0] and "2026-11-03" in calls[0]
     assert "0.123" in calls[1] and "0.999" in calls[1]
-    # plotly.js exactly once, inlined (no CDN: the page opens offline)
-    assert page.count(PLOTLY_MARKER) == 1
+    # plotly.js exactly once, inlined (no CDN: the page opens offline): the apps' bundle, which draws a scatter
+    # and a histogram, not the whole library
+    assert page.count(PLOTLY_MARKER) == 1 and FULL_MARKER not in page
+    assert len(page.encode()) < 1.6e6
     assert not soup.find_all("script", src=True) and not soup.find_all("link", href=True)
     # text is escaped, HTML strings are kept
     assert "&lt;fill rate&gt; &amp; review" in page
     assert soup.find("p", class_="custom").b.text == "trusted"
 
 
-def test_plotly_is_inlined_with_the_first_figure_only(sections):
+def test_plotly_is_inlined_once_before_the_figures(sections):
     page = snapshot_html("x", [sections["Forecast"], sections["ROI"], sections["Forecast"]])
-    assert page.count(PLOTLY_MARKER) == 1
-    assert page.index(PLOTLY_MARKER) < page.index("Plotly.newPlot")
+    assert page.count(PLOTLY_MARKER) == 1 and FULL_MARKER not in page
+    assert page.index(PLOTLY_MARKER) < page.index("</head>") < page.index("Plotly.newPlot")
     assert page.count("Plotly.newPlot") == 3
+
+
+def test_a_trace_the_bundle_lacks_brings_the_whole_plotly_js(sections):
+    heat = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]))
+    assert heat.data[0].type not in LIBRARY_TRACES
+    page = snapshot_html("x", [sections["Forecast"], heat, sections["ROI"]])
+    assert page.count(FULL_MARKER) == 1 and PLOTLY_MARKER not in page  # plotly.py's, with the first figure
+    assert page.index(FULL_MARKER) < page.index("Plotly.newPlot")
+    assert page.count("Plotly.newPlot") == 3 and len(page.encode()) > 3e6
 
 
 def test_without_figures_there_is_no_plotly(sections):
     page = snapshot_html("Tables only", [("Orders", sections["Orders"]), Paragraph("No chart.")])
-    assert PLOTLY_MARKER not in page
+    assert PLOTLY_MARKER not in page and FULL_MARKER not in page
     assert "No chart." in page
 
 
