@@ -135,10 +135,9 @@ def test_replenishment_tuner(browser, demo_server, demo_ws):  # noqa: F811
         headless.tabs.selected_index = 1
         assert lines == len(headless.portfolio.plan.orders.orders)
         assert sorted(r["sku"] for r in rows) == sorted(headless.portfolio.plan.orders.orders["sku"])
-        # the Excel link follows (written in a background thread on the served page)
-        page.wait_for_selector(".opslib-portfolio-download-excel", timeout=PAGE_TIMEOUT_MS)
+        # the Excel link: the kernel writes the workbook when it is clicked, and the browser saves it
         with page.expect_download(timeout=60_000) as download:
-            page.click(".opslib-portfolio-download-excel")
+            page.click(".opslib-portfolio-download-excel a")
         import pandas as pd
 
         book = pd.read_excel(download.value.path(), sheet_name=None, engine="openpyxl")

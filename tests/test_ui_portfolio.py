@@ -13,9 +13,9 @@ import opslib
 from opslib import inventory as inv
 from opslib.data import Workspace
 from opslib.data.demand import daily_demand
-from opslib.plan import plan_sheets, replenishment_plan
+from opslib.plan import plan_sheets, plan_workbook, replenishment_plan
 from opslib.plan_settings import load_settings, settings_log
-from opslib.ui.i18n import Translator, check_strings
+from opslib.ui.i18n import COMMON, Translator, check_strings
 from opslib.ui.portfolio import (
     MAX_CURVE_POINTS,
     STRINGS,
@@ -117,9 +117,20 @@ def test_downloads_parse_back_to_the_order_list(view):
                             view.downloads.value))
     import base64
 
-    assert base64.b64decode(links["csv"]) == view.order_list_csv()
-    assert pd.read_excel(io.BytesIO(base64.b64decode(links["excel"])), sheet_name="Orders")["sku"].tolist() == \
-        orders["sku"].tolist()
+    assert set(links) == {"csv"} and base64.b64decode(links["csv"]) == view.order_list_csv()
+    # the Excel link answers a click with the workbook's bytes, under the plan's day
+    sent = _click(view.excel_button)
+    assert sent == [({"file": f"replenishment_plan_{view.plan.orders.as_of:%Y-%m-%d}.xlsx",
+                      "mime": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+                     [view.order_list_excel()])]
+
+
+def _click(button):
+    """What ``button`` sends back when its link is clicked (the browser's message, answered in the kernel)."""
+    sent = []
+    button.send = lambda content, buffers=None: sent.append((content, buffers))
+    button._on_message(button, {"want": "file"}, [])
+    return sent
 
 
 def test_saving_a_setting_logs_it_and_drives_the_order_list(small):
@@ -166,8 +177,11 @@ def test_language_switch_relabels_the_page(small):
     tr = Translator(STRINGS)
     view = portfolio_view(small, model="ses", translator=tr)
     assert view.recompute_button.description == "Recompute"
+    assert view.excel_button.label == COMMON["download_excel"]["en"]
     tr.set_language("zh")
     assert view.recompute_button.description == "重新计算"
+    assert (view.excel_button.label, view.excel_button.busy_label) == (COMMON["download_excel"]["zh"],
+                                                                       STRINGS["excel_pending"]["zh"])
     assert "补货组合" in view.title.value and "综合满足率" in view.cards.value
     assert view.curve_figure.layout.yaxis.title.text == STRINGS["axis_fill_rate"]["zh"]
     assert dict(view.scope.options)["品类"] == "category"
@@ -238,57 +252,7 @@ def test_a_forecast_given_is_used_and_the_plan_is_the_same(small):
     pd.testing.assert_frame_equal(view.plan.forecast, direct.forecast)
 
 
-def _join_workbook_threads():
-    import threading
-
-    for thread in threading.enumerate():
-        if thread.name == "opslib-portfolio-workbook":
-            thread.join(timeout=60)
-
-
-def test_in_the_background_the_excel_link_follows_the_plan_with_the_same_workbook(demo_part):
-    import base64
-
-    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann", compute=False, background=True)
-    view.recompute()
-    first = view.downloads.value
-    assert "opslib-portfolio-download-csv" in first  # the CSV link does not wait
-    assert ("opslib-portfolio-excel-pending" in first) != ("opslib-portfolio-download-excel" in first)
-    _join_workbook_threads()
-    links = dict(re.findall(r"class='opslib-portfolio-download-(\w+)' download='[^']*' href='data:[^;]+;base64,([^']+)'",
-                            view.downloads.value))
-    assert set(links) == {"csv", "excel"} and "pending" not in view.downloads.value
-    assert base64.b64decode(links["excel"]) == view.order_list_excel()
-    book = pd.read_excel(io.BytesIO(view.order_list_excel()), sheet_name=None, engine="openpyxl")
-    assert list(book) == list(plan_sheets(view.plan))
-    assert book["Orders"]["sku"].tolist() == view.order_list()["sku"].tolist()
-    assert view.error_panel.value == ""
-
-
-def test_a_workbook_that_cannot_be_written_is_said_once_and_the_csv_stays(demo_part, monkeypatch):
-    from opslib.ui import portfolio as module
-
-    calls = []
-
-    def broken(plan):
-        calls.append(plan)
-        raise OSError("disk full")
-
-    monkeypatch.setattr(module, "plan_workbook", broken)
-    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann", compute=False, background=True)
-    view.recompute()
-    _join_workbook_threads()
-    assert "Could not write the Excel workbook: OSError: disk full" in view.error_panel.value
-    assert "opslib-portfolio-download-csv" in view.downloads.value
-    assert "excel" not in view.downloads.value
-    view._render_all()  # a language switch or a budget move does not try again for the same plan
-    _join_workbook_threads()
-    assert len(calls) == 1 and "excel" not in view.downloads.value
-
-
-def test_a_recompute_drops_the_workbook_of_the_plan_it_replaces(demo_part, monkeypatch):
-    """The background workbook waits ``workbook_delay`` before it starts; a recompute asked meanwhile does not
-    write the replaced plan's workbook (nor wait for it), and the new plan's follows."""
+def test_the_workbook_is_written_when_its_link_is_clicked_and_once_per_plan(demo_part, monkeypatch):
     from opslib.ui import portfolio as module
 
     written = []
@@ -299,14 +263,31 @@ def test_a_recompute_drops_the_workbook_of_the_plan_it_replaces(demo_part, monke
         return real(plan)
 
     monkeypatch.setattr(module, "plan_workbook", counting)
-    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann", compute=False, background=True)
-    view.workbook_delay = 30.0  # far longer than the next step takes
+    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann")
+    view.review_period.value = 14
     view.recompute()
-    first = view.plan
-    assert "opslib-portfolio-excel-pending" in view.downloads.value
-    view.workbook_delay = 0.0
-    view.recompute()
-    _join_workbook_threads()
-    assert view.plan is not first and written == [view.plan]  # the first plan's workbook was never written
-    assert "opslib-portfolio-download-excel" in view.downloads.value and "pending" not in view.downloads.value
+    assert written == []  # two plans, no workbook: nobody asked
+    assert "opslib-portfolio-download-csv" in view.downloads.value and view.excel_button.layout.display is None
+    first = _click(view.excel_button)
+    again = _click(view.excel_button)
+    assert written == [view.plan] and first == again  # written once for the plan, then kept
+    book = pd.read_excel(io.BytesIO(first[0][1][0]), sheet_name=None, engine="openpyxl")
+    assert list(book) == list(plan_sheets(view.plan))
+    assert book["Orders"]["sku"].tolist() == view.order_list()["sku"].tolist()
     assert view.error_panel.value == ""
+
+
+def test_a_workbook_that_cannot_be_written_is_said_and_the_csv_stays(demo_part, monkeypatch):
+    from opslib.ui import portfolio as module
+
+    def broken(plan):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(module, "plan_workbook", broken)
+    view = portfolio_view(demo_part, model="ses", currency="CNY", user="ann")
+    assert _click(view.excel_button) == [({"error": "OSError: disk full"}, None)]  # the link says no file came
+    assert "Could not write the Excel workbook: OSError: disk full" in view.error_panel.value
+    assert "opslib-portfolio-download-csv" in view.downloads.value
+    monkeypatch.setattr(module, "plan_workbook", plan_workbook)
+    sent = _click(view.excel_button)  # fixed: the next click writes it, and the error is gone
+    assert sent[0][0]["file"].endswith(".xlsx") and view.error_panel.value == ""

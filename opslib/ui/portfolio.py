@@ -15,9 +15,11 @@ Every number is one library call; this module only lays them out:
 - the saved settings per SKU or segment, with who changed what and when
   (:func:`opslib.plan_settings.update_settings`, :func:`~opslib.plan_settings.settings_log`).
 
-Downloads are ``<a download href="data:...;base64,...">`` links rebuilt after
-every recompute: Voila 0.5 serves no files from the kernel, and a data URL
-needs no server route. The bytes are :meth:`PortfolioView.order_list_csv` and
+The CSV download is an ``<a download href="data:...;base64,...">`` link rebuilt
+after every recompute: Voila 0.5 serves no files from the kernel, and a data URL
+needs no server route. The Excel workbook (0.7 s to write on the demo shop) is
+written only when its link is clicked (:class:`opslib.ui.download.FileButton`).
+The bytes are :meth:`PortfolioView.order_list_csv` and
 :meth:`PortfolioView.order_list_excel`.
 """
 
@@ -25,8 +27,8 @@ from __future__ import annotations
 
 import html
 import math
-import threading
 import time
+import traceback
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -45,8 +47,9 @@ from opslib.plan_settings import (
     settings_log,
     update_settings,
 )
-from opslib.ui.base import GuardedApp, open_workspace
+from opslib.ui.base import GuardedApp, log, open_workspace
 from opslib.ui.charts import figure_output, show_figure
+from opslib.ui.download import FileButton
 from opslib.ui.i18n import Translator, language_toggle
 from opslib.ui.snapshot import download_link
 from opslib.ui.tables import frame_html
@@ -285,15 +288,6 @@ class PortfolioView(GuardedApp, widgets.VBox):
         same. The forecast is kept for the next recompute the same way (the
         horizon does not depend on the review period, so a new review period
         does not forecast again).
-    background : bool, default False
-        Write the plan's Excel workbook in a background thread: the plan,
-        the curve and the CSV link show without waiting for it (about 0.7 s
-        on the demo shop), and the Excel link follows (class
-        ``opslib-portfolio-download-excel``; ``opslib-portfolio-excel-pending``
-        meanwhile). The thread starts :attr:`workbook_delay` seconds after the
-        plan shows, and a recompute asked before then drops it (the plan it was
-        for is replaced); one asked while it writes waits for it. False:
-        written before the page is updated.
 
     Attributes
     ----------
@@ -318,7 +312,10 @@ class PortfolioView(GuardedApp, widgets.VBox):
     orders_table : ipywidgets.HTML
         The order list grouped by supplier.
     downloads : ipywidgets.HTML
-        The CSV and Excel links.
+        The CSV link.
+    excel_button : opslib.ui.download.FileButton
+        The Excel link (class ``opslib-portfolio-download-excel``): the workbook is written when it is
+        clicked.
     scope, key, field, value, user_name : widgets
         The settings editor; ``save_button``, ``clear_button``.
     settings_table, log_table, settings_note : ipywidgets.HTML
@@ -327,13 +324,10 @@ class PortfolioView(GuardedApp, widgets.VBox):
     """
 
     app_name = "portfolio"
-    workbook_delay = 1.5
-    """Seconds the background workbook waits after its plan is shown (``background=True``): a recompute
-    asked meanwhile drops it instead of waiting for it."""
 
     def __init__(self, ws: Workspace, *, translator: Translator | None = None, review_period_days: int = 7,
                  budget: float | None = None, model: str = "auto", currency: str = "", user: str | None = None,
-                 compute: bool = True, forecast=None, background: bool = False):
+                 compute: bool = True, forecast=None):
         tr = translator if translator is not None else Translator(STRINGS)
         for key, texts in STRINGS.items():  # a shared translator learns this page's words
             tr.strings.setdefault(key, dict(texts))
@@ -352,11 +346,6 @@ class PortfolioView(GuardedApp, widgets.VBox):
         self._forecast: pd.DataFrame | None = None  # the plan's forecast of the shop (no saved settings)
         self._quiet = False
         self._workbook: tuple = (None, b"")
-        self._workbook_lock = threading.Lock()
-        self._writing: ReplenishmentPlan | None = None  # the plan whose workbook a thread writes now
-        self._workbook_tried: ReplenishmentPlan | None = None  # the last plan a thread wrote (or failed) for
-        self._writer: threading.Thread | None = None
-        self.background = background
         self._message = ""
         self._init_guard(tr)
 
@@ -376,6 +365,12 @@ class PortfolioView(GuardedApp, widgets.VBox):
         self.curve_view = figure_output(height_px=380)
         self.orders_note = widgets.HTML()
         self.downloads = widgets.HTML()
+        # the workbook is written when its link is clicked (0.7 s of openpyxl on the demo shop, which every
+        # recompute would otherwise pay, or a background thread beside the next recompute would slow it by)
+        self.excel_button = FileButton(self._excel_download, mime=_XLSX)
+        self.excel_button.add_class("opslib-portfolio-download-excel")
+        tr.bind(self.excel_button, "download_excel", attribute="label")
+        tr.bind(self.excel_button, "excel_pending", attribute="busy_label")
         self.orders_table = widgets.HTML()
 
         # settings editor
@@ -426,7 +421,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
                 self.curve_view,
                 heading("section_orders"),
                 self.orders_note,
-                self.downloads,
+                widgets.HBox([self.downloads, self.excel_button], layout=widgets.Layout(align_items="center")),
                 self.orders_table,
                 heading("section_settings"),
                 self.settings_note,
@@ -468,16 +463,6 @@ class PortfolioView(GuardedApp, widgets.VBox):
         written again only when the plan's tables changed.
         """
         start = time.perf_counter()
-        writer = self._writer
-        if writer is not None and writer.is_alive():
-            # the previous plan's workbook: not written if it has not started (that plan is being replaced),
-            # else finished first. Beside the recompute, that pure-Python thread would hold the GIL each time
-            # the recompute's numpy lets go of it, and slow it by more than the wait (about 2 s against at
-            # most 0.8 s on the demo shop)
-            writer.cancel()
-            writer.join()
-            if self._writing is not None and self._workbook[0] is not self._writing:
-                self._writing = self._workbook_tried = None  # cancelled before it started
         if fresh:
             self._curve_cache.clear()
             self.plan = None  # and no forecast kept
@@ -631,39 +616,24 @@ class PortfolioView(GuardedApp, widgets.VBox):
         return self._workbook_of(self.plan)
 
     def _workbook_of(self, plan: ReplenishmentPlan) -> bytes:
-        with self._workbook_lock:  # the background writer and a caller may ask at once
-            if self._workbook[0] is not plan:  # one workbook per plan (a language switch keeps it)
-                before = self._workbook[0]
-                same = before is not None and _same_sheets(plan_sheets(before), plan_sheets(plan))
-                self._workbook = (plan, self._workbook[1] if same else plan_workbook(plan))
-            return self._workbook[1]
+        if self._workbook[0] is not plan:  # one workbook per plan (a second click, a language switch keep it)
+            before = self._workbook[0]
+            same = before is not None and _same_sheets(plan_sheets(before), plan_sheets(plan))
+            self._workbook = (plan, self._workbook[1] if same else plan_workbook(plan))
+        return self._workbook[1]
 
-    def _workbook_made(self) -> bool:
-        return self.plan is not None and self._workbook[0] is self.plan
-
-    def _write_workbook_later(self) -> None:
-        """Write the current plan's workbook in a thread, then put its link on the page.
-
-        One thread per plan; when it fails, the error panel says so and the page keeps the
-        CSV link only (no second attempt until the next plan, or a download asked for).
-        """
-        plan = self.plan
-        if self._workbook_tried is plan:
-            return
-        self._workbook_tried = self._writing = plan
-
-        def write() -> None:
-            try:
-                self._guard("write the Excel workbook", lambda: self._workbook_of(plan))
-            finally:
-                self._writing = None
-            if self.plan is plan:
-                self._guard("show the order list", self._render_downloads)
-                self._show_errors()
-
-        self._writer = threading.Timer(self.workbook_delay, write)
-        self._writer.name, self._writer.daemon = "opslib-portfolio-workbook", True
-        self._writer.start()
+    def _excel_download(self) -> bytes:
+        """The workbook for the Excel link, made when it is clicked; a failure is said in the error panel."""
+        what = "write the Excel workbook"
+        self._errors.pop(what, None)
+        try:
+            return self.order_list_excel()
+        except Exception as exc:
+            log.error("%s: could not %s\n%s", self.app_name, what, traceback.format_exc())
+            self._errors[what] = f"Could not {what}: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._show_errors()
 
     # ------------------------------------------------------------------ settings
 
@@ -771,6 +741,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
         tr = self.translator
         if self.plan is None:
             self.orders_note.value = self.downloads.value = self.orders_table.value = ""
+            self.excel_button.layout.display = "none"
             return
         orders = self.plan.orders.orders
         day = f"{self.plan.orders.as_of:%Y-%m-%d}"
@@ -799,17 +770,10 @@ class PortfolioView(GuardedApp, widgets.VBox):
     def _render_downloads(self) -> None:
         tr = self.translator
         day = f"{self.plan.orders.as_of:%Y-%m-%d}"
-        if self.background and not self._workbook_made():
-            self._write_workbook_later()  # once per plan
-            excel = ""  # the thread could not write it: the error panel says why
-            if self._writing is self.plan:
-                excel = (f"<span class='opslib-portfolio-excel-pending' style='margin:0 16px 0 8px;color:#555'>"
-                         f"{html.escape(tr.t('excel_pending'))}</span>")
-        else:
-            excel = download_link(self.order_list_excel(), f"replenishment_plan_{day}.xlsx", _XLSX,
-                                  tr.t("download_excel"), "opslib-portfolio-download-excel")
+        self.excel_button.filename = f"replenishment_plan_{day}.xlsx"
+        self.excel_button.layout.display = None
         self.downloads.value = download_link(self.order_list_csv(), f"orders_{day}.csv", "text/csv",
-                                             tr.t("download_csv"), "opslib-portfolio-download-csv") + excel
+                                             tr.t("download_csv"), "opslib-portfolio-download-csv")
 
     def _render_settings(self) -> None:
         tr = self.translator

@@ -67,9 +67,6 @@ class ReplenishmentApp(widgets.VBox):
     compute_portfolio : bool, default False
         Compute the portfolio when the page opens (default: when its tab is
         first selected).
-    background : bool, default False
-        The portfolio writes its Excel workbook in a background thread (see
-        :class:`opslib.ui.portfolio.PortfolioView`): what the served page does.
     **tuner_options
         Passed to :class:`~opslib.ui.replenishment.SkuTuner` (``sku``,
         ``service_type``, ``target``, ``policy``, ...).
@@ -89,7 +86,7 @@ class ReplenishmentApp(widgets.VBox):
     """
 
     def __init__(self, ws: Workspace, *, language: str = "en", currency: str = "", review_period_days: int = 7,
-                 compute_portfolio: bool = False, background: bool = False, **tuner_options):
+                 compute_portfolio: bool = False, **tuner_options):
         tr = Translator(merge_strings(STRINGS, _tuner.STRINGS, _portfolio.STRINGS), language)
         self.translator = tr
         self.ws = ws
@@ -99,8 +96,7 @@ class ReplenishmentApp(widgets.VBox):
         # (opslib.plan.forecast_matches); otherwise it forecasts itself.
         self.portfolio = _portfolio.PortfolioView(ws, translator=tr, currency=currency,
                                                   review_period_days=review_period_days, compute=compute_portfolio,
-                                                  model=self.tuner.model_name, forecast=self._tuner_forecast,
-                                                  background=background)
+                                                  model=self.tuner.model_name, forecast=self._tuner_forecast)
         for part in (self.tuner, self.portfolio):  # one switch for the page
             part.language.layout.display = "none"
         self.language = language_toggle(tr)
