@@ -10,7 +10,7 @@ import opslib
 from opslib import forecast as fc
 from opslib import inventory as inv
 from opslib.errors import DataError
-from opslib.plan import MIN_HORIZON_DAYS, forecast_horizon_days, replenishment_plan
+from opslib.plan import MIN_HORIZON_DAYS, forecast_horizon_days, plan_forecast, replenishment_plan
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,14 @@ def test_another_review_period_plans_on_the_same_forecast(shop, plan):
 def test_a_workspace_without_demand_is_refused(shop):
     with pytest.raises(DataError, match="no demand table"):
         replenishment_plan(dataclasses.replace(shop, demand=None))
+    with pytest.raises(DataError, match="plan_forecast: the workspace has no demand table"):
+        plan_forecast(dataclasses.replace(shop, demand=None))
+
+
+def test_plan_forecast_is_the_plans_forecast(shop, plan):
+    again = plan_forecast(shop, model="ses")
+    pd.testing.assert_frame_equal(again, plan.forecast)
+    assert plan_forecast(shop, model="ses", forecast=plan.forecast) is plan.forecast  # it matches: kept as it is
 
 
 def test_progress_names_each_step_and_saved_settings_are_read_from_the_folder(shop, tmp_path):

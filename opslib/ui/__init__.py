@@ -31,6 +31,7 @@ _WHERE = {
     "landing_page": "landing",
     "snapshot_html": "snapshot",
     "save_snapshot": "snapshot",
+    "FileButton": "download",
     "Translator": "i18n",
     "figure_output": "charts",
     "sales_figure": "charts",

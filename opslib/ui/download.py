@@ -23,7 +23,7 @@ function render({ model, el }) {
   const link = el.appendChild(document.createElement("a"));
   link.href = "#";
   link.style.margin = "0 16px 0 8px";
-  let busy = false;
+  let busy = false, timer = null;
   const label = () => {
     link.textContent = busy ? model.get("busy_label") : model.get("label");
     el.dataset.state = busy ? "busy" : "ready";
@@ -34,9 +34,11 @@ function render({ model, el }) {
     busy = true;
     label();
     model.send({ want: "file" });
+    timer = setTimeout(() => { busy = false; label(); }, 120000);  // no answer (a kernel gone): clickable again
   };
   const onMessage = (message, buffers) => {
     if (!message || !("file" in message || "error" in message)) return;
+    clearTimeout(timer);
     busy = false;
     label();
     if (!message.file || !buffers || !buffers.length) return;  // the kernel said why on the page
@@ -54,6 +56,7 @@ function render({ model, el }) {
   model.on("change:busy_label", label);
   label();
   return () => {
+    clearTimeout(timer);
     link.removeEventListener("click", onClick);
     model.off("msg:custom", onMessage);
     model.off("change:label", label);
