@@ -4,7 +4,7 @@ For people without access to the ``opslib serve`` server: the apps' "export" but
 :func:`snapshot_html` (or :func:`save_snapshot`) with the page's figures, tables and notes.
 The file holds everything it needs: plotly.js is inlined once (the 1.3 MB bundle the apps draw
 with when every figure's traces are of its types, :data:`opslib.ui.charts.LIBRARY_TRACES`, else
-plotly.py's whole plotly.js, about 4.6 MB), the figures keep their hover and zoom, the tables are
+plotly.py's whole plotly.js, about 4.8 MB), the figures keep their hover and zoom, the tables are
 plain HTML, and a footer says when it was made and by which opslib version.
 """
 
