@@ -236,6 +236,10 @@ def test_promotion_scenario_saved_for_colleagues_is_listed_after_a_reload(browse
     try:
         _no_errors(page, "after opening")
         page.wait_for_selector(".opslib-promo-save", timeout=60_000)
+        before = page.inner_text(".opslib-promo-profit")
+        _set_number(page, "Depth [%]", 35)
+        _wait_changed(page, ".opslib-promo-profit", before)
+        saver_profit = page.inner_text(".opslib-promo-profit")
         page.locator(".opslib-promo-saved-name-input input").fill(name)
         page.get_by_role("button", name="Save for colleagues").click()
         page.locator(".opslib-promo-saved-name", has_text=name).wait_for(timeout=60_000)
@@ -255,6 +259,14 @@ def test_promotion_scenario_saved_for_colleagues_is_listed_after_a_reload(browse
         page.wait_for_selector(".opslib-promo-export-csv", timeout=60_000)
         _no_errors(page, "after comparing the saved scenario")
         _screenshot(page, "promotion_saved_scenario")
+        # opened into the controls: the saver's depth, and the saver's numbers
+        assert _input(page, "Depth [%]").input_value() == "20"
+        row.get_by_role("button", name="Open").click()
+        page.get_by_text(f"“{name}” is in the controls above").first.wait_for(timeout=60_000)
+        page.wait_for_function("() => document.querySelector('.opslib-promo-profit').innerText === "
+                               f"{saver_profit!r}", timeout=60_000)
+        assert _input(page, "Depth [%]").input_value() == "35"
+        _no_errors(page, "after opening the saved scenario")
     finally:
         page.close()
 

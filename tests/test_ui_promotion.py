@@ -541,6 +541,100 @@ def test_saved_scenario_notes_when_draws_or_data_differ(shop):
     assert "recomputed on the current data" in html.unescape(page.saved_notice.value)
 
 
+# every mechanic with terms none of the controls shows by default: (mechanic, {control: value})
+OPEN_CASES = [
+    ("percent_off", {"depth": 35.0}),
+    ("threshold", {"tiers": "149:15|299:40.5"}),
+    ("repeating_threshold", {"threshold": 150.0, "reward": 15.0}),
+    ("item_count", {"tiers": "2:0.1|3:0.25"}),
+    ("flash_sale", {"depth": 45.0, "flash_cap": 30.0}),
+    ("second_half_price", {"depth": 50.0}),
+    ("bogo", {}),
+    ("gift", {"threshold": 120.0, "gift_cost": 12.5}),
+    ("coupon", {"coupon_face": 15.0, "coupon_threshold": 129.0, "coupon_redemption": 35.0}),
+    ("points", {"depth": 7.0, "points_breakage": 29.0}),  # 0.07 * 100 is 7.000000000000001
+]
+
+
+def test_a_saved_scenario_opens_in_the_controls_for_every_mechanic(shop):
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    options = [s for _, s in page.skus.options]
+    saved, numbers = {}, {}
+    for k, (mechanic, terms) in enumerate(OPEN_CASES):
+        page.mechanic.value = mechanic
+        for control, value in terms.items():
+            getattr(page, control).value = value
+        page.skus.value = tuple(options[k:k + 2])
+        page.start.value = (page.origin + pd.Timedelta(days=10 + k)).date()
+        page.end.value = (page.origin + pd.Timedelta(days=16 + 2 * k)).date()
+        page.funding_share.value, page.fixed_fees.value = 12.5, 250.0 + k
+        assert page.error_panel.value == "", mechanic
+        saved[mechanic] = page.save_scenario(f"open {mechanic}")
+        numbers[mechanic] = page.numbers()
+    page.whole_category.value = True
+    saved["whole"] = page.save_scenario("open whole")
+    numbers["whole"] = page.numbers()
+
+    # a colleague's page opens on another category with the default controls
+    colleague = promotion_simulator(shop, category="stationery", background=False)
+    for key, scenario in saved.items():
+        _button(colleague, scenario.name, "opslib-promo-saved-open").click()
+        assert colleague.error_panel.value == "", key
+        assert colleague.category.value == CATEGORY and colleague.mechanic.value == scenario.plan.mechanic
+        # the controls make the saved plan, term for term, and the page simulated it as the saver's did
+        unnamed = dataclasses.replace(scenario.plan, name="")
+        assert colleague.plan == unnamed, key
+        assert colleague.result.plan == unnamed and colleague.numbers() == numbers[key], key
+        assert colleague.scenarios == []  # opening is not comparing
+        notice = html.unescape(colleague.saved_notice.value)
+        assert f"“{scenario.name}” is in the controls above" in notice and "differ" not in notice
+        shown = {name for name, c in colleague._mechanic_controls.items() if c.layout.display is None}
+        assert shown == set(ui_promotion._CONTROLS[scenario.plan.mechanic]), key
+    assert colleague.whole_category.value and colleague.skus.disabled
+    assert colleague.plan.skus == tuple(s for _, s in colleague.skus.options)
+    # changed after opening, it is a new plan, saved under a new name
+    colleague.depth.value = 22.0
+    assert colleague.plan.depth == 0.22 and colleague.plan.skus == saved["whole"].plan.skus
+    assert colleague.save_scenario("whole 22").plan == dataclasses.replace(colleague.plan, name="whole 22")
+    _button(colleague, "open percent_off", "opslib-promo-saved-open").click()
+    assert not colleague.whole_category.value and not colleague.skus.disabled
+    assert colleague.plan == dataclasses.replace(saved["percent_off"].plan, name="")
+
+
+def test_what_cannot_be_opened_is_refused_or_named_in_words(shop, demo):
+    from opslib.promo_scenarios import save_scenario
+
+    page = promotion_simulator(shop, category=CATEGORY, background=False)
+    before = page.plan
+    pet = tuple(demo.items.loc[demo.items["category"] == CATEGORY, "sku"])[:1]
+    snack = tuple(demo.items.loc[demo.items["category"] == "snacks", "sku"])[:1]
+    window = {"start": page.origin + pd.Timedelta(days=3), "end": page.origin + pd.Timedelta(days=9)}
+    save_scenario(shop.path, "two categories", promo.PromotionPlan(skus=pet + snack, depth=0.2, **window))
+    save_scenario(shop.path, "last year", dataclasses.replace(
+        before, start=page.origin - pd.Timedelta(days=30), end=page.origin - pd.Timedelta(days=25)),
+        category=CATEGORY)
+    save_scenario(shop.path, "flash price", promo.PromotionPlan(skus=pet, mechanic="flash_sale", flash_price=9.9,
+                                                                **window), category=CATEGORY)
+    page.reload_saved()
+    page.open_saved("two categories")
+    assert "promotes SKUs of several categories (pet, snacks)" in _errors(page)
+    assert "Could not open the saved scenario" in _errors(page) and page.plan == before
+    page.open_saved("last year")
+    assert "outside the planning window" in _errors(page) and page.plan == before
+    page.open_saved("nobody saved this")
+    assert "no saved scenario is called 'nobody saved this'" in _errors(page)
+    page.open_saved("flash price")  # the controls take a depth, not a price: opened, and the difference said
+    assert page.error_panel.value == "" and page.plan.mechanic == "flash_sale" and page.plan.skus == pet
+    notice = html.unescape(page.saved_notice.value)
+    assert "cannot hold every term of “flash price”: depth, flash_price differ" in notice
+    page.tr.set_language("zh")
+    try:
+        page.open_saved("two categories")
+        assert "多个品类" in _errors(page) and "打开共享方案" in _errors(page)
+    finally:
+        page.tr.set_language("en")
+
+
 def test_a_workspace_without_folder_keeps_scenarios_on_the_page_only(demo, cache_folder, monkeypatch):
     import dataclasses
 

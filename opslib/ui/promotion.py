@@ -37,6 +37,7 @@ scenario should be a deliberate, named choice.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import inspect
 import io
@@ -197,6 +198,7 @@ PROMOTION_STRINGS: dict[str, dict[str, str]] = {
     "saved_name": {"en": "Name", "zh": "名称"},
     "saved_name_placeholder": {"en": "e.g. 618 pet food 20% off", "zh": "例如 618 宠物食品 8 折"},
     "saved_save": {"en": "Save for colleagues", "zh": "保存给同事"},
+    "saved_open": {"en": "Open", "zh": "打开"},
     "saved_compare": {"en": "Compare", "zh": "加入对比"},
     "saved_delete": {"en": "Delete", "zh": "删除共享"},
     "saved_by": {"en": "saved by {user}, {when} UTC", "zh": "{user} 保存于 {when} UTC"},
@@ -220,10 +222,21 @@ PROMOTION_STRINGS: dict[str, dict[str, str]] = {
     "saved_other_data": {"en": "“{name}” was planned on data through {then}; this data runs through {now}: its "
                                "numbers are recomputed on the current data.",
                          "zh": "“{name}”基于截至 {then} 的数据制定；当前数据截至 {now}：数字按当前数据重新计算。"},
+    "saved_opened": {"en": "“{name}” is in the controls above: change it, then keep it or save it under a new name.",
+                     "zh": "“{name}”已载入上方的设置：可修改后保存方案，或以新名称保存给同事。"},
+    "saved_opened_differs": {"en": "The controls cannot hold every term of “{name}”: {terms} differ from the saved "
+                                   "plan, and the page simulates what the controls show.",
+                             "zh": "上方的设置无法完全表示“{name}”：{terms} 与保存的方案不同，本页按设置所示模拟。"},
+    "saved_several_categories": {"en": "“{name}” promotes SKUs of several categories ({categories}); the controls "
+                                       "hold one category. Compare it instead.",
+                                 "zh": "“{name}”包含多个品类（{categories}）的 SKU，而设置只能选一个品类。请改用“加入对比”。"},
+    "saved_no_category": {"en": "“{name}”: its category {category} is not in this data.",
+                          "zh": "“{name}”：其品类 {category} 不在当前数据中。"},
     "saved_refresh": {"en": "Refresh list", "zh": "刷新列表"},
     "what_saved": {"en": "read the saved scenarios", "zh": "读取共享方案"},
     "what_save": {"en": "save the scenario for colleagues", "zh": "保存共享方案"},
     "what_load": {"en": "compare the saved scenario", "zh": "对比共享方案"},
+    "what_open": {"en": "open the saved scenario", "zh": "打开共享方案"},
     "what_delete": {"en": "delete the saved scenario", "zh": "删除共享方案"},
     # cards
     "card_profit": {"en": "Incremental profit, P50", "zh": "增量利润 P50"},
@@ -346,6 +359,64 @@ _CONTROLS = {
     "coupon": ("coupon_face", "coupon_threshold", "coupon_redemption"),
     "points": ("depth", "points_breakage"),
 }
+
+
+
+def _number(x: float) -> str:
+    """A tier number as typed: no trailing zeros, every digit kept (``300``, ``0.15``)."""
+    return f"{float(x):.15g}"
+
+
+def _percent_of(fraction: float) -> float:
+    """A fraction as the percent a control shows (``0.07`` -> ``7.0``, not ``7.000000000000001``)."""
+    return round(100.0 * float(fraction), 10)
+
+
+def _control_values(plan: promo.PromotionPlan) -> dict[str, object]:
+    """The values of the controls (attribute name -> value) that describe ``plan``: the inverse of ``plan_from_controls``.
+
+    Only the controls of the plan's mechanic are set (with the funding, fees and window); the others
+    keep what they show. Fractions become percent, a flash sale without a cap shows 0.
+    """
+    m = plan.mechanic
+    values: dict[str, object] = {"start": plan.start.date(), "end": plan.end.date(),
+                                 "funding_share": _percent_of(plan.funding_share), "fixed_fees": float(plan.fixed_cost)}
+    if m in ("percent_off", "flash_sale", "points", "second_half_price"):
+        depth = plan.depth if plan.depth is not None else (0.5 if m == "second_half_price" else None)
+        if depth is not None:
+            values["depth"] = _percent_of(depth)
+    if m in ("threshold", "item_count") and plan.tiers:
+        values["tiers"] = "|".join(f"{_number(t.threshold)}:{_number(t.reward)}" for t in plan.tiers)
+    if m == "repeating_threshold":
+        values["threshold"], values["reward"] = plan.threshold, plan.reward
+    if m == "gift":
+        values["threshold"], values["gift_cost"] = plan.threshold, plan.reward
+    if m == "coupon":
+        values["coupon_face"], values["coupon_threshold"] = plan.reward, plan.threshold or 0.0
+        values["coupon_redemption"] = _percent_of(plan.coupon_redemption)
+    if m == "flash_sale":
+        values["flash_cap"] = float(plan.stock_cap or 0.0)
+    if m == "points":
+        values["points_breakage"] = _percent_of(plan.points_breakage)
+    return {k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in values.items()
+            if v is not None}
+
+
+def _plan_differences(saved: promo.PromotionPlan, shown: promo.PromotionPlan) -> list[str]:
+    """The terms (field names) in which the plan the controls make differs from a saved one (the name aside)."""
+    out = []
+    for field in dataclasses.fields(saved):
+        if field.name == "name":
+            continue
+        a, b = getattr(saved, field.name), getattr(shown, field.name)
+        if isinstance(a, float) and isinstance(b, float):
+            same = np.isclose(a, b, rtol=1e-12, atol=1e-12)
+        else:
+            same = a == b
+        if not same:
+            out.append(field.name)
+    return out
+
 
 # ------------------------------------------------------------------ the engine calls, kept on disk
 
@@ -577,9 +648,11 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
     saved : opslib.promo_scenarios.SavedScenarios
         The scenarios saved in the data folder (``saved.problems``: those that cannot be used here).
     saved_note, saved_notice : ipywidgets.HTML
-        Where they are kept; what differs when one is compared (draws, data).
+        Where they are kept; what differs when one is compared or opened (draws, data, terms the
+        controls cannot hold).
     saved_list : ipywidgets.VBox
-        One row per saved scenario: "Compare", "Delete", the name and its terms, who saved it when.
+        One row per saved scenario: "Open" (into the controls, :meth:`open_saved`), "Compare",
+        "Delete", the name and its terms, who saved it when.
     data_through : pandas.Timestamp or None
         The last day of ``demand`` (saved with a scenario).
     error_panel : ipywidgets.HTML
@@ -828,12 +901,12 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         chosen = [s for s in (initial_skus or []) if s in skus]
         if not chosen and skus:
             chosen = [self._best_seller(skus)]
-        self._muted = True
+        muted, self._muted = self._muted, True
         try:
             self.skus.options = labels
             self.skus.value = tuple(chosen)
         finally:
-            self._muted = False
+            self._muted = muted
         if category in self._responses or not self.background or _is_cached(self.ws, _response_options(category)):
             self._guard("response", lambda: self._response_of(category))
             self.status.value = ""
@@ -874,6 +947,8 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
 
     def _on_mechanic(self) -> None:
         self._show_mechanic_controls()
+        if self._muted:  # the controls are being set together (open_saved): no guessing of a depth
+            return
         self._muted = True
         try:  # a sensible depth for the mechanic chosen
             if self.mechanic.value == "second_half_price" and self.depth.value in (20.0, 0.0):
@@ -1490,7 +1565,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
 
     def _clear_saved_errors(self) -> None:
         """A new action on the saved scenarios: the refusal of the previous one is no longer news."""
-        for what in ("save", "load", "delete"):
+        for what in ("save", "load", "open", "delete"):
             self._errors.pop(what, None)
 
     def _saved_stamp(self) -> tuple | None:
@@ -1579,22 +1654,79 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
             raise InputError(tr.t("saved_in_comparison", name=scenario.name))
         if len(self.scenarios) >= MAX_SCENARIOS:
             raise InputError(tr.t("too_many"))
+        self._check_window(scenario)
+        self._say_saved_notes(self._saved_notes(scenario))
+        self.scenarios.append(_Scenario(scenario.plan, scenario.category or self.category.value))
+        self._guard("scenarios", self._run_comparison)
+
+    def _check_window(self, scenario: promo_scenarios.SavedScenario) -> None:
+        """Refuse in words a saved scenario whose window lies outside this data's planning horizon."""
         plan = scenario.plan
         if plan.start < self.origin or plan.end > self.horizon_end:
-            raise InputError(tr.t("saved_outside", name=scenario.name, start=f"{plan.start:%Y-%m-%d}",
-                                  end=f"{plan.end:%Y-%m-%d}", first=f"{self.origin:%Y-%m-%d}",
-                                  last=f"{self.horizon_end:%Y-%m-%d}"))
-        notes = []
+            raise InputError(self.tr.t("saved_outside", name=scenario.name, start=f"{plan.start:%Y-%m-%d}",
+                                       end=f"{plan.end:%Y-%m-%d}", first=f"{self.origin:%Y-%m-%d}",
+                                       last=f"{self.horizon_end:%Y-%m-%d}"))
+
+    def _saved_notes(self, scenario: promo_scenarios.SavedScenario) -> list[str]:
+        """What differs between the page a scenario was saved from and this one (draws, data)."""
+        tr, notes = self.tr, []
         if (scenario.draws, scenario.seed) != (self.draws, self.seed):
             notes.append(tr.t("saved_other_draws", name=scenario.name, draws=scenario.draws, seed=scenario.seed))
         if scenario.data_through is not None and self.data_through is not None \
                 and scenario.data_through != self.data_through:
             notes.append(tr.t("saved_other_data", name=scenario.name, then=f"{scenario.data_through:%Y-%m-%d}",
                               now=f"{self.data_through:%Y-%m-%d}"))
+        return notes
+
+    def _say_saved_notes(self, notes: list[str]) -> None:
         self.saved_notice.value = (f"<div style='color:#7a5b00'>{html.escape(' '.join(notes))}</div>"
                                    if notes else "")
-        self.scenarios.append(_Scenario(plan, scenario.category or self.category.value))
-        self._guard("scenarios", self._run_comparison)
+
+    def open_saved(self, name: str) -> None:
+        """Put the saved scenario ``name`` into the controls, to be changed (its numbers are simulated here).
+
+        The category, SKUs (or the whole category), window, mechanic and its terms, funding and fees
+        are set at once and the page simulates once. Refused in words when the scenario cannot be used
+        on this data, its window lies outside the planning horizon or its SKUs span several categories
+        (the controls hold one). A term the controls cannot hold (a flash price instead of a depth, a
+        depth on an item-count ladder) or a realized discount per unit that the data now puts
+        elsewhere is named in the notice: the page simulates what the controls show.
+        """
+        self._clear_saved_errors()
+        self._reload_saved_if_changed()
+        self._guard("open", lambda: self._open_saved(name))
+        self._show_errors()
+
+    def _open_saved(self, name: str) -> None:
+        tr = self.tr
+        scenario = self.saved.get(name)
+        plan = scenario.plan
+        self._check_window(scenario)
+        items = self.ws.items.assign(sku=self.ws.items["sku"].astype(str)).set_index("sku")["category"]
+        categories = sorted(set(items.reindex(list(plan.skus)).dropna().astype(str)))
+        category = scenario.category if scenario.category in self.category.options else None
+        if len(categories) > 1 or (category is not None and categories and categories != [category]):
+            raise InputError(tr.t("saved_several_categories", name=scenario.name, categories=", ".join(categories)))
+        category = category or (categories[0] if categories else None)
+        if category not in self.category.options:
+            raise InputError(tr.t("saved_no_category", name=scenario.name, category=str(category)))
+        values = _control_values(plan)
+        self._muted = True
+        try:
+            self.category.value = category
+            self.whole_category.value = bool(scenario.whole_category)
+            self.mechanic.value = plan.mechanic
+            for key, value in values.items():
+                getattr(self, key).value = value
+        finally:
+            self._muted = False
+        self._load_category(initial_skus=plan.skus)  # the SKUs, then one simulation of the opened plan
+        notes = [tr.t("saved_opened", name=scenario.name)]
+        if self.plan is not None:
+            differ = _plan_differences(plan, self.plan)
+            if differ:
+                notes.append(tr.t("saved_opened_differs", name=scenario.name, terms=", ".join(differ)))
+        self._say_saved_notes(notes + self._saved_notes(scenario))
 
     def delete_saved(self, name: str) -> None:
         """Delete the saved scenario ``name`` from the data folder (a kept copy in the comparison stays)."""
@@ -1633,6 +1765,8 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
 
         for scenario in self.saved.scenarios:
             rows.append(widgets.HBox([
+                button("saved_open", "pencil", "opslib-promo-saved-open",
+                       lambda n=scenario.name: self.open_saved(n)),
                 button("saved_compare", "plus", "opslib-promo-saved-compare",
                        lambda n=scenario.name: self.compare_saved(n)),
                 button("saved_delete", "trash", "opslib-promo-saved-delete",
