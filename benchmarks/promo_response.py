@@ -1,6 +1,6 @@
 """Own-price response on the demo shop: per-category recovery of the true elasticities.
 
-Run: ``.venv/bin/python benchmarks/promo_response.py``. Prints, per category, the true mean
+Run: ``.venv/bin/python benchmarks/promo_response.py [--inferred [--wide-share X]]``. Prints, per category, the true mean
 elasticity, the unpooled and pooled estimates, MAE, 80%/95% interval coverage of the pooled
 estimates, the mean sibling effect against the truth, and the runtime.
 
@@ -19,6 +19,11 @@ exp(mechanic)`` (pooled elasticity), cannibalization ``cannibalization_share * b
 ``(dip_fraction + pre_dip_fraction) * bump``. Shares are unit-weighted over all windows
 (``sum part / sum window units``); windows whose estimated lift multiplier is below 0.25 are
 counted as degenerate and left out. The reference row "no dip/cann" sets both parts to 0.
+
+``--inferred`` withholds the promotions table: the fit learns from the price cuts
+:func:`opslib.promo.infer_promotions` finds in the daily paid prices (what a shop imported without
+one gets), scored against the same true elasticities. ``--wide-share`` sets its share of SKUs cut
+together that makes a shop- or category-wide offer (default 0.2).
 """
 
 from __future__ import annotations
@@ -110,12 +115,19 @@ def decomposition_errors(shares: pd.DataFrame, model: str = "full") -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def main() -> None:
+def main(inferred: bool = False, wide_share: float = 0.2) -> None:
     ws = opslib.load_demo()
     demand = daily_demand(ws)
     truth = load_ground_truth()
+    promotions = ws.promotions
+    if inferred:  # the promotions table withheld: price cuts found in the daily paid prices instead
+        from opslib.promo import infer_promotions
+
+        found = infer_promotions(demand, ws.items, wide_share=wide_share)
+        print(f"--inferred: the promotions table is withheld; {found.summary}\n")
+        promotions = found.promotions
     t0 = time.perf_counter()
-    fit = fit_own_price_response(demand, ws.promotions, ws.items, ws.calendar, order_lines=ws.order_lines)
+    fit = fit_own_price_response(demand, promotions, ws.items, ws.calendar, order_lines=ws.order_lines)
     t_fit = time.perf_counter() - t0
     t0 = time.perf_counter()
     pooled = pool_elasticities(fit.estimates)
@@ -174,4 +186,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    args = sys.argv[1:]
+    main(inferred="--inferred" in args,
+         wide_share=float(args[args.index("--wide-share") + 1]) if "--wide-share" in args else 0.2)

@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -323,8 +324,57 @@ def test_a_category_without_a_kept_fit_is_fitted_in_the_background(demo, cache_f
 
 def test_an_empty_workspace_says_so():
     page = PromotionSimulator(Workspace(name="empty"))
-    assert "no items, demand or promotions" in page.error_panel.value
+    assert "nothing to learn from: no items, demand" in page.error_panel.value
     assert page.result is None
+
+
+def test_without_a_promotions_table_the_response_learns_from_the_price_cuts(demo, cache_folder):
+    bare = dataclasses.replace(demo, promotions=None, path=None)  # no folder: nothing kept on disk
+    page = promotion_simulator(bare, category=CATEGORY, background=False)
+    assert page.error_panel.value == "" and page.result is not None
+    inferred = promo.infer_promotions(demo.demand, demo.items)
+    pd.testing.assert_frame_equal(page.ws.promotions, inferred.promotions)
+    own = inferred.promotions["scope"].str.startswith("sku:")
+    note = html.unescape(page.intro.value)
+    assert (f"This data has no promotions table, so the response learns from the past price cuts found in the "
+            f"daily prices: {own.sum()} on {inferred.promotions.loc[own, 'scope'].nunique()} SKUs, "
+            f"{(inferred.promotions['scope'] == 'all').sum()} shop-wide and "
+            f"{inferred.promotions['scope'].str.startswith('category:').sum()} category-wide") in note
+    # the page's response is the library's fit on the inferred rows, pooled
+    skus = sorted(demo.items.loc[demo.items["category"] == CATEGORY, "sku"])
+    history = demo.demand[demo.demand["sku"].isin(skus)]
+    fit = promo.fit_own_price_response(history, inferred.promotions, demo.items, demo.calendar, skus=skus,
+                                       order_lines=demo.order_lines)
+    pooled = promo.pool_elasticities(fit.estimates).estimates.set_index("sku")
+    got = page.response.set_index("sku")
+    assert np.allclose(got.loc[skus, "elasticity"], pooled.loc[skus, "elasticity"], rtol=0, atol=1e-12)
+    assert (got.loc[skus, "elasticity_source"] == pooled.loc[skus, "source"]).all()
+    page.tr.set_language("zh")
+    try:
+        assert "当前数据没有促销表" in page.intro.value
+    finally:
+        page.tr.set_language("en")
+
+
+M5 = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "m5_tiny_real"
+
+
+@pytest.mark.skipif(not (M5 / "sell_prices.csv").exists(), reason="needs ../shared/data/m5_tiny_real")
+def test_the_m5_import_opens_with_its_price_cuts_and_the_labelled_prior(cache_folder):
+    from opslib.data.importers import from_m5
+
+    ws = from_m5(M5)  # real data: weekly shelf prices, no promotions table, three price cuts
+    page = promotion_simulator(ws, background=False)
+    assert page.error_panel.value == "" and page.result is not None
+    assert "3 on 3 SKUs, 0 shop-wide and 0 category-wide" in html.unescape(page.intro.value)
+    # too few cuts to learn an elasticity: the literature prior, said on the page, its spread in the draws
+    prior = promo.BIJMOLT_2005_PRIOR
+    chosen = page.response.set_index("sku").loc[list(page.plan.skus)]
+    assert np.allclose(chosen["elasticity"], prior.mean) and np.allclose(chosen["elasticity_se"], prior.sd)
+    note = html.unescape(page.response_note.value)
+    assert f"No elasticity could be learned for 1 of these SKUs ({page.plan.skus[0]})" in note
+    assert "Bijmolt, van Heerde & Pieters (2005)" in note and "-2.62 with a standard error of 1.00" in note
+    assert "No elasticity could be learned for 1 of these SKUs" in html.unescape(page.make_snapshot())
 
 
 def test_the_whole_category_is_one_plan_with_a_guardrail_and_stock_row_per_sku(app, demo):

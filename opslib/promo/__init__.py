@@ -7,6 +7,8 @@
   depth, profit ROI and GMV ROI (投产比);
 * :mod:`opslib.promo.response`: own price elasticity, pre/post dips and
   cannibalization learned per SKU from daily history (Poisson GLM);
+* :mod:`opslib.promo.inferred`: past price cuts found in daily prices, as
+  ``promotions`` rows, for a shop without a promotions table;
 * :mod:`opslib.promo.halo`: halo on complements (extra complement units per
   bump unit) from order lines, bootstrap over days, shrunk toward 0;
 * :mod:`opslib.promo.pooling`: empirical-Bayes pooling of elasticities per
@@ -71,6 +73,7 @@ from opslib.promo.mechanics import (
 )
 
 from opslib.promo.halo import HaloEstimates, fit_halo, shrink_toward_zero
+from opslib.promo.inferred import INFERRED_NAME, InferredPromotions, infer_promotions
 from opslib.promo.pooling import (
     BIJMOLT_2005_PRIOR,
     LiteraturePrior,
@@ -155,6 +158,9 @@ __all__ = [
     "PooledCoefficient",
     "pool_coefficients",
     "HaloEstimates",
+    "InferredPromotions",
+    "infer_promotions",
+    "INFERRED_NAME",
     "fit_halo",
     "shrink_toward_zero",
     "PromotionPlan",

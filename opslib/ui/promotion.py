@@ -236,7 +236,7 @@ PROMOTION_STRINGS: dict[str, dict[str, str]] = {
     "what_saved": {"en": "read the saved scenarios", "zh": "读取共享方案"},
     "what_save": {"en": "save the scenario for colleagues", "zh": "保存共享方案"},
     "what_load": {"en": "compare the saved scenario", "zh": "对比共享方案"},
-    "what_open": {"en": "open the saved scenario", "zh": "打开共享方案"},
+    "what_open_saved": {"en": "open the saved scenario", "zh": "打开共享方案"},
     "what_delete": {"en": "delete the saved scenario", "zh": "删除共享方案"},
     # cards
     "card_profit": {"en": "Incremental profit, P50", "zh": "增量利润 P50"},
@@ -332,8 +332,22 @@ PROMOTION_STRINGS: dict[str, dict[str, str]] = {
                   "zh": "满减档位格式应为 300:30|600:80（门槛:减免，递增）：{problem}"},
     "err_no_response": {"en": "The demand response of {category} is not ready yet.",
                         "zh": "{category} 的需求响应尚未就绪。"},
-    "err_empty": {"en": "The workspace has no items, demand or promotions to learn from.",
-                  "zh": "数据中没有可供学习的商品、需求或促销记录。"},
+    "err_empty": {"en": "The workspace has nothing to learn from: no {missing} (items with a category, the daily "
+                        "demand, and the promotions table or daily prices).",
+                  "zh": "数据中没有可供学习的记录：缺少 {missing}（带品类的商品、每日需求，以及促销表或每日价格）。"},
+    "inferred_note": {"en": "This data has no promotions table, so the response learns from the past price cuts found "
+                            "in the daily prices: {cuts} on {skus} SKUs, {shop} shop-wide and {category} category-wide "
+                            "(at least {depth:.0%} below the regular price). Prices cannot show a flash sale's "
+                            "placement, an order-level offer or a promotion day without a sale, so read the "
+                            "elasticities as rougher than with a promotions table.",
+                      "zh": "当前数据没有促销表，需求响应改为从每日价格中识别出的历史降价学习：{skus} 个 SKU 共 {cuts} 次单品降价，"
+                            "{shop} 次全店和 {category} 次品类降价（低于常规价至少 {depth:.0%}）。价格无法体现秒杀的资源位、"
+                            "订单级优惠或无销量的促销日，因此弹性估计比有促销表时更粗略。"},
+    "prior_note": {"en": "No elasticity could be learned for {n} of these SKUs ({skus}): their category has too few "
+                         "promotions in this data. They use the {source}: {elasticity:.2f} with a standard error of "
+                         "{se:.2f}, which the draws carry.",
+                   "zh": "其中 {n} 个 SKU（{skus}）无法从数据中估计弹性：所在品类的促销太少。改用{source}：{elasticity:.2f}，"
+                         "标准误 {se:.2f}，已计入抽样。"},
     "multi_unit_note": {"en": "Discount per unit sold as past offers realized it: {depth:.1%}.",
                         "zh": "按历史同类活动实际实现的每件折扣：{depth:.1%}。"},
     "multi_unit_convention": {"en": "No past offer with these terms: the two-unit convention is used ({depth:.1%}).",
@@ -507,6 +521,8 @@ def fit_category_response(ws: Workspace, category: str) -> pd.DataFrame:
     pooled = promo.pool_elasticities(fit.estimates).estimates.assign(sku=lambda t: t["sku"].astype(str))
     response = fit.estimates.assign(sku=fit.estimates["sku"].astype(str)).set_index("sku")
     response[["elasticity", "elasticity_se"]] = pooled.set_index("sku")[["elasticity", "elasticity_se"]]
+    # where the elasticity comes from: the SKU's own fit pooled, its category, or the literature prior (labelled)
+    response["elasticity_source"] = pooled.set_index("sku")["source"]
     return response.reset_index()
 
 
@@ -655,6 +671,12 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         "Delete", the name and its terms, who saved it when.
     data_through : pandas.Timestamp or None
         The last day of ``demand`` (saved with a scenario).
+    inferred : opslib.promo.InferredPromotions or None
+        For data without a promotions table: the past price cuts found in the daily prices
+        (:func:`opslib.promo.infer_promotions`), which ``ws.promotions`` then holds and the
+        response learns from; the intro says so.
+    response_note : ipywidgets.HTML
+        Names the selected SKUs whose elasticity is the literature prior (no estimate in the data).
     error_panel : ipywidgets.HTML
     """
 
@@ -698,9 +720,19 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         self._lock = threading.RLock()
         self._muted = False
 
+        # ---- past promotions: the table, or the price cuts of the daily prices when there is none
+        self.inferred: promo.InferredPromotions | None = None
+        missing = [name for name, ok in (
+            ("items", ws.items is not None and "category" in ws.items.columns),
+            ("demand", ws.demand is not None and len(ws.demand))) if not ok]
+        if not missing and (ws.promotions is None or not len(ws.promotions)):
+            if "price" in ws.demand.columns and ws.demand["price"].notna().any():
+                self.inferred = promo.infer_promotions(ws.demand, ws.items)
+                ws = self.ws = dataclasses.replace(ws, promotions=self.inferred.promotions)
+            else:
+                missing.append("promotions")
         # ---- the planning horizon
-        has_data = (ws.items is not None and "category" in ws.items.columns and ws.demand is not None
-                    and len(ws.demand) and ws.promotions is not None)
+        has_data = not missing
         if has_data:
             last = pd.to_datetime(ws.demand["date"]).max().normalize()
         else:
@@ -781,6 +813,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         self.status = widgets.HTML()
         self.status.add_class("opslib-promo-status")
         self.multi_unit_note = widgets.HTML()
+        self.response_note = widgets.HTML()
         self.cards = widgets.HTML()
         self.cards.add_class("opslib-promo-cards")
         self.guardrail_panel = widgets.HTML()
@@ -811,7 +844,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         self._guard("saved", self._read_saved)
         self._render_saved()
         if not has_data:
-            self._errors["open"] = tr.t("err_empty")
+            self._errors["open"] = tr.t("err_empty", missing=", ".join(missing))
             self._show_errors()
         else:
             self._load_category(initial_skus=skus)
@@ -844,6 +877,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
                 widgets.HBox([self.funding_share, self.fixed_fees, self.keep_button, self.snapshot_button,
                               self.snapshot_link], layout=box),
                 self.multi_unit_note,
+                self.response_note,
                 heading["results_section"],
                 self.cards,
                 heading["lift_section"],
@@ -1243,8 +1277,18 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
             f"{html.escape(tr.t('promo_intro', draws=self.draws, seed=self.seed))}<br>"
             f"{html.escape(tr.t('horizon_note', first=f'{self.origin:%Y-%m-%d}', last=f'{self.horizon_end:%Y-%m-%d}', stock=stock))}"
             "</div>")
+        if self.inferred is not None:
+            self.intro.value += ("<div class='opslib-promo-inferred' style='color:#7a5b00;margin-top:4px'>"
+                                 f"{html.escape(tr.t('inferred_note', **self._inferred_counts()))}</div>")
+
         for key, widget in self._headings.items():
             widget.value = f"<h3 style='margin:16px 0 6px 0'>{html.escape(tr.t(key))}</h3>"
+
+    def _inferred_counts(self) -> dict:
+        scope = self.inferred.promotions["scope"].astype(str)
+        own = scope.str.startswith("sku:")
+        return {"cuts": int(own.sum()), "skus": int(scope[own].nunique()), "shop": int((scope == "all").sum()),
+                "category": int(scope.str.startswith("category:").sum()), "depth": self.inferred.settings["min_depth"]}
 
     def _render_results(self) -> None:
         self._guard("charts", self._draw)
@@ -1256,6 +1300,18 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
             self.multi_unit_note.value = f"<div style='color:#555'>{html.escape(tr.t(key, depth=depth))}</div>"
         else:
             self.multi_unit_note.value = ""
+        self.response_note.value = ""
+        response = self.response
+        if plan is not None and response is not None and "elasticity_source" in response.columns:
+            chosen = response[response["sku"].astype(str).isin(plan.skus)]
+            prior = chosen[chosen["elasticity_source"].astype(str).str.startswith("literature prior")]
+            if len(prior):
+                shown = ", ".join(prior["sku"].astype(str).head(4)) + ("…" if len(prior) > 4 else "")
+                row = prior.iloc[0]
+                self.response_note.value = (
+                    "<div class='opslib-promo-prior' style='color:#7a5b00'>" + html.escape(tr.t(
+                        "prior_note", skus=shown, n=len(prior), elasticity=float(row["elasticity"]),
+                        se=float(row["elasticity_se"]), source=str(row["elasticity_source"]))) + "</div>")
 
     def _draw(self) -> None:
         r = self.result
@@ -1462,6 +1518,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         plan = t("snapshot_plan", skus=shown, start=str(self.start.value), end=str(self.end.value),
                  funding=float(self.funding_share.value or 0), fees=float(self.fixed_fees.value or 0))
         sections: list = [(t("plan_section"), Paragraph(plan)), (None, self.multi_unit_note.value),
+                          (None, self.response_note.value),
                           (t("results_section"), self.cards.value)]
         for key, chart in (("lift_section", self.lift_chart), ("economics_section", self.waterfall_chart),
                            (None, self.roi_chart), ("tornado_section", self.tornado_chart)):
@@ -1565,7 +1622,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
 
     def _clear_saved_errors(self) -> None:
         """A new action on the saved scenarios: the refusal of the previous one is no longer news."""
-        for what in ("save", "load", "open", "delete"):
+        for what in ("save", "load", "open_saved", "delete"):
             self._errors.pop(what, None)
 
     def _saved_stamp(self) -> tuple | None:
@@ -1694,7 +1751,7 @@ class PromotionSimulator(GuardedApp, widgets.VBox):
         """
         self._clear_saved_errors()
         self._reload_saved_if_changed()
-        self._guard("open", lambda: self._open_saved(name))
+        self._guard("open_saved", lambda: self._open_saved(name))
         self._show_errors()
 
     def _open_saved(self, name: str) -> None:
