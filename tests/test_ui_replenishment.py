@@ -324,10 +324,12 @@ def test_opens_on_a_shop_without_demand_and_says_why(small_ws):
     app = sku_tuner(small_ws)
     assert "no demand table" in app.error_panel.value and app.policy_result is None
     derived = sku_tuner(dataclasses.replace(small_ws, demand=daily_demand(small_ws)))
+    # no purchase orders: the tuner opens on the fixed lead time and says why
+    assert derived.error_panel.value == "" and derived.lead_time.value == "fixed"
+    assert derived.policy_result["lead_time_mean_days"] == 7 and "no purchase orders" in derived.inputs_note.value
+    derived.lead_time.value = "measured"  # nothing to measure: refused in words
     assert "Could not solve the policy" in derived.error_panel.value
     assert "has no lead time" in derived.error_panel.value
-    derived.lead_time.value = "fixed"
-    assert derived.error_panel.value == "" and derived.policy_result["lead_time_mean_days"] == 7
 
 
 def test_a_sku_without_demand_plans_no_stock_and_says_so(fresh, demo):
@@ -347,3 +349,26 @@ def test_a_page_wide_translator_learns_the_tuner_words(app, demo):
     assert tuner.moq.description == "最小起订量" and "安全库存" in tuner.why_panel.value
     assert tuner.error_panel.value == ""
     pd.testing.assert_series_equal(tuner.policy_result, app.policy_result)
+
+
+M5 = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "m5_tiny_real"
+
+
+@pytest.mark.skipif(not (M5 / "sell_prices.csv").exists(), reason="needs ../shared/data/m5_tiny_real")
+def test_the_m5_import_without_purchase_orders_opens_on_a_fixed_lead_time():
+    from opslib.data.importers import from_m5
+
+    ws = from_m5(M5)  # real sales and prices: no purchase orders, no stock, no item lead times
+    page = sku_tuner(ws)
+    assert page.error_panel.value == "", page.error_panel.value
+    assert page.no_receipts and page.lead_time.value == "fixed" and not page.lead_time_days.disabled
+    assert "no purchase orders to measure lead times from" in page.inputs_note.value
+    # the policy is plan_policies' with the typed lead time, and follows the field
+    for days in (7, 12):
+        page.lead_time_days.value = days
+        items = ws.items[ws.items["sku"] == page.sku.value].assign(lead_time_days=float(days))
+        want = plan_policies(Workspace(items=items, demand=ws.demand), "fill_rate", 0.95, 7,
+                             forecast=page.forecast).policies.iloc[0]
+        assert page.policy_result["lead_time_mean_days"] == days
+        assert page.policy_result["order_up_to"] == want["order_up_to"]
+        assert page.policy_result["safety_stock"] == want["safety_stock"]

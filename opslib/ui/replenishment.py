@@ -137,6 +137,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "source_history": {"en": "from the history", "zh": "来自历史"},
     "lt_source_measured": {"en": "measured from receipts", "zh": "按到货实测"},
     "lt_source_item": {"en": "the item's lead time", "zh": "商品设定提前期"},
+    "no_receipts": {"en": "This data has no purchase orders to measure lead times from, so the lead time is the fixed "
+                          "one (the item's lead_time_days when it has one, else 7 days): type your supplier's.",
+                    "zh": "当前数据没有采购单，无法测量提前期，因此使用固定提前期（商品的 lead_time_days，没有则为 7 天）："
+                          "请填写供应商的实际提前期。"},
     "no_policy": {"en": "No stock is planned for {sku}: it had no demand in the last year.",
                   "zh": "{sku} 近一年没有需求，不安排库存。"},
     "why_rs_level": {
@@ -512,7 +516,9 @@ class SkuTuner(GuardedApp, widgets.VBox):
         ``R`` [days] (for (R,S)).
     lead_time : ipywidgets.Dropdown
         ``"measured"`` (the supplier's receipts; the item's ``lead_time_days``
-        when it has too few) or ``"fixed"`` (``lead_time_days``).
+        when it has too few) or ``"fixed"`` (``lead_time_days``). Opens on
+        ``"fixed"`` when the workspace has no purchase orders (``no_receipts``;
+        the inputs note says so).
     lead_time_days : ipywidgets.BoundedIntText
         The fixed lead time [days].
     moq, pack : ipywidgets.BoundedIntText
@@ -656,6 +662,10 @@ class SkuTuner(GuardedApp, widgets.VBox):
         self.trajectory_view = figure_output(height_px=330)
         self._title_text = widgets.HTML()
 
+        po = ws.purchase_orders
+        self.no_receipts = po is None or not len(po)
+        if self.no_receipts:  # no receipts to measure lead times from: the fixed field, said in the inputs note
+            self.lead_time.value = "fixed"
         self._fill_sku_list(prefer=sku)
         self._sync_enabled()
         self._refresh_sku()
@@ -1123,6 +1133,8 @@ class SkuTuner(GuardedApp, widgets.VBox):
                     lead_source=tr.t("lt_source_measured" if row.get("lead_time_source") == "measured"
                                      else "lt_source_item"),
                     model=model or "-", cell=cell or "-", on_hand=_number(data.on_hand if data else float("nan")))
+        if self.no_receipts:
+            text += " " + tr.t("no_receipts")
         return f"<div class='opslib-policy-inputs' style='color:#555;margin:6px 0'>{html.escape(text)}</div>"
 
     def _cards_html(self, row: pd.Series) -> str:
