@@ -48,7 +48,7 @@ def test_a_temporary_cut_is_one_promotion_with_its_window_and_depth():
 @pytest.mark.parametrize(("unpriced", "regular_day", "windows"), [
     ([62], None, [(60, 66)]),                 # a day without a sale inside the cut: still one promotion
     ([62, 63], None, [(60, 66)]),             # two: max_gap_days
-    ([62, 63, 64], None, [(60, 61), (65, 66)]),  # three: two promotions
+    ([62, 63, 64], None, [(60, 62), (64, 66)]),  # three: two promotions, each with the empty day next to it
     ([], 63, [(60, 62), (64, 66)]),           # a day sold at the regular price ends a run
 ])
 def test_days_without_a_price_join_a_run_up_to_max_gap_days(unpriced, regular_day, windows):
@@ -60,6 +60,17 @@ def test_days_without_a_price_join_a_run_up_to_max_gap_days(unpriced, regular_da
     got = [(DAYS.get_loc(a), DAYS.get_loc(b)) for a, b in zip(r.promotions["start"], r.promotions["end"])]
     assert got == windows
     assert np.allclose(r.promotions["depth"], 0.25)
+
+
+def test_empty_days_next_to_a_run_join_it_up_to_edge_days():
+    p = _path(cuts=[(60, 66, 8.0)])
+    p[[57, 58, 59, 67]] = np.nan  # no sale on the three days before and the day after the cut
+    for edge_days, window in ((0, (60, 66)), (1, (59, 67)), (2, (58, 67))):
+        r = infer_promotions(_prices(p), edge_days=edge_days)
+        row = r.promotions.iloc[0]
+        assert (DAYS.get_loc(row["start"]), DAYS.get_loc(row["end"])) == window, edge_days
+        assert row["days_priced"] == 7 and row["depth"] == pytest.approx(0.2)
+        assert r.days["promo_id"].notna().sum() == window[1] - window[0] + 1
 
 
 def test_a_permanent_price_change_is_not_a_promotion():
@@ -118,7 +129,8 @@ def test_bad_input_is_refused_in_words():
         infer_promotions(good.drop(columns="price"))
     for kwargs, text in (({"min_depth": 0.0}, "min_depth"), ({"min_depth": 1.5}, "min_depth"),
                          ({"window_days": 3}, "window_days"), ({"quantile": 0.0}, "quantile"),
-                         ({"wide_share": 2.0}, "wide_share"), ({"single_day_depth": 1.0}, "single_day_depth")):
+                         ({"wide_share": 2.0}, "wide_share"), ({"single_day_depth": 1.0}, "single_day_depth"),
+                         ({"edge_days": -1}, "edge_days")):
         with pytest.raises(DataError, match=text):
             infer_promotions(good, **kwargs)
     with pytest.raises(DataError, match="negative prices"):
