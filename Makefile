@@ -52,6 +52,7 @@ bench-inventory: env
 
 bench-promo: env demo
 	@for f in benchmarks/promo_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	@echo "== benchmarks/promo_response.py --inferred"; $(PY) benchmarks/promo_response.py --inferred
 
 bench-ops: env demo
 	@for f in benchmarks/ops_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
