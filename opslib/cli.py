@@ -579,6 +579,8 @@ def _plan(args: argparse.Namespace) -> int:
     print(f"Wrote the replenishment plan for {plan.orders.as_of.date()} to {out}: {len(orders)} SKUs to order "
           f"from {orders['supplier'].nunique() if len(orders) else 0} suppliers, {len(plan.orders.at_risk)} at risk, "
           f"{len(plan.warnings)} warnings.")
+    for message in plan.warnings.loc[plan.warnings["step"] == "orders", "message"]:
+        print(f"note: {message}")  # e.g. no stock table: the order list is empty for that reason, not for want of need
     return 0
 
 

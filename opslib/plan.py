@@ -34,6 +34,9 @@ __all__ = ["ReplenishmentPlan", "replenishment_plan", "plan_forecast", "forecast
 
 MIN_HORIZON_DAYS = 28
 """Shortest forecast the plan makes [days]: four weeks, so a short lead time still sees a full weekly cycle."""
+#: The ``warnings`` row of a plan made without a stock table (its order list is empty).
+NO_STOCK_MESSAGE = ("no stock table: today's order list needs each SKU's stock on hand, so it is empty; the "
+                    "policies are planned. Fix: load a stock snapshot (the stock table: sku, date, on_hand).")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ class ReplenishmentPlan:
         The policy table (DESIGN.md), one row per SKU, with ``demand_source``
         saying whether the forecast or the history gave the demand.
     orders : opslib.inventory.OrderSuggestions
-        Today's order list, by supplier, and the exception lists.
+        Today's order list, by supplier, and the exception lists (empty when the
+        workspace has no stock table; ``warnings`` then says so,
+        :data:`NO_STOCK_MESSAGE`).
     warnings : pandas.DataFrame
         ``step, sku, message``: every SKU a step could not treat as asked and
         what it did instead (forecast fallbacks, policy issues).
@@ -105,7 +110,9 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
     ----------
     ws : opslib.Workspace
         A workspace with ``items``, ``demand`` (derived by :func:`opslib.load_workspace`),
-        ``stock`` and optionally ``purchase_orders`` and ``calendar``.
+        ``stock`` and optionally ``purchase_orders`` and ``calendar``. Without
+        ``stock`` the policies are planned and the order list is empty (said in
+        ``warnings``).
     service_type : {"fill_rate", "cycle_service_level"}, default "fill_rate"
         The service the target is for.
     target : float, default 0.95
@@ -201,7 +208,17 @@ def replenishment_plan(ws, *, service_type: str = "fill_rate", target: float = 0
         policies = _grouped_policies(plan_ws, resolved.table, policy, targets, as_of,
                                      frame if use_forecast else None, warnings)
     report("orders")
-    orders = order_suggestions(plan_ws, policies, as_of, unmet_demand=unmet_demand)
+    stock = getattr(plan_ws, "stock", None)
+    if stock is None or not len(stock) or not {"sku", "date", "on_hand"} <= set(stock.columns):
+        # the policies stand; today's orders need today's stock: an empty list, and the reason
+        warnings.append({"step": "orders", "sku": None, "message": NO_STOCK_MESSAGE})
+        day = pd.Timestamp(as_of) if as_of is not None else pd.to_datetime(ws.demand["date"]).max()
+        no_stock = pd.DataFrame({"sku": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]"),
+                                 "on_hand": pd.Series(dtype=float)})
+        orders = order_suggestions(dataclasses.replace(plan_ws, stock=no_stock), policies.iloc[:0], day,
+                                   unmet_demand=unmet_demand)
+    else:
+        orders = order_suggestions(plan_ws, policies, as_of, unmet_demand=unmet_demand)
     record = dict(service_type=service_type, target=target, review_period_days=review_period_days,
                   policy=policy, model=model, horizon_days=int(horizon_days), use_forecast=use_forecast,
                   as_of=None if as_of is None else str(pd.Timestamp(as_of).date()))

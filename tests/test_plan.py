@@ -53,6 +53,19 @@ def test_history_only_plan_equals_plan_policies_without_forecast(shop):
     assert (plan.policies["demand_source"] == "history").all()
 
 
+def test_without_a_stock_table_the_policies_stand_and_the_order_list_is_empty_with_the_reason(shop, plan):
+    from opslib.plan import NO_STOCK_MESSAGE
+
+    bare = replenishment_plan(dataclasses.replace(shop, stock=None), model="ses", target=0.9, review_period_days=7,
+                              forecast=plan.forecast)
+    pd.testing.assert_frame_equal(bare.policies, plan.policies)  # the policies do not need the stock
+    assert bare.orders.orders.empty and list(bare.orders.orders.columns) == list(plan.orders.orders.columns)
+    assert bare.orders.status.empty and bare.orders.as_of == pd.to_datetime(shop.demand["date"]).max()
+    said = bare.warnings[bare.warnings["step"] == "orders"]
+    assert said["message"].tolist() == [NO_STOCK_MESSAGE] and "no stock table" in NO_STOCK_MESSAGE
+    assert not (plan.warnings["step"] == "orders").any()  # with the stock table: no such row
+
+
 def test_horizon_covers_the_longest_lead_time_plus_a_week():
     items = pd.DataFrame({"sku": ["a", "b"], "lead_time_days": [12.0, 40.5]})
     assert forecast_horizon_days(items) == 48

@@ -291,3 +291,28 @@ def test_a_workbook_that_cannot_be_written_is_said_and_the_csv_stays(demo_part, 
     monkeypatch.setattr(module, "plan_workbook", plan_workbook)
     sent = _click(view.excel_button)  # fixed: the next click writes it, and the error is gone
     assert sent[0][0]["file"].endswith(".xlsx") and view.error_panel.value == ""
+
+
+M5 = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "m5_tiny_real"
+
+
+@pytest.mark.skipif(not (M5 / "sell_prices.csv").exists(), reason="needs ../shared/data/m5_tiny_real")
+def test_the_m5_import_is_planned_at_the_default_lead_time_and_says_there_is_no_order_list():
+    import html as _html
+
+    from opslib.data.importers import from_m5
+    from opslib.ui.portfolio import DEFAULT_LEAD_TIME_DAYS
+
+    ws = from_m5(M5)  # real sales: no purchase orders, no stock, no item lead times
+    view = PortfolioView(ws)
+    assert view.error_panel.value == "", view.error_panel.value
+    assert len(view.default_lead_time_skus) == len(ws.items) == 70
+    assert f"70 SKUs without lead_time_days are planned at {DEFAULT_LEAD_TIME_DAYS} days" in _html.unescape(
+        view.title.value)
+    assert "no stock table, so there is no order list" in _html.unescape(view.orders_note.value)
+    # the plan is replenishment_plan's with the items at the default lead time, and no orders
+    items = ws.items.assign(lead_time_days=float(DEFAULT_LEAD_TIME_DAYS))
+    want = replenishment_plan(dataclasses.replace(ws, items=items), forecast=view.plan.forecast, settings=None)
+    pd.testing.assert_frame_equal(view.plan.policies, want.policies)
+    assert (view.plan.policies["lead_time_mean_days"] == DEFAULT_LEAD_TIME_DAYS).all()
+    assert view.plan.orders.orders.empty and view.portfolio is not None

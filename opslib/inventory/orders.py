@@ -258,9 +258,12 @@ def order_suggestions(
             dead_stock=on_hand > 0 and (last is None or (today - last).days >= dead_stock_days),
         ))
     status = pd.DataFrame(rows)
-    if status.empty:
-        status = pd.DataFrame(columns=["supplier", "sku", "order_quantity", "order_value", "at_risk", "excess",
-                                       "too_much_on_order", "dead_stock", "reason"])
+    if status.empty:  # no SKU: the same columns, so that an empty list reads and exports like a full one
+        status = pd.DataFrame(columns=["supplier", "sku", "on_hand", "on_order", "backorders", "inventory_position",
+                                       "target_position", "shutdown_days", "quantity_needed", "order_quantity",
+                                       "order_value", "expected_arrival_date", "projected_stockout_date",
+                                       "next_receipt_date", "cover_days", "reason", "unmet_demand", "at_risk",
+                                       "excess", "too_much_on_order", "dead_stock"])
     orders = status[status["order_quantity"] > 0].sort_values(["supplier", "sku"]).reset_index(drop=True)
     cols = ["supplier", "sku", "on_hand", "on_order", "backorders", "inventory_position", "target_position",
             "shutdown_days", "quantity_needed", "order_quantity", "order_value", "expected_arrival_date",

@@ -25,6 +25,7 @@ The bytes are :meth:`PortfolioView.order_list_csv` and
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import time
@@ -96,6 +97,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "orders_note": {"en": "{lines} lines from {suppliers} suppliers on {day}; order value {value}.",
                     "zh": "{day}：{suppliers} 个供应商共 {lines} 行，订货金额 {value}。"},
     "no_orders": {"en": "Nothing to order today.", "zh": "今日无需订货。"},
+    "no_stock": {"en": "This data has no stock table, so there is no order list: it needs each SKU's stock on hand "
+                       "today. The policies are planned (the curve above, the Excel download); load a stock snapshot "
+                       "(sku, date, on_hand) for the orders.",
+                 "zh": "当前数据没有库存表，因此无法生成订货单（需要每个商品今日的在库量）。补货策略已计算（见上方曲线与 Excel 下载）；"
+                       "请导入库存快照（sku、date、on_hand）以生成订货单。"},
+    "default_lead_time": {"en": "This data has no purchase orders to measure lead times from: {n} SKUs without "
+                                "lead_time_days are planned at {days} days. Save your suppliers' lead times below "
+                                "(field lead_time_days) or add them to the items table.",
+                          "zh": "当前数据没有采购单，无法测量提前期：{n} 个没有 lead_time_days 的商品按 {days} 天计划。"
+                                "请在下方保存供应商的实际提前期（字段 lead_time_days），或写入商品表。"},
     "supplier_total": {"en": "{lines} lines, {units} units, {value}", "zh": "{lines} 行，{units} 件，{value}"},
     "scope": {"en": "Scope", "zh": "范围"},
     "key": {"en": "Which", "zh": "对象"},
@@ -133,6 +144,9 @@ _ORDER_COLUMNS = ["sku", "on_hand", "on_order", "inventory_position", "target_po
                   "order_value", "expected_arrival_date", "projected_stockout_date", "reason"]
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STEPS = ("forecast", "curves", "exchange", "policies", "orders", "done")
+#: Lead time [days] of the SKUs of a shop without purchase orders whose items have none: the SKU
+#: tab's fixed lead time opens on the same number.
+DEFAULT_LEAD_TIME_DAYS = 7
 """The steps of a recompute, in order (the progress bar counts them)."""
 
 
@@ -332,6 +346,16 @@ class PortfolioView(GuardedApp, widgets.VBox):
         for key, texts in STRINGS.items():  # a shared translator learns this page's words
             tr.strings.setdefault(key, dict(texts))
         self.ws = ws
+        # a shop without purchase orders has no lead time to measure: the items' own, else the default
+        self.default_lead_time_skus: list[str] = []
+        po = ws.purchase_orders
+        if ws.items is not None and len(ws.items) and (po is None or not len(po)):
+            lead = (pd.to_numeric(ws.items["lead_time_days"], errors="coerce") if "lead_time_days" in ws.items.columns
+                    else pd.Series(np.nan, index=ws.items.index))
+            if lead.isna().any():
+                self.default_lead_time_skus = ws.items.loc[lead.isna().to_numpy(), "sku"].astype(str).tolist()
+                self.ws = dataclasses.replace(
+                    ws, items=ws.items.assign(lead_time_days=lead.fillna(float(DEFAULT_LEAD_TIME_DAYS))))
         self.model = model
         self.currency = currency
         self.portfolio: PortfolioCurves | None = None
@@ -698,6 +722,10 @@ class PortfolioView(GuardedApp, widgets.VBox):
         name = self.ws.name if self.ws.path is None else f"{self.ws.name} ({self.ws.path})"
         self.title.value = (f"<h2 style='margin:6px 0'>{html.escape(tr.t('portfolio_title'))}</h2>"
                             f"<div style='color:#555'>{html.escape(tr.t('portfolio_workspace', name=name))}</div>")
+        if self.default_lead_time_skus:
+            self.title.value += ("<div class='opslib-portfolio-default-lead-time' style='color:#7a5b00'>"
+                                 + html.escape(tr.t("default_lead_time", n=len(self.default_lead_time_skus),
+                                                    days=DEFAULT_LEAD_TIME_DAYS)) + "</div>")
 
     def _draw_curve(self) -> None:
         tr = self.translator
@@ -745,7 +773,11 @@ class PortfolioView(GuardedApp, widgets.VBox):
             return
         orders = self.plan.orders.orders
         day = f"{self.plan.orders.as_of:%Y-%m-%d}"
-        if orders.empty:
+        no_stock = (self.plan.warnings["step"] == "orders").any() and orders.empty
+        if no_stock:  # no stock table: the policies stand, the order list cannot be made
+            self.orders_note.value = (f"<p class='opslib-portfolio-no-stock' style='color:#7a5b00'>"
+                                      f"{html.escape(tr.t('no_stock'))}</p>")
+        elif orders.empty:
             self.orders_note.value = f"<p class='opslib-portfolio-no-orders'>{html.escape(tr.t('no_orders'))}</p>"
         else:
             self.orders_note.value = "<div style='color:#555;margin:2px 0 6px 0'>" + html.escape(tr.t(
