@@ -39,7 +39,14 @@ import plotly.graph_objects as go
 
 from opslib import inventory as inv
 from opslib.data.workspace import Workspace
-from opslib.plan import ReplenishmentPlan, plan_forecast, plan_sheets, plan_workbook, replenishment_plan
+from opslib.plan import (
+    NO_STOCK_MESSAGE,
+    ReplenishmentPlan,
+    plan_forecast,
+    plan_sheets,
+    plan_workbook,
+    replenishment_plan,
+)
 from opslib.plan_settings import (
     CELLS,
     FIELDS,
@@ -52,6 +59,7 @@ from opslib.ui.base import GuardedApp, log, open_workspace
 from opslib.ui.charts import figure_output, show_figure
 from opslib.ui.download import FileButton
 from opslib.ui.i18n import Translator, language_toggle
+from opslib.ui.replenishment import DEFAULT_LEAD_TIME_DAYS  # the SKU tab's fixed lead time
 from opslib.ui.snapshot import download_link
 from opslib.ui.tables import frame_html
 
@@ -144,9 +152,6 @@ _ORDER_COLUMNS = ["sku", "on_hand", "on_order", "inventory_position", "target_po
                   "order_value", "expected_arrival_date", "projected_stockout_date", "reason"]
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STEPS = ("forecast", "curves", "exchange", "policies", "orders", "done")
-#: Lead time [days] of the SKUs of a shop without purchase orders whose items have none: the SKU
-#: tab's fixed lead time opens on the same number.
-DEFAULT_LEAD_TIME_DAYS = 7
 """The steps of a recompute, in order (the progress bar counts them)."""
 
 
@@ -773,7 +778,7 @@ class PortfolioView(GuardedApp, widgets.VBox):
             return
         orders = self.plan.orders.orders
         day = f"{self.plan.orders.as_of:%Y-%m-%d}"
-        no_stock = (self.plan.warnings["step"] == "orders").any() and orders.empty
+        no_stock = orders.empty and (self.plan.warnings["message"] == NO_STOCK_MESSAGE).any()
         if no_stock:  # no stock table: the policies stand, the order list cannot be made
             self.orders_note.value = (f"<p class='opslib-portfolio-no-stock' style='color:#7a5b00'>"
                                       f"{html.escape(tr.t('no_stock'))}</p>")

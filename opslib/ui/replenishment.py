@@ -53,6 +53,7 @@ from opslib.ui.charts import clear_figure, figure_output, show_figure
 from opslib.ui.i18n import Translator, language_toggle
 
 __all__ = [
+    "DEFAULT_LEAD_TIME_DAYS",
     "NAIVE_FIGURES",
     "POLICY_FIGURES",
     "STRINGS",
@@ -82,6 +83,10 @@ POLICY_FIGURES = ("reorder_point", "order_up_to", "order_quantity", "safety_stoc
 NAIVE_FIGURES = ("level", "safety_stock", "z", "fill_rate", "cycle_service_level")
 
 _TUNED_COLOUR, _NAIVE_COLOUR, _STOCKOUT_COLOUR, _FAN_COLOUR = "#4c78a8", "#9d755d", "#e45756", "#f58518"
+
+DEFAULT_LEAD_TIME_DAYS = 7
+"""The fixed lead time [days] the tuner shows for an item without ``lead_time_days``; the portfolio
+plans a shop without purchase orders at it too (:class:`opslib.ui.portfolio.PortfolioView`)."""
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "Replenishment tuner: one SKU", "zh": "补货参数调优：单个商品"},
@@ -633,7 +638,8 @@ class SkuTuner(GuardedApp, widgets.VBox):
         self.lead_time = widgets.Dropdown(value="measured", options=[("measured", "measured"), ("fixed", "fixed")],
                                           layout=widgets.Layout(width="260px"))
         tr.bind(self.lead_time, "lead_time")
-        self.lead_time_days = widgets.BoundedIntText(value=7, min=0, max=365, layout=widgets.Layout(width="180px"))
+        self.lead_time_days = widgets.BoundedIntText(value=DEFAULT_LEAD_TIME_DAYS, min=0, max=365,
+                                                     layout=widgets.Layout(width="180px"))
         tr.bind(self.lead_time_days, "lead_time_days")
         self.moq = widgets.BoundedIntText(value=0, min=0, max=10**7, layout=widgets.Layout(width="180px"))
         tr.bind(self.moq, "moq")
@@ -895,7 +901,7 @@ class SkuTuner(GuardedApp, widgets.VBox):
         try:
             self.moq.value = whole("moq", 0)
             self.pack.value = max(whole("case_pack", 1), 1)
-            self.lead_time_days.value = whole("lead_time_days", 7)
+            self.lead_time_days.value = whole("lead_time_days", DEFAULT_LEAD_TIME_DAYS)
         finally:
             self._busy = False
 
